@@ -1,0 +1,35 @@
+/** Activities decide retryability: bad input is non-retryable, transient faults are retried by Temporal. */
+import { ApplicationFailure } from "@temporalio/common";
+
+export function nonRetryable(type: string, message: string, details?: unknown): ApplicationFailure {
+  return ApplicationFailure.create({
+    type,
+    message,
+    nonRetryable: true,
+    details: details === undefined ? [] : [details],
+  });
+}
+
+export function retryable(
+  type: string,
+  message: string,
+  details?: unknown,
+  nextRetryDelayMs?: number,
+): ApplicationFailure {
+  return ApplicationFailure.create({
+    type,
+    message,
+    nonRetryable: false,
+    details: details === undefined ? [] : [details],
+    nextRetryDelay: nextRetryDelayMs,
+  });
+}
+
+/** The error as a node execution records it. */
+export function describeError(err: unknown): { message: string; type: string; retryable: boolean } {
+  if (err instanceof ApplicationFailure) {
+    return { message: err.message, type: err.type ?? "ApplicationFailure", retryable: !err.nonRetryable };
+  }
+  const e = err as { message?: string; name?: string };
+  return { message: e?.message ?? String(err), type: e?.name ?? "Error", retryable: true };
+}

@@ -1,0 +1,105 @@
+/** The `http_request` node: one HTTP call through the egress path; JSON answers parsed, timing recorded. */
+import { httpRequestConfigSchema } from "../../core/node-types.ts";
+import { nonRetryable, retryable } from "../errors.ts";
+import { egressFetch, ResponseTooLargeError } from "./egress.ts";
+
+export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
+
+export interface HttpOutput {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+  elapsed_ms: number;
+}
+
+function parseBody(bytes: Uint8Array, contentType: string): unknown {
+  const text = new TextDecoder().decode(bytes);
+  if (/[/+]json\b/i.test(contentType)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+function retryAfterMs(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.min(Math.max(seconds, 0), 3600) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.min(Math.max(date - Date.now(), 0), 3_600_000);
+}
+
+/** Runs a rendered http_request config. `signal` is the activity's cancellation signal. */
+export async function httpRequest(rendered: unknown, signal: AbortSignal): Promise<HttpOutput> {
+  const parsed = httpRequestConfigSchema.safeParse(rendered);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => `${["config", ...i.path].join(".")}: ${i.message}`).join("; ");
+    throw nonRetryable("InvalidConfig", `invalid http_request config after rendering templates: ${fields}`);
+  }
+  const config = parsed.data;
+  let url: URL;
+  try {
+    url = new URL(config.url);
+  } catch {
+    throw nonRetryable("InvalidConfig", `config.url is not a valid URL: ${config.url.slice(0, 200)}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw nonRetryable("InvalidConfig", `config.url must be http or https, not ${url.protocol}`);
+  }
+  for (const [k, v] of Object.entries(config.query ?? {})) url.searchParams.append(k, String(v));
+  const headers = new Headers(config.headers ?? {});
+  let body: string | undefined;
+  if (config.body !== undefined && config.body !== null && config.method !== "GET" && config.method !== "HEAD") {
+    if (typeof config.body === "string") body = config.body;
+    else {
+      body = JSON.stringify(config.body);
+      if (!headers.has("content-type")) headers.set("content-type", "application/json");
+    }
+  }
+  const timeoutMs = config.timeout_ms ?? DEFAULT_HTTP_TIMEOUT_MS;
+  const started = performance.now();
+  let response;
+  try {
+    response = await egressFetch({
+      url,
+      method: config.method,
+      headers,
+      body,
+      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+      maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES,
+    });
+  } catch (err) {
+    if (err instanceof ResponseTooLargeError) throw nonRetryable("ResponseTooLarge", err.message);
+    if ((err as Error).name === "TimeoutError") throw retryable("Timeout", `request timed out after ${timeoutMs} ms`);
+    if (signal.aborted) throw err;
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw retryable(
+      "NetworkError",
+      `request to ${url.host} failed: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
+    );
+  }
+  const elapsed_ms = Math.round((performance.now() - started) * 100) / 100;
+  const contentType = response.headers.get("content-type") ?? "";
+  const output: HttpOutput = {
+    status: response.status,
+    headers: Object.fromEntries(response.headers),
+    body: parseBody(response.body, contentType),
+    elapsed_ms,
+  };
+  if (response.status >= 400) {
+    const excerpt = typeof output.body === "string"
+      ? output.body.slice(0, 500)
+      : JSON.stringify(output.body).slice(0, 500);
+    const message = `${config.method} ${url.origin}${url.pathname} answered ${response.status}: ${excerpt}`;
+    const type = `HTTP_${response.status}`;
+    if (response.status >= 500 || response.status === 408 || response.status === 429) {
+      throw retryable(type, message, { status: response.status }, retryAfterMs(response.headers.get("retry-after")));
+    }
+    throw nonRetryable(type, message, { status: response.status });
+  }
+  return output;
+}

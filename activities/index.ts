@@ -1,0 +1,17 @@
+/** The activity factory: the worker injects real clients, tests may inject others. */
+import type { Sql } from "../db/client.ts";
+import { createExecuteNode } from "./execute-node.ts";
+import { createRunBookkeeping } from "./runs/bookkeeping.ts";
+
+export interface ActivityDeps {
+  sql: Sql;
+}
+
+export function createActivities({ sql }: ActivityDeps) {
+  return {
+    executeNode: createExecuteNode(sql),
+    ...createRunBookkeeping(sql),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

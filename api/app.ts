@@ -1,0 +1,81 @@
+/** Builds the Hono app from its services; runtime-neutral so tests can call app.request() under Node. */
+import { swaggerUI } from "@hono/swagger-ui";
+import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
+import { authRoutes } from "./auth/index.ts";
+import { requireAuth } from "./auth/middleware.ts";
+import { TokenService } from "./auth/tokens.ts";
+import { edgeRoutes } from "./edges/index.ts";
+import type { Services } from "./env.ts";
+import { ApiError, errorBody, onError } from "./errors.ts";
+import { healthRoutes } from "./health.ts";
+import { nodeRoutes } from "./nodes/index.ts";
+import { createRouter } from "./openapi.ts";
+import { runRoutes } from "./runs/index.ts";
+import { workflowRoutes } from "./workflows/index.ts";
+
+const PUBLIC_API_PATHS = new Set(["/api/auth/register", "/api/auth/login"]);
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export function createApp(services: Services) {
+  const app = createRouter();
+  const tokens = new TokenService(services.config);
+  const auth = requireAuth(tokens);
+
+  app.use(requestId({ headerName: "X-Request-Id" }));
+  app.use(async (c, next) => {
+    const logger = services.logger.child({ request_id: c.get("requestId") });
+    c.set("services", services);
+    c.set("logger", logger);
+    const started = performance.now();
+    await next();
+    if (services.config.LOG_REQUESTS) {
+      logger.info("request", {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        duration_ms: Math.round((performance.now() - started) * 100) / 100,
+      });
+    }
+  });
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError("PAYLOAD_TOO_LARGE", `request body is larger than ${MAX_BODY_BYTES} bytes`);
+      },
+    }),
+  );
+  app.use("/api/*", (c, next) => (PUBLIC_API_PATHS.has(c.req.path) ? next() : auth(c, next)));
+
+  app.route("/", healthRoutes());
+  app.route("/", authRoutes(tokens));
+  app.route("/", workflowRoutes());
+  app.route("/", nodeRoutes());
+  app.route("/", edgeRoutes());
+  app.route("/", runRoutes());
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Weft API",
+      version: "0.1.0",
+      description: "Durable AI workflows on Temporal: build a graph of nodes and edges, execute it, inspect every run.",
+    },
+  });
+  app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+
+  app.notFound((c) =>
+    c.json(errorBody(c, new ApiError("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`)), 404)
+  );
+  app.onError(onError);
+  return app;
+}
+
+export type WeftApp = ReturnType<typeof createApp>;

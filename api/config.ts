@@ -1,0 +1,28 @@
+/** The API's configuration, read once from the environment and validated with a readable error. */
+import { z } from "zod";
+
+const configSchema = z.object({
+  DATABASE_URL: z.string().url().default("postgres://postgres@127.0.0.1:5432/weft"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  TEMPORAL_ADDRESS: z.string().min(1).default("127.0.0.1:7233"),
+  TEMPORAL_NAMESPACE: z.string().min(1).default("default"),
+  TEMPORAL_UI_URL: z.string().url().default("http://localhost:8233"),
+  WEFT_TASK_QUEUE: z.string().min(1).default("weft-cpu"),
+  JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters"),
+  JWT_ISSUER: z.string().default("weft"),
+  JWT_AUDIENCE: z.string().default("weft-api"),
+  JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 86400).default(3600),
+  BCRYPT_COST: z.coerce.number().int().min(12).max(16).default(12),
+  LOG_REQUESTS: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+});
+
+export type ApiConfig = z.infer<typeof configSchema>;
+
+export function loadConfig(env: Record<string, string | undefined>): ApiConfig {
+  const result = configSchema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`invalid API configuration:\n${lines.join("\n")}`);
+  }
+  return result.data;
+}

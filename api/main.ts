@@ -1,0 +1,37 @@
+/** The API process (Deno): read config, connect to PostgreSQL and Temporal, serve. */
+import process from "node:process";
+import { Client, Connection } from "@temporalio/client";
+import { connect } from "../db/client.ts";
+import { createApp } from "./app.ts";
+import { loadConfig } from "./config.ts";
+import { createLogger } from "./logger.ts";
+
+const logger = createLogger({ service: "weft-api" });
+
+let config;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(2);
+}
+
+const sql = connect(config.DATABASE_URL, { max: 20 });
+const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+const app = createApp({ config, sql, temporal, logger });
+
+const server = Deno.serve({
+  port: config.PORT,
+  hostname: "0.0.0.0",
+  onListen: ({ port }) => logger.info("listening", { port, docs: `http://localhost:${port}/docs` }),
+}, app.fetch);
+
+const shutdown = async () => {
+  logger.info("shutting down");
+  await server.shutdown();
+  await Promise.allSettled([sql.end({ timeout: 5 }), connection.close()]);
+  Deno.exit(0);
+};
+Deno.addSignalListener("SIGINT", shutdown);
+Deno.addSignalListener("SIGTERM", shutdown);

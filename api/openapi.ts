@@ -1,0 +1,66 @@
+/** The router factory every feature uses: request validation failures become one clear 400 (404 for ids). */
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { ApiError } from "./errors.ts";
+import type { AppEnv } from "./env.ts";
+
+interface HookResult {
+  success: boolean;
+  target?: string;
+  error?: { issues: { path: PropertyKey[]; message: string; code: string; keys?: string[] }[] };
+}
+
+export function issuesToDetails(target: string | undefined, issues: NonNullable<HookResult["error"]>["issues"]) {
+  return issues.map((i) => {
+    const path = [...i.path.map(String), ...(i.code === "unrecognized_keys" && i.keys ? [i.keys.join(", ")] : [])];
+    const location = !target || target === "json" ? "body" : target;
+    return { field: path.join(".") || location, location, message: i.message };
+  });
+}
+
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result: HookResult) => {
+      if (result.success) return;
+      if (result.target === "param") throw new ApiError("NOT_FOUND", "resource not found");
+      const details = issuesToDetails(result.target, result.error?.issues ?? []);
+      const fields = [...new Set(details.map((d) => d.field))].join(", ");
+      throw new ApiError("VALIDATION_ERROR", `invalid request ${result.target ?? "body"}: ${fields}`, details);
+    },
+  });
+}
+
+export const ErrorSchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.unknown().optional(),
+    request_id: z.string(),
+  }),
+}).openapi("Error");
+
+export const errorResponses = {
+  400: { description: "Bad input", content: { "application/json": { schema: ErrorSchema } } },
+  401: { description: "Missing or invalid token", content: { "application/json": { schema: ErrorSchema } } },
+  404: {
+    description: "Not found (or owned by another user)",
+    content: { "application/json": { schema: ErrorSchema } },
+  },
+} as const;
+
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  body: { content: { "application/json": { schema } }, required: true },
+});
+
+export const jsonResponse = <T extends z.ZodType>(description: string, schema: T) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+export const uuid = z.string().uuid();
+
+export const PaginationQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ example: 20 }),
+  offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+});
+
+export const bearerSecurity = [{ bearerAuth: [] }];

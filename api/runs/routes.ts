@@ -1,0 +1,102 @@
+/** Run schemas and routes: execute, list, inspect. */
+import { createRoute, z } from "@hono/zod-openapi";
+import { bearerSecurity, errorResponses, jsonBody, jsonResponse, PaginationQuery, uuid } from "../openapi.ts";
+
+export const RUN_STATUSES = ["pending", "running", "succeeded", "failed", "cancelled"] as const;
+
+export const TemporalRefSchema = z.object({
+  workflow_id: z.string(),
+  run_id: z.string().nullable(),
+  ui_url: z.string(),
+}).openapi("TemporalRef");
+
+export const NodeExecutionSchema = z.object({
+  node_id: z.string(),
+  node_name: z.string(),
+  type: z.string(),
+  status: z.string(),
+  attempt: z.number().int(),
+  input: z.unknown().openapi({ description: "The rendered config" }),
+  output: z.unknown(),
+  error: z.unknown(),
+  started_at: z.string(),
+  finished_at: z.string().nullable(),
+  duration_ms: z.number().int().nullable(),
+}).openapi("NodeExecution");
+
+const runFields = {
+  id: z.string().uuid(),
+  workflow_id: z.string().uuid(),
+  status: z.enum(RUN_STATUSES),
+  input: z.unknown(),
+  output: z.unknown().openapi({ description: "Outputs of the sink nodes, keyed by node name" }),
+  error: z.unknown(),
+  version: z.number().int(),
+  version_hash: z.string(),
+  created_at: z.string(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+  temporal: TemporalRefSchema,
+};
+
+export const RunSummarySchema = z.object(runFields).openapi("RunSummary");
+export const RunSchema = z.object({ ...runFields, node_executions: z.array(NodeExecutionSchema) }).openapi("Run");
+
+export const ExecuteBody = z.object({
+  input: z.record(z.string(), z.unknown()).default({}),
+}).strict().openapi("ExecuteRequest");
+
+export const ExecuteResponse = z.object({
+  run_id: z.string().uuid(),
+  status: z.enum(RUN_STATUSES),
+  version: z.number().int(),
+  version_hash: z.string(),
+  temporal: TemporalRefSchema,
+}).openapi("ExecuteResponse");
+
+const WorkflowParams = z.object({ id: uuid.openapi({ param: { name: "id", in: "path" } }) });
+const RunParams = WorkflowParams.extend({ run_id: uuid.openapi({ param: { name: "run_id", in: "path" } }) });
+
+const tags = ["runs"];
+const security = bearerSecurity;
+
+export const executeRoute = createRoute({
+  method: "post",
+  path: "/api/workflows/{id}/execute",
+  tags,
+  security,
+  summary: "Start a durable run of the workflow's current version (202; poll the run)",
+  request: { params: WorkflowParams, ...jsonBody(ExecuteBody) },
+  responses: { 202: jsonResponse("The run was accepted", ExecuteResponse), ...errorResponses },
+});
+
+export const listRunsRoute = createRoute({
+  method: "get",
+  path: "/api/workflows/{id}/runs",
+  tags,
+  security,
+  summary: "The workflow's runs, newest first",
+  request: { params: WorkflowParams, query: PaginationQuery },
+  responses: {
+    200: jsonResponse(
+      "A page of runs",
+      z.object({
+        items: z.array(RunSummarySchema),
+        total: z.number().int(),
+        limit: z.number().int(),
+        offset: z.number().int(),
+      }),
+    ),
+    ...errorResponses,
+  },
+});
+
+export const getRunRoute = createRoute({
+  method: "get",
+  path: "/api/workflows/{id}/runs/{run_id}",
+  tags,
+  security,
+  summary: "A run with every node execution",
+  request: { params: RunParams },
+  responses: { 200: jsonResponse("The run", RunSchema), ...errorResponses },
+});

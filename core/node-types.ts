@@ -1,0 +1,62 @@
+/** The node types Weft knows, each with the zod schema its stored config must satisfy. */
+import { z } from "zod";
+
+/** Keys every node type accepts: per-node timeout and retry policy. */
+export const retryPolicySchema = z.object({
+  max_attempts: z.number().int().min(1).max(100).optional(),
+  initial_interval_ms: z.number().int().min(1).max(3_600_000).optional(),
+  backoff_coefficient: z.number().min(1).max(100).optional(),
+  max_interval_ms: z.number().int().min(1).max(86_400_000).optional(),
+  non_retryable_error_codes: z.array(z.string()).optional(),
+}).strict();
+
+const commonConfig = {
+  timeout_ms: z.number().int().min(1).max(86_400_000).optional(),
+  retry: retryPolicySchema.optional(),
+};
+
+export const HTTP_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"] as const;
+
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+export const httpRequestConfigSchema = z.object({
+  method: z.enum(HTTP_METHODS).default("GET"),
+  url: z.string().min(1).max(8192),
+  headers: z.record(z.string(), z.string()).optional(),
+  query: z.record(z.string(), scalar).optional(),
+  body: z.unknown().optional(),
+  ...commonConfig,
+}).strict();
+
+export type HttpRequestConfig = z.infer<typeof httpRequestConfigSchema>;
+
+export const nodeTypes = {
+  http_request: { schema: httpRequestConfigSchema, queue: "cpu" },
+} as const;
+
+export type NodeType = keyof typeof nodeTypes;
+export const KNOWN_NODE_TYPES = Object.keys(nodeTypes) as NodeType[];
+
+export function isNodeType(type: string): type is NodeType {
+  return Object.hasOwn(nodeTypes, type);
+}
+
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+/** Validates a node's stored config (templates not yet rendered) for its type. */
+export function parseNodeConfig(
+  type: NodeType,
+  config: unknown,
+): { ok: true; config: Record<string, unknown> } | { ok: false; issues: ConfigIssue[] } {
+  const result = nodeTypes[type].schema.safeParse(config ?? {});
+  if (result.success) return { ok: true, config: result.data as Record<string, unknown> };
+  return {
+    ok: false,
+    issues: result.error.issues.map((i) => ({ path: ["config", ...i.path].join("."), message: i.message })),
+  };
+}
+
+export const NODE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;

@@ -1,0 +1,41 @@
+/** Whole-workflow validation: the graph's shape plus every node's type, config and templates. */
+import { type GraphError, type GraphValidation, validateGraph } from "./graph.ts";
+import { isNodeType, KNOWN_NODE_TYPES, parseNodeConfig } from "./node-types.ts";
+import { checkTemplates } from "./template.ts";
+
+export interface WorkflowNodeLike {
+  id: string;
+  name: string;
+  type: string;
+  config: unknown;
+}
+
+export interface WorkflowEdgeLike {
+  source_node_id: string;
+  target_node_id: string;
+}
+
+export function validateWorkflow(nodes: WorkflowNodeLike[], edges: WorkflowEdgeLike[]): GraphValidation {
+  const result = validateGraph(nodes, edges);
+  const errors: GraphError[] = [...result.errors];
+  for (const node of nodes) {
+    if (!isNodeType(node.type)) {
+      errors.push({
+        code: "UNKNOWN_NODE_TYPE",
+        message: `node "${node.name}" has unknown type "${node.type}" (known: ${KNOWN_NODE_TYPES.join(", ")})`,
+        node_ids: [node.id],
+      });
+      continue;
+    }
+    const parsed = parseNodeConfig(node.type, node.config);
+    const issues = parsed.ok ? checkTemplates(node.config) : parsed.issues;
+    for (const issue of issues) {
+      errors.push({
+        code: "INVALID_CONFIG",
+        message: `node "${node.name}": ${issue.path}: ${issue.message}`,
+        node_ids: [node.id],
+      });
+    }
+  }
+  return { ...result, valid: errors.length === 0, errors };
+}

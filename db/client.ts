@@ -1,0 +1,20 @@
+/** The postgres.js connection both processes use; JSON columns come back parsed. */
+import postgres from "postgres";
+
+export type Sql = postgres.Sql<Record<string, unknown>>;
+
+export function connect(url: string, options: { max?: number } = {}): Sql {
+  return postgres(url, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    // Timestamps as ISO strings: the API returns them as they are.
+    types: {
+      date: {
+        to: 1184,
+        from: [1082, 1083, 1114, 1184],
+        serialize: (x: Date) => x,
+        parse: (x: string) => new Date(x).toISOString(),
+      },
+    },
+  }) as unknown as Sql;
+}

@@ -1,0 +1,2 @@
+/** Every workflow type the worker registers, by the name the API starts it with. */
+export { runDag } from "./run-dag.ts";
