@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { checkExpression, checkTemplates, renderString, renderTemplate, TemplateError } from "./template.ts";
+
+const context = {
+  input: { city: "Paris", count: 3, flags: { on: true } },
+  nodes: { search: { output: { results: [{ text: "first" }, { text: "second", ids: [[1, 2]] }] } } },
+};
+
+describe("renderTemplate", () => {
+  it("keeps the JSON type of a value that is one whole template", async () => {
+    expect(await renderString("{{input.count}}", context)).toBe(3);
+    expect(await renderString(" {{ input.flags }} ", context)).toEqual({ on: true });
+    expect(await renderString("{{nodes.search.output.results}}", context)).toEqual(context.nodes.search.output.results);
+  });
+
+  it("interpolates templates inside text", async () => {
+    expect(await renderString("city={{input.city}}&n={{input.count}}", context)).toBe("city=Paris&n=3");
+    expect(await renderString("flags: {{input.flags}}", context)).toBe('flags: {"on":true}');
+  });
+
+  it("indexes arrays with numeric path segments", async () => {
+    expect(await renderString("{{nodes.search.output.results.0.text}}", context)).toBe("first");
+    expect(await renderString("{{nodes.search.output.results.1.ids.0.1}}", context)).toBe(2);
+  });
+
+  it("renders missing values as null (whole) or empty text (inside text)", async () => {
+    expect(await renderString("{{input.nope}}", context)).toBeNull();
+    expect(await renderString("a{{input.nope}}b", context)).toBe("ab");
+  });
+
+  it("renders nested objects and arrays, leaving non-strings alone", async () => {
+    expect(await renderTemplate({ a: ["{{input.city}}", 1, null], b: { c: "{{input.count * 2}}" }, d: 1.5 }, context))
+      .toEqual({ a: ["Paris", 1, null], b: { c: 6 }, d: 1.5 });
+  });
+
+  it("never evaluates JavaScript", async () => {
+    // Paths read the context's own JSON only: no prototype chain, no globals.
+    expect(await renderString("{{ constructor.constructor('return process')() }}", context)).toBeNull();
+    expect(await renderString("{{ process.env }}", context)).toBeNull();
+    expect(await renderString("{{ globalThis }}", context)).toBeNull();
+    await expect(renderString("{{ (function(){ return 1 })() }}", context)).rejects.toThrow(TemplateError);
+  });
+
+  it("reports syntax errors with the path where they are", () => {
+    expect(checkTemplates({ url: "http://x/{{ input. }}", ok: "{{input.city}}" })).toEqual([
+      { path: "config.url", message: expect.stringContaining("invalid template expression") },
+    ]);
+    expect(checkExpression("input.count > 2")).toBeNull();
+    expect(checkExpression("input.count >")).not.toBeNull();
+  });
+});

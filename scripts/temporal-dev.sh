@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Starts the Temporal dev server (persistent SQLite file under .state/) unless one already answers.
+# Usage: scripts/temporal-dev.sh PORT UI_PORT DB_FILE|"" — an empty DB_FILE keeps state in memory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+port=${1:-7233}; ui_port=${2-8233}; db_file=${3-.state/temporal/weft.db}
+temporal=.state/venv/bin/temporal
+if "$temporal" operator cluster health --address "127.0.0.1:$port" >/dev/null 2>&1; then
+  echo "temporal: already serving on 127.0.0.1:$port"
+  exit 0
+fi
+mkdir -p .state/temporal
+args=(server start-dev --ip 127.0.0.1 --port "$port" --log-level warn
+  --dynamic-config-value frontend.enableUpdateWorkflowExecution=true)
+if [ -n "$ui_port" ]; then args+=(--ui-port "$ui_port"); else args+=(--headless --ui-port "$((port + 1000))"); fi
+if [ -n "$db_file" ]; then args+=(--db-filename "$db_file"); fi
+nohup "$temporal" "${args[@]}" > ".state/temporal/server-$port.log" 2>&1 &
+echo $! > ".state/temporal/server-$port.pid"
+for _ in $(seq 1 120); do
+  if "$temporal" operator cluster health --address "127.0.0.1:$port" >/dev/null 2>&1; then
+    echo "temporal: dev server ready on 127.0.0.1:$port${ui_port:+ (UI http://localhost:$ui_port)}"
+    exit 0
+  fi
+  sleep 0.5
+done
+echo "temporal: dev server did not start; see .state/temporal/server-$port.log" >&2
+exit 1

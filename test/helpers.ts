@@ -1,0 +1,146 @@
+/** Test helpers: the API app in-process on the real database and Temporal, users, a local upstream server. */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Client, Connection } from "@temporalio/client";
+import { afterAll } from "vitest";
+import { createApp, type WeftApp } from "../api/app.ts";
+import { loadConfig } from "../api/config.ts";
+import { createLogger } from "../api/logger.ts";
+import { connect, type Sql } from "../db/client.ts";
+import { TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_TASK_QUEUE, TEST_TEMPORAL_ADDRESS } from "./env.ts";
+
+export interface TestContext {
+  app: WeftApp;
+  sql: Sql;
+  temporal: Client;
+}
+
+/** One app per test file, closed after the file's tests. */
+export async function setupApp(env: Record<string, string> = {}): Promise<TestContext> {
+  const config = loadConfig({
+    DATABASE_URL: TEST_DATABASE_URL,
+    TEMPORAL_ADDRESS: TEST_TEMPORAL_ADDRESS,
+    WEFT_TASK_QUEUE: TEST_TASK_QUEUE,
+    JWT_SECRET: TEST_JWT_SECRET,
+    LOG_REQUESTS: "false",
+    ...env,
+  });
+  const sql = connect(config.DATABASE_URL, { max: 5 });
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const app = createApp({ config, sql, temporal, logger: createLogger({}, false) });
+  afterAll(async () => {
+    await sql.end();
+    await connection.close();
+  });
+  return { app, sql, temporal };
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export async function call<T = any>(
+  app: WeftApp,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (options.rawBody !== undefined) body = options.rawBody;
+  else if (options.body !== undefined) body = JSON.stringify(options.body);
+  if (body !== undefined && !headers["content-type"]) headers["content-type"] = "application/json";
+  const res = await app.request(path, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch { /* not JSON */ }
+  return { status: res.status, body: parsed as T, headers: res.headers };
+}
+
+let userSeq = 0;
+export async function registerUser(app: WeftApp, prefix = "user") {
+  const email = `${prefix}-${Date.now()}-${process.pid}-${userSeq++}@example.com`;
+  const password = "correct horse battery";
+  const reg = await call(app, "POST", "/api/auth/register", { body: { email, password, full_name: "Test User" } });
+  if (reg.status !== 201) throw new Error(`register failed: ${JSON.stringify(reg.body)}`);
+  const login = await call(app, "POST", "/api/auth/login", { body: { email, password } });
+  if (login.status !== 200) throw new Error(`login failed: ${JSON.stringify(login.body)}`);
+  return { email, password, id: reg.body.id as string, token: login.body.access_token as string };
+}
+
+/** Creates a workflow with the given http_request nodes chained in order (or wired by `edges`). */
+export async function buildWorkflow(
+  app: WeftApp,
+  token: string,
+  nodes: { name: string; config: Record<string, unknown>; type?: string }[],
+  edges?: [string, string][],
+) {
+  const wf = await call(app, "POST", "/api/workflows", { token, body: { name: `wf-${Date.now()}` } });
+  const ids: Record<string, string> = {};
+  for (const n of nodes) {
+    const res = await call(app, "POST", `/api/workflows/${wf.body.id}/nodes`, {
+      token,
+      body: { name: n.name, type: n.type ?? "http_request", config: n.config },
+    });
+    if (res.status !== 201) throw new Error(`node ${n.name}: ${JSON.stringify(res.body)}`);
+    ids[n.name] = res.body.id;
+  }
+  const pairs = edges ?? nodes.slice(1).map((n, i) => [nodes[i].name, n.name] as [string, string]);
+  for (const [a, b] of pairs) {
+    const res = await call(app, "POST", `/api/workflows/${wf.body.id}/edges`, {
+      token,
+      body: { source_node_id: ids[a], target_node_id: ids[b] },
+    });
+    if (res.status !== 201) throw new Error(`edge ${a}->${b}: ${JSON.stringify(res.body)}`);
+  }
+  return { workflowId: wf.body.id as string, nodeIds: ids };
+}
+
+export async function waitForRun(app: WeftApp, token: string, workflowId: string, runId: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await call(app, "GET", `/api/workflows/${workflowId}/runs/${runId}`, { token });
+    if (["succeeded", "failed", "cancelled"].includes(res.body.status)) return res.body;
+    if (Date.now() > deadline) throw new Error(`run ${runId} still ${res.body.status} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface Upstream {
+  url: string;
+  requests: { method: string; url: string; body: string; headers: IncomingMessage["headers"]; at: number }[];
+  close: () => Promise<void>;
+}
+
+/** A local HTTP server: `handler` answers each request; every request is recorded. */
+export async function startUpstream(
+  handler: (req: IncomingMessage, body: string, res: ServerResponse) => void,
+): Promise<Upstream> {
+  const requests: Upstream["requests"] = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      requests.push({ method: req.method!, url: req.url!, body, headers: req.headers, at: Date.now() });
+      handler(req, body, res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+export function json(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(JSON.stringify(value));
+}

@@ -1,0 +1,70 @@
+/** Spawning the real processes the tests drive: the Node worker and the Deno API. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { TEST_BUNDLE_PATH, TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_TEMPORAL_ADDRESS } from "./env.ts";
+
+export interface Spawned {
+  proc: ChildProcess;
+  output: () => string;
+  stop: (signal?: NodeJS.Signals) => Promise<void>;
+}
+
+function spawnUntil(cmd: string, args: string[], env: Record<string, string>, ready: RegExp, timeoutMs = 60_000) {
+  const proc = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  const spawned: Spawned = {
+    proc,
+    output: () => out,
+    stop: (signal = "SIGTERM") =>
+      new Promise((resolve) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+        proc.once("exit", () => resolve());
+        proc.kill(signal);
+      }),
+  };
+  return new Promise<Spawned>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${cmd} did not become ready:\n${out}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.length > 200_000) out = out.slice(-100_000);
+      if (ready.test(out)) {
+        clearTimeout(timer);
+        resolve(spawned);
+      }
+    };
+    proc.stdout!.on("data", onData);
+    proc.stderr!.on("data", onData);
+    proc.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd} exited with ${code} before it was ready:\n${out}`));
+    });
+  });
+}
+
+export function startWorker(taskQueue: string, extraEnv: Record<string, string> = {}): Promise<Spawned> {
+  return spawnUntil("node", ["--import", "tsx", "worker/main.ts"], {
+    DATABASE_URL: TEST_DATABASE_URL,
+    TEMPORAL_ADDRESS: TEST_TEMPORAL_ADDRESS,
+    WEFT_TASK_QUEUE: taskQueue,
+    WORKFLOW_BUNDLE_PATH: TEST_BUNDLE_PATH,
+    ...extraEnv,
+  }, /"worker started"/);
+}
+
+export function startDenoApi(port: number, taskQueue: string, extraEnv: Record<string, string> = {}): Promise<Spawned> {
+  return spawnUntil("node_modules/.bin/deno", [
+    "run",
+    "--allow-net",
+    "--allow-env",
+    "--allow-read",
+    "--allow-ffi",
+    "--allow-sys",
+    "api/main.ts",
+  ], {
+    DATABASE_URL: TEST_DATABASE_URL,
+    TEMPORAL_ADDRESS: TEST_TEMPORAL_ADDRESS,
+    WEFT_TASK_QUEUE: taskQueue,
+    JWT_SECRET: TEST_JWT_SECRET,
+    PORT: String(port),
+    ...extraEnv,
+  }, /"msg":"listening"/);
+}
