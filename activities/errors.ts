@@ -21,7 +21,8 @@ export function retryable(
     message,
     nonRetryable: false,
     details: details === undefined ? [] : [details],
-    nextRetryDelay: nextRetryDelayMs,
+    // Temporal does not retry at all when told a zero delay; zero means "use the policy's backoff".
+    nextRetryDelay: nextRetryDelayMs && nextRetryDelayMs > 0 ? nextRetryDelayMs : undefined,
   });
 }
 

@@ -28,7 +28,7 @@ export async function setupApp(env: Record<string, string> = {}): Promise<TestCo
   const sql = connect(config.DATABASE_URL, { max: 5 });
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const app = createApp({ config, sql, temporal, logger: createLogger({}, false) });
+  const app = createApp({ config, sql, temporal, logger: createLogger({ test: true }) });
   afterAll(async () => {
     await sql.end();
     await connection.close();

@@ -98,9 +98,10 @@ export function nodeRoutes() {
     }
     if (body.name !== undefined) await nameTaken(sql, id, body.name, node_id);
     const columns = Object.keys(changes);
-    const [row] = await sql`
-      UPDATE nodes SET ${columns.length ? sql`${sql(changes, columns)},` : sql``} updated_at = now()
-      WHERE id = ${node_id} RETURNING ${sql.unsafe(NODE_COLUMNS)}`;
+    const [row] = columns.length
+      ? await sql`UPDATE nodes SET ${sql(changes, columns)}, updated_at = now()
+                  WHERE id = ${node_id} RETURNING ${sql.unsafe(NODE_COLUMNS)}`
+      : await sql`SELECT ${sql.unsafe(NODE_COLUMNS)} FROM nodes WHERE id = ${node_id}`;
     await bumpVersion(sql, id);
     return c.json(row as never, 200);
   });

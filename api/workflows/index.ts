@@ -63,10 +63,11 @@ export function workflowRoutes() {
     const changes: Record<string, unknown> = { ...body };
     if (body.metadata) changes.metadata = sql.json(body.metadata as never);
     const columns = Object.keys(changes);
-    const [row] = await sql`
-      UPDATE workflows SET ${columns.length ? sql`${sql(changes, columns)},` : sql``}
-        version = version + 1, updated_at = now()
-      WHERE id = ${id} RETURNING ${sql.unsafe(WORKFLOW_COLUMNS)}`;
+    const [row] = columns.length
+      ? await sql`UPDATE workflows SET ${sql(changes, columns)}, version = version + 1, updated_at = now()
+                  WHERE id = ${id} RETURNING ${sql.unsafe(WORKFLOW_COLUMNS)}`
+      : await sql`UPDATE workflows SET version = version + 1, updated_at = now()
+                  WHERE id = ${id} RETURNING ${sql.unsafe(WORKFLOW_COLUMNS)}`;
     return c.json(row as never, 200);
   });
 

@@ -1,0 +1,116 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { call, registerUser, setupApp, type TestContext } from "../../test/helpers.ts";
+
+let t: TestContext;
+let alice: Awaited<ReturnType<typeof registerUser>>;
+let bob: Awaited<ReturnType<typeof registerUser>>;
+beforeAll(async () => {
+  t = await setupApp();
+  [alice, bob] = await Promise.all([registerUser(t.app, "alice"), registerUser(t.app, "bob")]);
+});
+
+const newWorkflow = async (token = alice.token) =>
+  (await call(t.app, "POST", "/api/workflows", { token, body: { name: "nodes" } })).body.id as string;
+const addNode = (wf: string, body: unknown, token = alice.token) => call(t.app, "POST", `/api/workflows/${wf}/nodes`, { token, body });
+const fetchNode = { name: "fetch", type: "http_request", config: { url: "https://api.example.com/{{input.id}}" }, position_x: 10, position_y: 20 };
+
+describe("nodes (happy)", () => {
+  it("creates a node with defaults applied, reads, lists, updates and deletes it", async () => {
+    const wf = await newWorkflow();
+    const created = await addNode(wf, fetchNode);
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: "fetch", type: "http_request", position_x: 10, position_y: 20 });
+    expect(created.body.config).toEqual({ method: "GET", url: "https://api.example.com/{{input.id}}" });
+    const id = created.body.id;
+
+    expect((await call(t.app, "GET", `/api/workflows/${wf}/nodes/${id}`, { token: alice.token })).body.name).toBe("fetch");
+    const list = await call(t.app, "GET", `/api/workflows/${wf}/nodes`, { token: alice.token });
+    expect(list.body.items.map((n: { id: string }) => n.id)).toEqual([id]);
+
+    const updated = await call(t.app, "PUT", `/api/workflows/${wf}/nodes/${id}`, {
+      token: alice.token,
+      body: { name: "fetch2", config: { method: "POST", url: "https://x.io", body: { a: "{{input.a}}" } } },
+    });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toMatchObject({ name: "fetch2", config: { method: "POST" }, position_x: 10 });
+
+    const wfAfter = await call(t.app, "GET", `/api/workflows/${wf}`, { token: alice.token });
+    expect(wfAfter.body.version).toBe(3); // created 1, +node, +update
+
+    expect((await call(t.app, "DELETE", `/api/workflows/${wf}/nodes/${id}`, { token: alice.token })).status).toBe(204);
+    expect((await call(t.app, "GET", `/api/workflows/${wf}/nodes/${id}`, { token: alice.token })).status).toBe(404);
+  });
+
+  it("deleting a node removes its edges", async () => {
+    const wf = await newWorkflow();
+    const a = (await addNode(wf, { ...fetchNode, name: "a" })).body.id;
+    const b = (await addNode(wf, { ...fetchNode, name: "b" })).body.id;
+    await call(t.app, "POST", `/api/workflows/${wf}/edges`, { token: alice.token, body: { source_node_id: a, target_node_id: b } });
+    await call(t.app, "DELETE", `/api/workflows/${wf}/nodes/${a}`, { token: alice.token });
+    const edges = await call(t.app, "GET", `/api/workflows/${wf}/edges`, { token: alice.token });
+    expect(edges.body.items).toEqual([]);
+  });
+});
+
+describe("nodes (errors)", () => {
+  it("an unknown type is a 400 that lists the known types", async () => {
+    const wf = await newWorkflow();
+    const res = await addNode(wf, { ...fetchNode, type: "teleport" });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("UNKNOWN_NODE_TYPE");
+    expect(res.body.error.message).toContain("http_request");
+    expect(res.body.error.details.known_types).toContain("http_request");
+  });
+
+  it("a config that does not fit the type is a 400 naming the config fields", async () => {
+    const wf = await newWorkflow();
+    const res = await addNode(wf, { ...fetchNode, config: { method: "FETCH", timeout_ms: -1, surprise: 1 } });
+    expect(res.status).toBe(400);
+    const fields = res.body.error.details.map((d: { field: string }) => d.field);
+    expect(fields).toEqual(expect.arrayContaining(["config.method", "config.url", "config.timeout_ms"]));
+    expect(res.body.error.message).toContain("config.url");
+  });
+
+  it("a template that does not parse is a 400 naming where it is", async () => {
+    const wf = await newWorkflow();
+    const res = await addNode(wf, { ...fetchNode, config: { url: "https://x.io/{{ input. }}" } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details[0].field).toBe("config.url");
+  });
+
+  it("names must be template-safe identifiers and unique within the workflow (409)", async () => {
+    const wf = await newWorkflow();
+    expect((await addNode(wf, { ...fetchNode, name: "has space" })).status).toBe(400);
+    expect((await addNode(wf, { ...fetchNode, name: "9lives" })).status).toBe(400);
+    expect((await addNode(wf, fetchNode)).status).toBe(201);
+    const dup = await addNode(wf, fetchNode);
+    expect(dup.status).toBe(409);
+    expect(dup.body.error.message).toContain("fetch");
+    const other = (await addNode(wf, { ...fetchNode, name: "other" })).body.id;
+    const rename = await call(t.app, "PUT", `/api/workflows/${wf}/nodes/${other}`, { token: alice.token, body: { name: "fetch" } });
+    expect(rename.status).toBe(409);
+  });
+
+  it("changing the type re-validates the stored config", async () => {
+    const wf = await newWorkflow();
+    const id = (await addNode(wf, fetchNode)).body.id;
+    const res = await call(t.app, "PUT", `/api/workflows/${wf}/nodes/${id}`, { token: alice.token, body: { type: "nope" } });
+    expect(res.status).toBe(400);
+  });
+});
+
+describe("nodes (security)", () => {
+  it("another user's workflow and nodes answer 404; no token 401", async () => {
+    const wf = await newWorkflow();
+    const id = (await addNode(wf, fetchNode)).body.id;
+    expect((await addNode(wf, { ...fetchNode, name: "evil" }, bob.token)).status).toBe(404);
+    expect((await call(t.app, "GET", `/api/workflows/${wf}/nodes`, { token: bob.token })).status).toBe(404);
+    expect((await call(t.app, "GET", `/api/workflows/${wf}/nodes/${id}`, { token: bob.token })).status).toBe(404);
+    expect((await call(t.app, "PUT", `/api/workflows/${wf}/nodes/${id}`, { token: bob.token, body: { name: "x" } })).status).toBe(404);
+    expect((await call(t.app, "DELETE", `/api/workflows/${wf}/nodes/${id}`, { token: bob.token })).status).toBe(404);
+    expect((await call(t.app, "GET", `/api/workflows/${wf}/nodes`)).status).toBe(401);
+    // A node id from another workflow of the same user is not found under this one.
+    const wf2 = await newWorkflow();
+    expect((await call(t.app, "GET", `/api/workflows/${wf2}/nodes/${id}`, { token: alice.token })).status).toBe(404);
+  });
+});

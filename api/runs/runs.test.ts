@@ -1,0 +1,200 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildWorkflow, call, json, registerUser, setupApp, startUpstream, type TestContext, type Upstream, waitForRun } from "../../test/helpers.ts";
+
+let t: TestContext;
+let alice: Awaited<ReturnType<typeof registerUser>>;
+let bob: Awaited<ReturnType<typeof registerUser>>;
+let upstream: Upstream;
+const flaky = new Map<string, number>();
+
+beforeAll(async () => {
+  t = await setupApp();
+  [alice, bob] = await Promise.all([registerUser(t.app, "alice"), registerUser(t.app, "bob")]);
+  upstream = await startUpstream((req, body, res) => {
+    const url = new URL(req.url!, "http://x");
+    if (url.pathname === "/users") return json(res, 200, { users: [{ id: 7, name: "Ada" }, { id: 8, name: "Bob" }] });
+    if (url.pathname.startsWith("/users/")) return json(res, 200, { id: Number(url.pathname.split("/")[2]), q: url.searchParams.get("q") });
+    if (url.pathname === "/echo") return json(res, 201, { received: JSON.parse(body || "null"), method: req.method });
+    if (url.pathname === "/missing") return json(res, 404, { error: "no such thing" });
+    if (url.pathname === "/slow") return setTimeout(() => json(res, 200, { slow: true }), Number(url.searchParams.get("ms") ?? 3000));
+    if (url.pathname === "/flaky") {
+      const key = url.searchParams.get("key")!;
+      const seen = (flaky.get(key) ?? 0) + 1;
+      flaky.set(key, seen);
+      return seen === 1 ? json(res, 503, { error: "warming up" }, { "retry-after": "0" }) : json(res, 200, { ok: true, seen });
+    }
+    res.writeHead(200, { "content-type": "text/plain" });
+    res.end("plain text");
+  });
+});
+afterAll(() => upstream.close());
+
+const execute = (workflowId: string, input: unknown = {}, token = alice.token) =>
+  call(t.app, "POST", `/api/workflows/${workflowId}/execute`, { token, body: { input } });
+
+describe("execute (happy)", () => {
+  it("runs a 3-node http_request chain through Temporal, passing outputs downstream by template", async () => {
+    const { workflowId } = await buildWorkflow(t.app, alice.token, [
+      { name: "list", config: { url: `${upstream.url}/users` } },
+      { name: "user", config: { url: `${upstream.url}/users/{{nodes.list.output.body.users.0.id}}`, query: { q: "{{input.q}}" } } },
+      {
+        name: "report",
+        config: {
+          method: "POST",
+          url: `${upstream.url}/echo`,
+          body: { id: "{{nodes.user.output.body.id}}", who: "{{nodes.list.output.body.users.1.name}}", note: "q={{input.q}}" },
+        },
+      },
+    ]);
+    const started = await execute(workflowId, { q: "hello" });
+    expect(started.status).toBe(202);
+    expect(started.body.status).toBe("pending");
+    expect(started.body.temporal.workflow_id).toBe(`weft-run-${started.body.run_id}`);
+    expect(started.body.temporal.ui_url).toContain(`/namespaces/default/workflows/weft-run-${started.body.run_id}/`);
+
+    const run = await waitForRun(t.app, alice.token, workflowId, started.body.run_id);
+    expect(run.status).toBe("succeeded");
+    expect(run.input).toEqual({ q: "hello" });
+    expect(run.error).toBeNull();
+    expect(run.started_at).not.toBeNull();
+    expect(run.finished_at).not.toBeNull();
+    expect(run.node_executions.map((n: { node_name: string }) => n.node_name)).toEqual(["list", "user", "report"]);
+    for (const n of run.node_executions) {
+      expect(n).toMatchObject({ status: "succeeded", attempt: 1, type: "http_request" });
+      expect(n.duration_ms).toBeGreaterThanOrEqual(0);
+      expect(Date.parse(n.finished_at)).toBeGreaterThanOrEqual(Date.parse(n.started_at));
+    }
+    const [list, user, report] = run.node_executions;
+    expect(list.output.body.users).toHaveLength(2);
+    expect(user.input.url).toBe(`${upstream.url}/users/7`);
+    expect(user.output).toMatchObject({ status: 200, body: { id: 7, q: "hello" } });
+    expect(typeof user.output.elapsed_ms).toBe("number");
+    // A whole-template value keeps its JSON type (7 stays a number); text templates interpolate.
+    expect(report.input.body).toEqual({ id: 7, who: "Bob", note: "q=hello" });
+    expect(report.output.body).toEqual({ received: { id: 7, who: "Bob", note: "q=hello" }, method: "POST" });
+    expect(run.output).toEqual({ report: report.output });
+
+    const description = await t.temporal.workflow.getHandle(started.body.temporal.workflow_id).describe();
+    expect(description.status.name).toBe("COMPLETED");
+    expect(description.type).toBe("runDag");
+  });
+
+  it("keeps text bodies as text", async () => {
+    const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "plain", config: { url: `${upstream.url}/text` } }]);
+    const run = await waitForRun(t.app, alice.token, workflowId, (await execute(workflowId)).body.run_id);
+    expect(run.output.plain.body).toBe("plain text");
+  });
+
+  it("retries a transient 503 and records every attempt", async () => {
+    const key = crypto.randomUUID();
+    const { workflowId } = await buildWorkflow(t.app, alice.token, [
+      { name: "flaky", config: { url: `${upstream.url}/flaky?key=${key}`, retry: { initial_interval_ms: 100 } } },
+    ]);
+    const run = await waitForRun(t.app, alice.token, workflowId, (await execute(workflowId)).body.run_id);
+    expect(run.status, JSON.stringify(run)).toBe("succeeded");
+    expect(run.node_executions.map((n: { attempt: number; status: string }) => [n.attempt, n.status])).toEqual([[1, "failed"], [2, "succeeded"]]);
+    expect(run.node_executions[0].error).toMatchObject({ type: "HTTP_503", retryable: true });
+  });
+
+  it("runs the snapshot it started with, even when the workflow is edited mid-run", async () => {
+    const { workflowId, nodeIds } = await buildWorkflow(t.app, alice.token, [
+      { name: "slow", config: { url: `${upstream.url}/slow?ms=1500` } },
+      { name: "after", config: { url: `${upstream.url}/users/1` } },
+    ]);
+    const started = await execute(workflowId);
+    const edit = await call(t.app, "PUT", `/api/workflows/${workflowId}/nodes/${nodeIds.after}`, {
+      token: alice.token,
+      body: { config: { url: `${upstream.url}/users/2` } },
+    });
+    expect(edit.status).toBe(200);
+    const run = await waitForRun(t.app, alice.token, workflowId, started.body.run_id);
+    expect(run.status).toBe("succeeded");
+    expect(run.node_executions[1].output.body.id).toBe(1);
+    expect(run.version).toBe(started.body.version);
+    const second = await execute(workflowId);
+    expect(second.body.version).toBeGreaterThan(started.body.version);
+    expect(second.body.version_hash).not.toBe(started.body.version_hash);
+  });
+
+  it("lists runs newest first", async () => {
+    const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "one", config: { url: `${upstream.url}/users/1` } }]);
+    const first = (await execute(workflowId)).body.run_id;
+    const second = (await execute(workflowId)).body.run_id;
+    const list = await call(t.app, "GET", `/api/workflows/${workflowId}/runs`, { token: alice.token });
+    expect(list.status).toBe(200);
+    expect(list.body.total).toBe(2);
+    expect(list.body.items.map((r: { id: string }) => r.id)).toEqual([second, first]);
+  });
+});
+
+describe("execute (errors)", () => {
+  it("a 404 from upstream fails the node without retry, skips what follows and fails the run", async () => {
+    const { workflowId } = await buildWorkflow(t.app, alice.token, [
+      { name: "get", config: { url: `${upstream.url}/missing` } },
+      { name: "never", config: { url: `${upstream.url}/users/1` } },
+    ]);
+    const started = await execute(workflowId);
+    const run = await waitForRun(t.app, alice.token, workflowId, started.body.run_id);
+    expect(run.status).toBe("failed");
+    expect(run.error.node).toBe("get");
+    expect(run.error.message).toContain("404");
+    expect(run.node_executions).toHaveLength(1);
+    expect(run.node_executions[0]).toMatchObject({ status: "failed", attempt: 1, error: { type: "HTTP_404", retryable: false } });
+    const description = await t.temporal.workflow.getHandle(started.body.temporal.workflow_id).describe();
+    expect(description.status.name).toBe("FAILED");
+  });
+
+  it("a template that fails at run time fails the node clearly", async () => {
+    const { workflowId } = await buildWorkflow(t.app, alice.token, [
+      { name: "bad", config: { url: "{{ $number('abc') }}" } },
+    ]);
+    const run = await waitForRun(t.app, alice.token, workflowId, (await execute(workflowId)).body.run_id);
+    expect(run.status).toBe("failed");
+    expect(run.node_executions[0].error.type).toMatch(/TemplateError|InvalidConfig/);
+  });
+
+  it("an invalid graph is a 400 carrying the validation errors; nothing is started", async () => {
+    const { workflowId, nodeIds } = await buildWorkflow(t.app, alice.token, [
+      { name: "a", config: { url: `${upstream.url}/users/1` } },
+      { name: "b", config: { url: `${upstream.url}/users/1` } },
+    ]);
+    await call(t.app, "POST", `/api/workflows/${workflowId}/edges`, { token: alice.token, body: { source_node_id: nodeIds.b, target_node_id: nodeIds.a } });
+    const res = await execute(workflowId);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("INVALID_GRAPH");
+    expect(res.body.error.details.errors.map((e: { code: string }) => e.code)).toContain("CYCLE");
+    const empty = (await call(t.app, "POST", "/api/workflows", { token: alice.token, body: { name: "empty" } })).body.id;
+    expect((await execute(empty)).status).toBe(400);
+    expect((await call(t.app, "GET", `/api/workflows/${workflowId}/runs`, { token: alice.token })).body.total).toBe(0);
+  });
+
+  it("input must be a JSON object", async () => {
+    const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "a", config: { url: `${upstream.url}/users/1` } }]);
+    const res = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, { token: alice.token, body: { input: [1, 2] } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details[0].field).toBe("input");
+  });
+
+  it("a run an operator terminates in Temporal is reported failed by the API", async () => {
+    const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "slow", config: { url: `${upstream.url}/slow?ms=20000` } }]);
+    const started = await execute(workflowId);
+    await new Promise((r) => setTimeout(r, 500));
+    await t.temporal.workflow.getHandle(started.body.temporal.workflow_id).terminate("operator says stop");
+    const run = await waitForRun(t.app, alice.token, workflowId, started.body.run_id);
+    expect(run.status).toBe("failed");
+    expect(run.error.message).toContain("TERMINATED");
+  });
+});
+
+describe("runs (security)", () => {
+  it("another user cannot execute, list or read a run (404); no token 401", async () => {
+    const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "a", config: { url: `${upstream.url}/users/1` } }]);
+    const runId = (await execute(workflowId)).body.run_id;
+    expect((await execute(workflowId, {}, bob.token)).status).toBe(404);
+    expect((await call(t.app, "GET", `/api/workflows/${workflowId}/runs`, { token: bob.token })).status).toBe(404);
+    expect((await call(t.app, "GET", `/api/workflows/${workflowId}/runs/${runId}`, { token: bob.token })).status).toBe(404);
+    expect((await call(t.app, "GET", `/api/workflows/${workflowId}/runs/${runId}`)).status).toBe(401);
+    expect((await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, { body: { input: {} } })).status).toBe(401);
+    await waitForRun(t.app, alice.token, workflowId, runId);
+  });
+});

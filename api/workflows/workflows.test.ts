@@ -1,0 +1,98 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { call, registerUser, setupApp, type TestContext } from "../../test/helpers.ts";
+
+let t: TestContext;
+let alice: Awaited<ReturnType<typeof registerUser>>;
+let bob: Awaited<ReturnType<typeof registerUser>>;
+beforeAll(async () => {
+  t = await setupApp();
+  [alice, bob] = await Promise.all([registerUser(t.app, "alice"), registerUser(t.app, "bob")]);
+});
+
+const create = (token: string, body: unknown) => call(t.app, "POST", "/api/workflows", { token, body });
+
+describe("workflows (happy)", () => {
+  it("creates, reads, updates (new version) and soft-deletes a workflow", async () => {
+    const created = await create(alice.token, { name: "RAG pipeline", description: "d", tags: ["ai"], metadata: { team: "x" } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: "RAG pipeline", description: "d", tags: ["ai"], metadata: { team: "x" }, version: 1, max_parallel: 16 });
+    const id = created.body.id;
+
+    const got = await call(t.app, "GET", `/api/workflows/${id}`, { token: alice.token });
+    expect(got.status).toBe(200);
+    expect(got.body).toMatchObject({ id, nodes: [], edges: [] });
+
+    const updated = await call(t.app, "PUT", `/api/workflows/${id}`, { token: alice.token, body: { name: "renamed", tags: [] } });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toMatchObject({ name: "renamed", tags: [], description: "d", version: 2 });
+
+    expect((await call(t.app, "DELETE", `/api/workflows/${id}`, { token: alice.token })).status).toBe(204);
+    expect((await call(t.app, "GET", `/api/workflows/${id}`, { token: alice.token })).status).toBe(404);
+    const [row] = await t.sql`SELECT deleted_at FROM workflows WHERE id = ${id}`;
+    expect(row.deleted_at).not.toBeNull();
+  });
+
+  it("lists the user's own workflows newest first, paginated", async () => {
+    const user = await registerUser(t.app, "lister");
+    for (const name of ["one", "two", "three"]) await create(user.token, { name });
+    const page1 = await call(t.app, "GET", "/api/workflows?limit=2", { token: user.token });
+    expect(page1.status).toBe(200);
+    expect(page1.body.total).toBe(3);
+    expect(page1.body.items.map((w: { name: string }) => w.name)).toEqual(["three", "two"]);
+    const page2 = await call(t.app, "GET", "/api/workflows?limit=2&offset=2", { token: user.token });
+    expect(page2.body.items.map((w: { name: string }) => w.name)).toEqual(["one"]);
+  });
+});
+
+describe("workflows (errors)", () => {
+  it("400 naming the fields for wrong types, missing and unknown fields", async () => {
+    const res = await create(alice.token, { name: 42, tags: "nope", owner_id: "x" });
+    expect(res.status).toBe(400);
+    const fields = res.body.error.details.map((d: { field: string }) => d.field);
+    expect(fields).toEqual(expect.arrayContaining(["name", "tags", "owner_id"]));
+    expect((await create(alice.token, {})).status).toBe(400);
+  });
+
+  it("400 for malformed JSON, a JSON array, and bad pagination", async () => {
+    expect((await call(t.app, "POST", "/api/workflows", { token: alice.token, rawBody: "{nope" })).status).toBe(400);
+    expect((await call(t.app, "POST", "/api/workflows", { token: alice.token, rawBody: "[]" })).status).toBe(400);
+    expect((await call(t.app, "GET", "/api/workflows?limit=0", { token: alice.token })).status).toBe(400);
+    expect((await call(t.app, "GET", "/api/workflows?limit=abc", { token: alice.token })).status).toBe(400);
+  });
+
+  it("413 for a body over 1 MB, 404 JSON for an unknown route", async () => {
+    const big = await call(t.app, "POST", "/api/workflows", { token: alice.token, body: { name: "x", description: "a".repeat(1_100_000) } });
+    expect(big.status).toBe(413);
+    expect(big.body.error.code).toBe("PAYLOAD_TOO_LARGE");
+    const missing = await call(t.app, "GET", "/api/nothing-here", { token: alice.token });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe("NOT_FOUND");
+  });
+
+  it("rejects values PostgreSQL cannot store as 400, not 500", async () => {
+    const res = await create(alice.token, { name: "nul \u0000 byte" });
+    expect(res.status).toBe(400);
+  });
+});
+
+describe("workflows (security)", () => {
+  it("401 without a token on every workflow route", async () => {
+    for (const [method, path] of [["GET", "/api/workflows"], ["POST", "/api/workflows"], ["GET", `/api/workflows/${crypto.randomUUID()}`]]) {
+      expect((await call(t.app, method, path, { body: method === "POST" ? { name: "x" } : undefined })).status).toBe(401);
+    }
+  });
+
+  it("another user's workflow answers 404 to read, update, delete and list", async () => {
+    const { body: wf } = await create(alice.token, { name: "private" });
+    expect((await call(t.app, "GET", `/api/workflows/${wf.id}`, { token: bob.token })).status).toBe(404);
+    expect((await call(t.app, "PUT", `/api/workflows/${wf.id}`, { token: bob.token, body: { name: "stolen" } })).status).toBe(404);
+    expect((await call(t.app, "DELETE", `/api/workflows/${wf.id}`, { token: bob.token })).status).toBe(404);
+    const list = await call(t.app, "GET", "/api/workflows?limit=100", { token: bob.token });
+    expect(list.body.items.find((w: { id: string }) => w.id === wf.id)).toBeUndefined();
+    expect((await call(t.app, "GET", `/api/workflows/${wf.id}`, { token: alice.token })).body.name).toBe("private");
+  });
+
+  it("a malformed id answers 404", async () => {
+    expect((await call(t.app, "GET", "/api/workflows/not-a-uuid", { token: alice.token })).status).toBe(404);
+  });
+});
