@@ -9,9 +9,12 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
-export function createLogger(base: LogFields = {}, enabled = true): Logger {
-  const write = (level: string, msg: string, fields?: LogFields) => {
-    if (!enabled) return;
+const LEVELS = { info: 1, warn: 2, error: 3, silent: 4 } as const;
+export type LogLevel = keyof typeof LEVELS;
+
+export function createLogger(base: LogFields = {}, minLevel: LogLevel = "info"): Logger {
+  const write = (level: Exclude<LogLevel, "silent">, msg: string, fields?: LogFields) => {
+    if (LEVELS[level] < LEVELS[minLevel]) return;
     const line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...fields });
     if (level === "error") console.error(line);
     else console.log(line);
@@ -20,6 +23,6 @@ export function createLogger(base: LogFields = {}, enabled = true): Logger {
     info: (msg, fields) => write("info", msg, fields),
     warn: (msg, fields) => write("warn", msg, fields),
     error: (msg, fields) => write("error", msg, fields),
-    child: (fields) => createLogger({ ...base, ...fields }, enabled),
+    child: (fields) => createLogger({ ...base, ...fields }, minLevel),
   };
 }

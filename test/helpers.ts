@@ -28,7 +28,7 @@ export async function setupApp(env: Record<string, string> = {}): Promise<TestCo
   const sql = connect(config.DATABASE_URL, { max: 5 });
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const app = createApp({ config, sql, temporal, logger: createLogger({ test: true }) });
+  const app = createApp({ config, sql, temporal, logger: createLogger({ test: true }, "warn") });
   afterAll(async () => {
     await sql.end();
     await connection.close();
@@ -36,12 +36,15 @@ export async function setupApp(env: Record<string, string> = {}): Promise<TestCo
   return { app, sql, temporal };
 }
 
+// Responses are arbitrary JSON that each test inspects as it needs.
+// deno-lint-ignore no-explicit-any
 export interface ApiResponse<T = any> {
   status: number;
   body: T;
   headers: Headers;
 }
 
+// deno-lint-ignore no-explicit-any
 export async function call<T = any>(
   app: WeftApp,
   method: string,
@@ -136,7 +139,11 @@ export async function startUpstream(
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    close: () => new Promise((r) => server.close(() => r())),
+    close: () =>
+      new Promise((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 }
 

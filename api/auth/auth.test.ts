@@ -11,7 +11,10 @@ beforeAll(async () => {
 });
 
 const key = new TextEncoder().encode(TEST_JWT_SECRET);
-const sign = (claims: { sub: string; email: string }, opts: { alg?: string; iss?: string; aud?: string; exp?: string | number; key?: Uint8Array } = {}) =>
+const sign = (
+  claims: { sub: string; email: string },
+  opts: { alg?: string; iss?: string; aud?: string; exp?: string | number; key?: Uint8Array } = {},
+) =>
   new SignJWT({ email: claims.email })
     .setProtectedHeader({ alg: opts.alg ?? "HS256" })
     .setSubject(claims.sub)
@@ -24,7 +27,9 @@ const sign = (claims: { sub: string; email: string }, opts: { alg?: string; iss?
 describe("register (happy)", () => {
   it("creates a user, stores a bcrypt hash of cost >= 12 and never returns it", async () => {
     const email = `new-${Date.now()}@Example.com`;
-    const res = await call(t.app, "POST", "/api/auth/register", { body: { email, password: "long enough 1", full_name: "Ada" } });
+    const res = await call(t.app, "POST", "/api/auth/register", {
+      body: { email, password: "long enough 1", full_name: "Ada" },
+    });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ email: email.toLowerCase(), full_name: "Ada" });
     expect(res.body).not.toHaveProperty("password_hash");
@@ -35,13 +40,17 @@ describe("register (happy)", () => {
 
 describe("register (errors)", () => {
   it("answers 409 for a duplicate email, whatever its case", async () => {
-    const res = await call(t.app, "POST", "/api/auth/register", { body: { email: user.email.toUpperCase(), password: "whatever123" } });
+    const res = await call(t.app, "POST", "/api/auth/register", {
+      body: { email: user.email.toUpperCase(), password: "whatever123" },
+    });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe("CONFLICT");
   });
 
   it("names the bad fields: invalid email, short password, unknown field", async () => {
-    const res = await call(t.app, "POST", "/api/auth/register", { body: { email: "nope", password: "short", admin: true } });
+    const res = await call(t.app, "POST", "/api/auth/register", {
+      body: { email: "nope", password: "short", admin: true },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe("VALIDATION_ERROR");
     const fields = res.body.error.details.map((d: { field: string }) => d.field);
@@ -50,7 +59,9 @@ describe("register (errors)", () => {
   });
 
   it("refuses passwords longer than bcrypt's 72 bytes instead of truncating them", async () => {
-    const res = await call(t.app, "POST", "/api/auth/register", { body: { email: `long-${Date.now()}@x.io`, password: "é".repeat(40) } });
+    const res = await call(t.app, "POST", "/api/auth/register", {
+      body: { email: `long-${Date.now()}@x.io`, password: "é".repeat(40) },
+    });
     expect(res.status).toBe(400);
   });
 
@@ -75,8 +86,12 @@ describe("login", () => {
   });
 
   it("answers 401 for a wrong password and for an unknown email, with the same message", async () => {
-    const wrong = await call(t.app, "POST", "/api/auth/login", { body: { email: user.email, password: "wrong password" } });
-    const unknown = await call(t.app, "POST", "/api/auth/login", { body: { email: "nobody@example.com", password: "wrong password" } });
+    const wrong = await call(t.app, "POST", "/api/auth/login", {
+      body: { email: user.email, password: "wrong password" },
+    });
+    const unknown = await call(t.app, "POST", "/api/auth/login", {
+      body: { email: "nobody@example.com", password: "wrong password" },
+    });
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
     expect(wrong.body.error.message).toBe(unknown.body.error.message);
@@ -110,7 +125,8 @@ describe("tokens (security)", () => {
     const good = await sign(claims);
     const [h, p, s] = good.split(".");
     const payload = JSON.parse(Buffer.from(p, "base64url").toString());
-    const tampered = [h, Buffer.from(JSON.stringify({ ...payload, sub: crypto.randomUUID() })).toString("base64url"), s].join(".");
+    const tampered = [h, Buffer.from(JSON.stringify({ ...payload, sub: crypto.randomUUID() })).toString("base64url"), s]
+      .join(".");
     expect((await me(tampered)).status).toBe(401);
   });
 });

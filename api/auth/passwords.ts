@@ -1,9 +1,11 @@
 /** Password hashing with npm bcrypt's async API, which hashes on libuv's thread pool, off the event loop. */
 import bcrypt from "bcrypt";
 
-export const hashPassword = (password: string, cost: number): Promise<string> => bcrypt.hash(password, cost) as Promise<string>;
+export const hashPassword = (password: string, cost: number): Promise<string> =>
+  bcrypt.hash(password, cost) as Promise<string>;
 
-export const verifyPassword = (password: string, hash: string): Promise<boolean> => bcrypt.compare(password, hash) as Promise<boolean>;
+export const verifyPassword = (password: string, hash: string): Promise<boolean> =>
+  bcrypt.compare(password, hash) as Promise<boolean>;
 
 /** A real hash of a random password: comparing against it keeps login time equal for unknown emails. */
 const dummyHashes = new Map<number, Promise<string>>();

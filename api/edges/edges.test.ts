@@ -20,18 +20,32 @@ async function graph(names: string[], token = alice.token) {
   }
   return { wf, ids };
 }
-const connect = (wf: string, body: unknown, token = alice.token) => call(t.app, "POST", `/api/workflows/${wf}/edges`, { token, body });
+const connect = (wf: string, body: unknown, token = alice.token) =>
+  call(t.app, "POST", `/api/workflows/${wf}/edges`, { token, body });
 
 describe("edges (happy)", () => {
   it("connects two nodes, with an optional condition; reads, lists and deletes", async () => {
     const { wf, ids } = await graph(["a", "b"]);
-    const res = await connect(wf, { source_node_id: ids.a, target_node_id: ids.b, condition: "nodes.a.output.status = 200" });
+    const res = await connect(wf, {
+      source_node_id: ids.a,
+      target_node_id: ids.b,
+      condition: "nodes.a.output.status = 200",
+    });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ source_node_id: ids.a, target_node_id: ids.b, condition: "nodes.a.output.status = 200" });
-    expect((await call(t.app, "GET", `/api/workflows/${wf}/edges/${res.body.id}`, { token: alice.token })).status).toBe(200);
+    expect(res.body).toMatchObject({
+      source_node_id: ids.a,
+      target_node_id: ids.b,
+      condition: "nodes.a.output.status = 200",
+    });
+    expect((await call(t.app, "GET", `/api/workflows/${wf}/edges/${res.body.id}`, { token: alice.token })).status).toBe(
+      200,
+    );
     expect((await call(t.app, "GET", `/api/workflows/${wf}/edges`, { token: alice.token })).body.items).toHaveLength(1);
-    expect((await call(t.app, "DELETE", `/api/workflows/${wf}/edges/${res.body.id}`, { token: alice.token })).status).toBe(204);
-    expect((await call(t.app, "GET", `/api/workflows/${wf}/edges/${res.body.id}`, { token: alice.token })).status).toBe(404);
+    expect((await call(t.app, "DELETE", `/api/workflows/${wf}/edges/${res.body.id}`, { token: alice.token })).status)
+      .toBe(204);
+    expect((await call(t.app, "GET", `/api/workflows/${wf}/edges/${res.body.id}`, { token: alice.token })).status).toBe(
+      404,
+    );
   });
 });
 
@@ -93,7 +107,9 @@ describe("validate", () => {
     const cycle = res.body.errors.find((e: { code: string }) => e.code === "CYCLE");
     expect(new Set(cycle.node_ids)).toEqual(new Set([ids.b, ids.c]));
     expect(cycle.message).toMatch(/b → c → b|c → b → c/);
-    expect(res.body.errors.find((e: { code: string }) => e.code === "DISCONNECTED_NODE").node_ids).toEqual([ids.lonely]);
+    expect(res.body.errors.find((e: { code: string }) => e.code === "DISCONNECTED_NODE").node_ids).toEqual([
+      ids.lonely,
+    ]);
   });
 
   it("another user's workflow answers 404", async () => {

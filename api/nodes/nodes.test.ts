@@ -11,8 +11,15 @@ beforeAll(async () => {
 
 const newWorkflow = async (token = alice.token) =>
   (await call(t.app, "POST", "/api/workflows", { token, body: { name: "nodes" } })).body.id as string;
-const addNode = (wf: string, body: unknown, token = alice.token) => call(t.app, "POST", `/api/workflows/${wf}/nodes`, { token, body });
-const fetchNode = { name: "fetch", type: "http_request", config: { url: "https://api.example.com/{{input.id}}" }, position_x: 10, position_y: 20 };
+const addNode = (wf: string, body: unknown, token = alice.token) =>
+  call(t.app, "POST", `/api/workflows/${wf}/nodes`, { token, body });
+const fetchNode = {
+  name: "fetch",
+  type: "http_request",
+  config: { url: "https://api.example.com/{{input.id}}" },
+  position_x: 10,
+  position_y: 20,
+};
 
 describe("nodes (happy)", () => {
   it("creates a node with defaults applied, reads, lists, updates and deletes it", async () => {
@@ -23,7 +30,9 @@ describe("nodes (happy)", () => {
     expect(created.body.config).toEqual({ method: "GET", url: "https://api.example.com/{{input.id}}" });
     const id = created.body.id;
 
-    expect((await call(t.app, "GET", `/api/workflows/${wf}/nodes/${id}`, { token: alice.token })).body.name).toBe("fetch");
+    expect((await call(t.app, "GET", `/api/workflows/${wf}/nodes/${id}`, { token: alice.token })).body.name).toBe(
+      "fetch",
+    );
     const list = await call(t.app, "GET", `/api/workflows/${wf}/nodes`, { token: alice.token });
     expect(list.body.items.map((n: { id: string }) => n.id)).toEqual([id]);
 
@@ -45,7 +54,10 @@ describe("nodes (happy)", () => {
     const wf = await newWorkflow();
     const a = (await addNode(wf, { ...fetchNode, name: "a" })).body.id;
     const b = (await addNode(wf, { ...fetchNode, name: "b" })).body.id;
-    await call(t.app, "POST", `/api/workflows/${wf}/edges`, { token: alice.token, body: { source_node_id: a, target_node_id: b } });
+    await call(t.app, "POST", `/api/workflows/${wf}/edges`, {
+      token: alice.token,
+      body: { source_node_id: a, target_node_id: b },
+    });
     await call(t.app, "DELETE", `/api/workflows/${wf}/nodes/${a}`, { token: alice.token });
     const edges = await call(t.app, "GET", `/api/workflows/${wf}/edges`, { token: alice.token });
     expect(edges.body.items).toEqual([]);
@@ -87,14 +99,20 @@ describe("nodes (errors)", () => {
     expect(dup.status).toBe(409);
     expect(dup.body.error.message).toContain("fetch");
     const other = (await addNode(wf, { ...fetchNode, name: "other" })).body.id;
-    const rename = await call(t.app, "PUT", `/api/workflows/${wf}/nodes/${other}`, { token: alice.token, body: { name: "fetch" } });
+    const rename = await call(t.app, "PUT", `/api/workflows/${wf}/nodes/${other}`, {
+      token: alice.token,
+      body: { name: "fetch" },
+    });
     expect(rename.status).toBe(409);
   });
 
   it("changing the type re-validates the stored config", async () => {
     const wf = await newWorkflow();
     const id = (await addNode(wf, fetchNode)).body.id;
-    const res = await call(t.app, "PUT", `/api/workflows/${wf}/nodes/${id}`, { token: alice.token, body: { type: "nope" } });
+    const res = await call(t.app, "PUT", `/api/workflows/${wf}/nodes/${id}`, {
+      token: alice.token,
+      body: { type: "nope" },
+    });
     expect(res.status).toBe(400);
   });
 });
@@ -106,7 +124,9 @@ describe("nodes (security)", () => {
     expect((await addNode(wf, { ...fetchNode, name: "evil" }, bob.token)).status).toBe(404);
     expect((await call(t.app, "GET", `/api/workflows/${wf}/nodes`, { token: bob.token })).status).toBe(404);
     expect((await call(t.app, "GET", `/api/workflows/${wf}/nodes/${id}`, { token: bob.token })).status).toBe(404);
-    expect((await call(t.app, "PUT", `/api/workflows/${wf}/nodes/${id}`, { token: bob.token, body: { name: "x" } })).status).toBe(404);
+    expect(
+      (await call(t.app, "PUT", `/api/workflows/${wf}/nodes/${id}`, { token: bob.token, body: { name: "x" } })).status,
+    ).toBe(404);
     expect((await call(t.app, "DELETE", `/api/workflows/${wf}/nodes/${id}`, { token: bob.token })).status).toBe(404);
     expect((await call(t.app, "GET", `/api/workflows/${wf}/nodes`)).status).toBe(401);
     // A node id from another workflow of the same user is not found under this one.

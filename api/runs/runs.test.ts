@@ -1,5 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildWorkflow, call, json, registerUser, setupApp, startUpstream, type TestContext, type Upstream, waitForRun } from "../../test/helpers.ts";
+import {
+  buildWorkflow,
+  call,
+  json,
+  registerUser,
+  setupApp,
+  startUpstream,
+  type TestContext,
+  type Upstream,
+  waitForRun,
+} from "../../test/helpers.ts";
 
 let t: TestContext;
 let alice: Awaited<ReturnType<typeof registerUser>>;
@@ -13,15 +23,21 @@ beforeAll(async () => {
   upstream = await startUpstream((req, body, res) => {
     const url = new URL(req.url!, "http://x");
     if (url.pathname === "/users") return json(res, 200, { users: [{ id: 7, name: "Ada" }, { id: 8, name: "Bob" }] });
-    if (url.pathname.startsWith("/users/")) return json(res, 200, { id: Number(url.pathname.split("/")[2]), q: url.searchParams.get("q") });
+    if (url.pathname.startsWith("/users/")) {
+      return json(res, 200, { id: Number(url.pathname.split("/")[2]), q: url.searchParams.get("q") });
+    }
     if (url.pathname === "/echo") return json(res, 201, { received: JSON.parse(body || "null"), method: req.method });
     if (url.pathname === "/missing") return json(res, 404, { error: "no such thing" });
-    if (url.pathname === "/slow") return setTimeout(() => json(res, 200, { slow: true }), Number(url.searchParams.get("ms") ?? 3000));
+    if (url.pathname === "/slow") {
+      return setTimeout(() => json(res, 200, { slow: true }), Number(url.searchParams.get("ms") ?? 3000));
+    }
     if (url.pathname === "/flaky") {
       const key = url.searchParams.get("key")!;
       const seen = (flaky.get(key) ?? 0) + 1;
       flaky.set(key, seen);
-      return seen === 1 ? json(res, 503, { error: "warming up" }, { "retry-after": "0" }) : json(res, 200, { ok: true, seen });
+      return seen === 1
+        ? json(res, 503, { error: "warming up" }, { "retry-after": "0" })
+        : json(res, 200, { ok: true, seen });
     }
     res.writeHead(200, { "content-type": "text/plain" });
     res.end("plain text");
@@ -36,13 +52,20 @@ describe("execute (happy)", () => {
   it("runs a 3-node http_request chain through Temporal, passing outputs downstream by template", async () => {
     const { workflowId } = await buildWorkflow(t.app, alice.token, [
       { name: "list", config: { url: `${upstream.url}/users` } },
-      { name: "user", config: { url: `${upstream.url}/users/{{nodes.list.output.body.users.0.id}}`, query: { q: "{{input.q}}" } } },
+      {
+        name: "user",
+        config: { url: `${upstream.url}/users/{{nodes.list.output.body.users.0.id}}`, query: { q: "{{input.q}}" } },
+      },
       {
         name: "report",
         config: {
           method: "POST",
           url: `${upstream.url}/echo`,
-          body: { id: "{{nodes.user.output.body.id}}", who: "{{nodes.list.output.body.users.1.name}}", note: "q={{input.q}}" },
+          body: {
+            id: "{{nodes.user.output.body.id}}",
+            who: "{{nodes.list.output.body.users.1.name}}",
+            note: "q={{input.q}}",
+          },
         },
       },
     ]);
@@ -80,7 +103,10 @@ describe("execute (happy)", () => {
   });
 
   it("keeps text bodies as text", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "plain", config: { url: `${upstream.url}/text` } }]);
+    const { workflowId } = await buildWorkflow(t.app, alice.token, [{
+      name: "plain",
+      config: { url: `${upstream.url}/text` },
+    }]);
     const run = await waitForRun(t.app, alice.token, workflowId, (await execute(workflowId)).body.run_id);
     expect(run.output.plain.body).toBe("plain text");
   });
@@ -92,7 +118,10 @@ describe("execute (happy)", () => {
     ]);
     const run = await waitForRun(t.app, alice.token, workflowId, (await execute(workflowId)).body.run_id);
     expect(run.status, JSON.stringify(run)).toBe("succeeded");
-    expect(run.node_executions.map((n: { attempt: number; status: string }) => [n.attempt, n.status])).toEqual([[1, "failed"], [2, "succeeded"]]);
+    expect(run.node_executions.map((n: { attempt: number; status: string }) => [n.attempt, n.status])).toEqual([[
+      1,
+      "failed",
+    ], [2, "succeeded"]]);
     expect(run.node_executions[0].error).toMatchObject({ type: "HTTP_503", retryable: true });
   });
 
@@ -117,7 +146,10 @@ describe("execute (happy)", () => {
   });
 
   it("lists runs newest first", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "one", config: { url: `${upstream.url}/users/1` } }]);
+    const { workflowId } = await buildWorkflow(t.app, alice.token, [{
+      name: "one",
+      config: { url: `${upstream.url}/users/1` },
+    }]);
     const first = (await execute(workflowId)).body.run_id;
     const second = (await execute(workflowId)).body.run_id;
     const list = await call(t.app, "GET", `/api/workflows/${workflowId}/runs`, { token: alice.token });
@@ -139,7 +171,11 @@ describe("execute (errors)", () => {
     expect(run.error.node).toBe("get");
     expect(run.error.message).toContain("404");
     expect(run.node_executions).toHaveLength(1);
-    expect(run.node_executions[0]).toMatchObject({ status: "failed", attempt: 1, error: { type: "HTTP_404", retryable: false } });
+    expect(run.node_executions[0]).toMatchObject({
+      status: "failed",
+      attempt: 1,
+      error: { type: "HTTP_404", retryable: false },
+    });
     const description = await t.temporal.workflow.getHandle(started.body.temporal.workflow_id).describe();
     expect(description.status.name).toBe("FAILED");
   });
@@ -158,25 +194,38 @@ describe("execute (errors)", () => {
       { name: "a", config: { url: `${upstream.url}/users/1` } },
       { name: "b", config: { url: `${upstream.url}/users/1` } },
     ]);
-    await call(t.app, "POST", `/api/workflows/${workflowId}/edges`, { token: alice.token, body: { source_node_id: nodeIds.b, target_node_id: nodeIds.a } });
+    await call(t.app, "POST", `/api/workflows/${workflowId}/edges`, {
+      token: alice.token,
+      body: { source_node_id: nodeIds.b, target_node_id: nodeIds.a },
+    });
     const res = await execute(workflowId);
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe("INVALID_GRAPH");
     expect(res.body.error.details.errors.map((e: { code: string }) => e.code)).toContain("CYCLE");
-    const empty = (await call(t.app, "POST", "/api/workflows", { token: alice.token, body: { name: "empty" } })).body.id;
+    const empty =
+      (await call(t.app, "POST", "/api/workflows", { token: alice.token, body: { name: "empty" } })).body.id;
     expect((await execute(empty)).status).toBe(400);
     expect((await call(t.app, "GET", `/api/workflows/${workflowId}/runs`, { token: alice.token })).body.total).toBe(0);
   });
 
   it("input must be a JSON object", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "a", config: { url: `${upstream.url}/users/1` } }]);
-    const res = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, { token: alice.token, body: { input: [1, 2] } });
+    const { workflowId } = await buildWorkflow(t.app, alice.token, [{
+      name: "a",
+      config: { url: `${upstream.url}/users/1` },
+    }]);
+    const res = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, {
+      token: alice.token,
+      body: { input: [1, 2] },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.details[0].field).toBe("input");
   });
 
   it("a run an operator terminates in Temporal is reported failed by the API", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "slow", config: { url: `${upstream.url}/slow?ms=20000` } }]);
+    const { workflowId } = await buildWorkflow(t.app, alice.token, [{
+      name: "slow",
+      config: { url: `${upstream.url}/slow?ms=20000` },
+    }]);
     const started = await execute(workflowId);
     await new Promise((r) => setTimeout(r, 500));
     await t.temporal.workflow.getHandle(started.body.temporal.workflow_id).terminate("operator says stop");
@@ -188,13 +237,20 @@ describe("execute (errors)", () => {
 
 describe("runs (security)", () => {
   it("another user cannot execute, list or read a run (404); no token 401", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "a", config: { url: `${upstream.url}/users/1` } }]);
+    const { workflowId } = await buildWorkflow(t.app, alice.token, [{
+      name: "a",
+      config: { url: `${upstream.url}/users/1` },
+    }]);
     const runId = (await execute(workflowId)).body.run_id;
     expect((await execute(workflowId, {}, bob.token)).status).toBe(404);
     expect((await call(t.app, "GET", `/api/workflows/${workflowId}/runs`, { token: bob.token })).status).toBe(404);
-    expect((await call(t.app, "GET", `/api/workflows/${workflowId}/runs/${runId}`, { token: bob.token })).status).toBe(404);
+    expect((await call(t.app, "GET", `/api/workflows/${workflowId}/runs/${runId}`, { token: bob.token })).status).toBe(
+      404,
+    );
     expect((await call(t.app, "GET", `/api/workflows/${workflowId}/runs/${runId}`)).status).toBe(401);
-    expect((await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, { body: { input: {} } })).status).toBe(401);
+    expect((await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, { body: { input: {} } })).status).toBe(
+      401,
+    );
     await waitForRun(t.app, alice.token, workflowId, runId);
   });
 });

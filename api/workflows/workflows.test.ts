@@ -13,16 +13,31 @@ const create = (token: string, body: unknown) => call(t.app, "POST", "/api/workf
 
 describe("workflows (happy)", () => {
   it("creates, reads, updates (new version) and soft-deletes a workflow", async () => {
-    const created = await create(alice.token, { name: "RAG pipeline", description: "d", tags: ["ai"], metadata: { team: "x" } });
+    const created = await create(alice.token, {
+      name: "RAG pipeline",
+      description: "d",
+      tags: ["ai"],
+      metadata: { team: "x" },
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ name: "RAG pipeline", description: "d", tags: ["ai"], metadata: { team: "x" }, version: 1, max_parallel: 16 });
+    expect(created.body).toMatchObject({
+      name: "RAG pipeline",
+      description: "d",
+      tags: ["ai"],
+      metadata: { team: "x" },
+      version: 1,
+      max_parallel: 16,
+    });
     const id = created.body.id;
 
     const got = await call(t.app, "GET", `/api/workflows/${id}`, { token: alice.token });
     expect(got.status).toBe(200);
     expect(got.body).toMatchObject({ id, nodes: [], edges: [] });
 
-    const updated = await call(t.app, "PUT", `/api/workflows/${id}`, { token: alice.token, body: { name: "renamed", tags: [] } });
+    const updated = await call(t.app, "PUT", `/api/workflows/${id}`, {
+      token: alice.token,
+      body: { name: "renamed", tags: [] },
+    });
     expect(updated.status).toBe(200);
     expect(updated.body).toMatchObject({ name: "renamed", tags: [], description: "d", version: 2 });
 
@@ -61,7 +76,10 @@ describe("workflows (errors)", () => {
   });
 
   it("413 for a body over 1 MB, 404 JSON for an unknown route", async () => {
-    const big = await call(t.app, "POST", "/api/workflows", { token: alice.token, body: { name: "x", description: "a".repeat(1_100_000) } });
+    const big = await call(t.app, "POST", "/api/workflows", {
+      token: alice.token,
+      body: { name: "x", description: "a".repeat(1_100_000) },
+    });
     expect(big.status).toBe(413);
     expect(big.body.error.code).toBe("PAYLOAD_TOO_LARGE");
     const missing = await call(t.app, "GET", "/api/nothing-here", { token: alice.token });
@@ -77,15 +95,23 @@ describe("workflows (errors)", () => {
 
 describe("workflows (security)", () => {
   it("401 without a token on every workflow route", async () => {
-    for (const [method, path] of [["GET", "/api/workflows"], ["POST", "/api/workflows"], ["GET", `/api/workflows/${crypto.randomUUID()}`]]) {
-      expect((await call(t.app, method, path, { body: method === "POST" ? { name: "x" } : undefined })).status).toBe(401);
+    for (
+      const [method, path] of [["GET", "/api/workflows"], ["POST", "/api/workflows"], [
+        "GET",
+        `/api/workflows/${crypto.randomUUID()}`,
+      ]]
+    ) {
+      expect((await call(t.app, method, path, { body: method === "POST" ? { name: "x" } : undefined })).status).toBe(
+        401,
+      );
     }
   });
 
   it("another user's workflow answers 404 to read, update, delete and list", async () => {
     const { body: wf } = await create(alice.token, { name: "private" });
     expect((await call(t.app, "GET", `/api/workflows/${wf.id}`, { token: bob.token })).status).toBe(404);
-    expect((await call(t.app, "PUT", `/api/workflows/${wf.id}`, { token: bob.token, body: { name: "stolen" } })).status).toBe(404);
+    expect((await call(t.app, "PUT", `/api/workflows/${wf.id}`, { token: bob.token, body: { name: "stolen" } })).status)
+      .toBe(404);
     expect((await call(t.app, "DELETE", `/api/workflows/${wf.id}`, { token: bob.token })).status).toBe(404);
     const list = await call(t.app, "GET", "/api/workflows?limit=100", { token: bob.token });
     expect(list.body.items.find((w: { id: string }) => w.id === wf.id)).toBeUndefined();
