@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# README command 1: set everything up and run Weft's main job on its embedded defaults — a Temporal dev
+# server (state kept in .state/temporal/weft.db), PostgreSQL database `weft`, the API (Deno) and a worker
+# (Node) — then execute the demo workflow through the API and keep the stack up until Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+export PORT=${PORT:-8000}
+TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
+TEMPORAL_UI_PORT=${TEMPORAL_UI_PORT:-8233}
+export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/weft}
+export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}
+export TEMPORAL_UI_URL=${TEMPORAL_UI_URL:-http://localhost:$TEMPORAL_UI_PORT}
+export WORKFLOW_BUNDLE_PATH=.state/workflow-bundle.js
+mkdir -p .state/logs
+# A per-machine signing key, made once and kept in the git-ignored state folder.
+if [ -z "${JWT_SECRET:-}" ]; then
+  [ -s .state/jwt-secret ] || node -e 'console.log(require("crypto").randomBytes(48).toString("base64url"))' > .state/jwt-secret
+  JWT_SECRET=$(cat .state/jwt-secret)
+  export JWT_SECRET
+fi
+
+if curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then
+  echo "run: something already answers on port $PORT (another Weft?). Stop it or set PORT." >&2
+  exit 1
+fi
+
+pids=()
+temporal_pid=""
+cleanup() {
+  trap - EXIT INT TERM
+  echo
+  echo "run: stopping Weft"
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait "${pids[@]}" 2>/dev/null || true
+  if [ -n "$temporal_pid" ]; then kill "$temporal_pid" 2>/dev/null || true; fi
+}
+trap cleanup EXIT INT TERM
+
+said=$(bash scripts/temporal-dev.sh "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" .state/temporal/weft.db)
+echo "$said"
+if [[ "$said" == *"dev server ready"* ]]; then temporal_pid=$(cat ".state/temporal/server-$TEMPORAL_PORT.pid"); fi
+
+node_modules/.bin/tsx db/migrate-cli.ts "$DATABASE_URL"
+
+node --import tsx worker/main.ts > .state/logs/worker.log 2>&1 &
+pids+=($!)
+node_modules/.bin/deno run --allow-net --allow-env --allow-read --allow-ffi --allow-sys api/main.ts > .state/logs/api.log 2>&1 &
+pids+=($!)
+
+for _ in $(seq 1 120); do
+  if curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && grep -q '"worker started"' .state/logs/worker.log; then break; fi
+  sleep 0.5
+done
+if ! curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null; then
+  echo "run: the API did not become ready; see .state/logs/api.log" >&2
+  tail -20 .state/logs/api.log >&2
+  exit 1
+fi
+echo "run: API on http://localhost:$PORT (logs .state/logs/api.log), worker logs .state/logs/worker.log"
+
+node --import tsx scripts/demo.ts &
+pids+=($!)
+wait "${pids[-1]}" || true
+# The demo's weather service stays up with the stack; wait for Ctrl-C.
+while true; do sleep 3600; done
