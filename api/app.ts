@@ -12,12 +12,19 @@ import { healthRoutes } from "./health.ts";
 import { nodeRoutes } from "./nodes/index.ts";
 import { createRouter } from "./openapi.ts";
 import { runRoutes } from "./runs/index.ts";
+import { WorkflowCache } from "./workflows/cache.ts";
 import { workflowRoutes } from "./workflows/index.ts";
 
 const PUBLIC_API_PATHS = new Set(["/api/auth/register", "/api/auth/login"]);
 const MAX_BODY_BYTES = 1024 * 1024;
 
-export function createApp(services: Services) {
+/** Builds the app; `services.workflowCache` is created here (and starts listening) when enabled. */
+export function createApp(input: Omit<Services, "workflowCache">) {
+  const services: Services = { ...input };
+  if (services.config.WEFT_READ_CACHE) {
+    services.workflowCache = new WorkflowCache();
+    void services.workflowCache.listen(services.sql, services.logger);
+  }
   const app = createRouter();
   const tokens = new TokenService(services.config);
   const auth = requireAuth(tokens);

@@ -3,12 +3,15 @@ import type { Client } from "@temporalio/client";
 import type { Sql } from "../db/client.ts";
 import type { ApiConfig } from "./config.ts";
 import type { Logger } from "./logger.ts";
+import type { WorkflowCache } from "./workflows/cache.ts";
 
 export interface Services {
   config: ApiConfig;
   sql: Sql;
   temporal: Client;
   logger: Logger;
+  /** Cached workflow definitions for reads; absent when WEFT_READ_CACHE=false. */
+  workflowCache?: WorkflowCache;
 }
 
 export interface AuthUser {

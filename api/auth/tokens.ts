@@ -9,7 +9,31 @@ export interface TokenClaims {
   email: string;
 }
 
+/** Verified tokens, remembered until they expire so each is checked by HMAC once, not per request. */
+class VerifiedTokenCache {
+  private readonly entries = new Map<string, { claims: TokenClaims; exp: number }>();
+
+  constructor(private readonly maxEntries: number) {}
+
+  get(token: string): TokenClaims | undefined {
+    const hit = this.entries.get(token);
+    if (!hit) return undefined;
+    if (hit.exp * 1000 <= Date.now()) {
+      this.entries.delete(token);
+      return undefined;
+    }
+    return hit.claims;
+  }
+
+  set(token: string, claims: TokenClaims, exp: number) {
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(token, { claims, exp });
+  }
+}
+
 export class TokenService {
+  private readonly verified = new VerifiedTokenCache(10_000);
+
   private readonly key: Uint8Array;
 
   constructor(
@@ -18,7 +42,7 @@ export class TokenService {
     this.key = new TextEncoder().encode(config.JWT_SECRET);
   }
 
-  sign(claims: TokenClaims): Promise<string> {
+  async sign(claims: TokenClaims): Promise<string> {
     return new SignJWT({ email: claims.email })
       .setProtectedHeader({ alg: ALGORITHM, typ: "JWT" })
       .setSubject(claims.sub)
@@ -26,18 +50,23 @@ export class TokenService {
       .setAudience(this.config.JWT_AUDIENCE)
       .setIssuedAt()
       .setExpirationTime(`${this.config.JWT_TTL_SECONDS}s`)
-      .sign(this.key);
+      .sign(await this.key);
   }
 
   /** Throws on any token that is not ours, unexpired and for our audience. */
   async verify(token: string): Promise<TokenClaims> {
-    const { payload } = await jwtVerify(token, this.key, {
+    // Keyed by the exact token string: a tampered token is a different key and is verified afresh.
+    const cached = this.verified.get(token);
+    if (cached) return cached;
+    const { payload } = await jwtVerify(token, await this.key, {
       algorithms: [ALGORITHM],
       issuer: this.config.JWT_ISSUER,
       audience: this.config.JWT_AUDIENCE,
       requiredClaims: ["sub", "exp", "iat"],
     });
     if (typeof payload.sub !== "string" || typeof payload.email !== "string") throw new Error("malformed claims");
-    return { sub: payload.sub, email: payload.email };
+    const claims = { sub: payload.sub, email: payload.email };
+    this.verified.set(token, claims, payload.exp!);
+    return claims;
   }
 }

@@ -54,7 +54,7 @@ export function edgeRoutes() {
       ON CONFLICT (source_node_id, target_node_id) DO NOTHING
       RETURNING ${sql.unsafe(EDGE_COLUMNS)}`;
     if (!row) throw new ApiError("CONFLICT", "these two nodes are already connected");
-    await bumpVersion(sql, id);
+    await bumpVersion(c.get("services"), id);
     return c.json(row as never, 201);
   });
 
@@ -75,7 +75,7 @@ export function edgeRoutes() {
     await getOwnedWorkflow(sql, id, c.get("user").id);
     const rows = await sql`DELETE FROM edges WHERE id = ${edge_id} AND workflow_id = ${id} RETURNING id`;
     if (!rows.length) throw notFound("edge");
-    await bumpVersion(sql, id);
+    await bumpVersion(c.get("services"), id);
     return c.body(null, 204);
   });
 

@@ -69,7 +69,7 @@ export function nodeRoutes() {
       INSERT INTO nodes (workflow_id, name, type, config, position_x, position_y)
       VALUES (${id}, ${body.name}, ${body.type}, ${sql.json(config as never)}, ${body.position_x}, ${body.position_y})
       RETURNING ${sql.unsafe(NODE_COLUMNS)}`;
-    await bumpVersion(sql, id);
+    await bumpVersion(c.get("services"), id);
     return c.json(row as never, 201);
   });
 
@@ -102,7 +102,7 @@ export function nodeRoutes() {
       ? await sql`UPDATE nodes SET ${sql(changes, columns)}, updated_at = now()
                   WHERE id = ${node_id} RETURNING ${sql.unsafe(NODE_COLUMNS)}`
       : await sql`SELECT ${sql.unsafe(NODE_COLUMNS)} FROM nodes WHERE id = ${node_id}`;
-    await bumpVersion(sql, id);
+    await bumpVersion(c.get("services"), id);
     return c.json(row as never, 200);
   });
 
@@ -112,7 +112,7 @@ export function nodeRoutes() {
     await getOwnedWorkflow(sql, id, c.get("user").id);
     const rows = await sql`DELETE FROM nodes WHERE id = ${node_id} AND workflow_id = ${id} RETURNING id`;
     if (!rows.length) throw notFound("node");
-    await bumpVersion(sql, id);
+    await bumpVersion(c.get("services"), id);
     return c.body(null, 204);
   });
 

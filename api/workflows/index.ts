@@ -40,8 +40,15 @@ export function workflowRoutes() {
   });
 
   app.openapi(getWorkflowRoute, async (c) => {
-    const { sql } = c.get("services");
+    const { sql, workflowCache } = c.get("services");
     const { id } = c.req.valid("param");
+    const owner = c.get("user").id;
+    const cached = workflowCache?.get(id);
+    if (cached) {
+      if (cached.ownerId !== owner) throw notFound("workflow");
+      return c.body(cached.json, 200, { "content-type": "application/json" }) as never;
+    }
+    const readStarted = workflowCache?.readStarted() ?? 0;
     // One round trip: the workflow with its nodes and edges aggregated as JSON.
     const [row] = await sql`
       SELECT ${sql.unsafe(WORKFLOW_COLUMNS.split(", ").map((col) => `w.${col}`).join(", "))},
@@ -50,13 +57,15 @@ export function workflowRoutes() {
         coalesce((SELECT json_agg(e ORDER BY e.created_at, e.id) FROM
           (SELECT ${sql.unsafe(EDGE_COLUMNS)} FROM edges WHERE workflow_id = w.id) e), '[]') AS edges
       FROM workflows w
-      WHERE w.id = ${id} AND w.owner_id = ${c.get("user").id} AND w.deleted_at IS NULL`;
+      WHERE w.id = ${id} AND w.owner_id = ${owner} AND w.deleted_at IS NULL`;
     if (!row) throw notFound("workflow");
-    return c.json(row as never, 200);
+    const json = JSON.stringify(row);
+    workflowCache?.set(id, owner, json, readStarted);
+    return c.body(json, 200, { "content-type": "application/json" }) as never;
   });
 
   app.openapi(updateWorkflowRoute, async (c) => {
-    const { sql } = c.get("services");
+    const { sql, workflowCache } = c.get("services");
     const { id } = c.req.valid("param");
     const body = c.req.valid("json");
     await getOwnedWorkflow(sql, id, c.get("user").id);
@@ -68,6 +77,7 @@ export function workflowRoutes() {
                   WHERE id = ${id} RETURNING ${sql.unsafe(WORKFLOW_COLUMNS)}`
       : await sql`UPDATE workflows SET version = version + 1, updated_at = now()
                   WHERE id = ${id} RETURNING ${sql.unsafe(WORKFLOW_COLUMNS)}`;
+    workflowCache?.invalidate(id);
     return c.json(row as never, 200);
   });
 
@@ -76,6 +86,7 @@ export function workflowRoutes() {
     const { id } = c.req.valid("param");
     await getOwnedWorkflow(sql, id, c.get("user").id);
     await sql`UPDATE workflows SET deleted_at = now(), updated_at = now() WHERE id = ${id}`;
+    c.get("services").workflowCache?.invalidate(id);
     return c.body(null, 204);
   });
 

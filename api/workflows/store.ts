@@ -1,5 +1,6 @@
 /** Workflow queries shared by the workflow, node, edge and run features; ownership is checked here. */
 import type { Sql } from "../../db/client.ts";
+import type { Services } from "../env.ts";
 import { notFound } from "../errors.ts";
 
 export const WORKFLOW_COLUMNS = "id, name, description, tags, metadata, max_parallel, version, created_at, updated_at";
@@ -17,9 +18,10 @@ export async function getOwnedWorkflow(sql: Sql, id: string, ownerId: string): P
   return row;
 }
 
-/** Every change to a workflow's graph or settings makes a new version. */
-export async function bumpVersion(sql: Sql, id: string): Promise<void> {
-  await sql`UPDATE workflows SET version = version + 1, updated_at = now() WHERE id = ${id}`;
+/** Every change to a workflow's graph or settings makes a new version (and drops cached copies). */
+export async function bumpVersion(services: Services, id: string): Promise<void> {
+  await services.sql`UPDATE workflows SET version = version + 1, updated_at = now() WHERE id = ${id}`;
+  services.workflowCache?.invalidate(id);
 }
 
 export async function loadGraph(sql: Sql, workflowId: string): Promise<{ nodes: Row[]; edges: Row[] }> {

@@ -59,6 +59,35 @@ describe("workflows (happy)", () => {
   });
 });
 
+describe("workflow read cache", () => {
+  it("serves a write made by this process at once, and one made elsewhere after PostgreSQL's NOTIFY", async () => {
+    const { body: wf } = await create(alice.token, { name: "cached" });
+    const get = () => call(t.app, "GET", `/api/workflows/${wf.id}`, { token: alice.token });
+    await get();
+    await get(); // now served from the cache
+    await call(t.app, "PUT", `/api/workflows/${wf.id}`, { token: alice.token, body: { name: "renamed here" } });
+    expect((await get()).body.name).toBe("renamed here");
+    const node = await call(t.app, "POST", `/api/workflows/${wf.id}/nodes`, {
+      token: alice.token,
+      body: { name: "n", type: "http_request", config: { url: "https://x.io" } },
+    });
+    expect((await get()).body.nodes.map((n: { id: string }) => n.id)).toEqual([node.body.id]);
+    // Another process (here: plain SQL on another connection) changes the workflow.
+    await t.sql`UPDATE workflows SET name = 'renamed elsewhere' WHERE id = ${wf.id}`;
+    let name = "";
+    for (let i = 0; i < 50 && name !== "renamed elsewhere"; i++) {
+      name = (await get()).body.name;
+      if (name !== "renamed elsewhere") await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(name).toBe("renamed elsewhere");
+    await t.sql`DELETE FROM nodes WHERE workflow_id = ${wf.id}`;
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await get()).body.nodes).toEqual([]);
+    // A cached workflow is still another user's 404.
+    expect((await call(t.app, "GET", `/api/workflows/${wf.id}`, { token: bob.token })).status).toBe(404);
+  });
+});
+
 describe("workflows (errors)", () => {
   it("400 naming the fields for wrong types, missing and unknown fields", async () => {
     const res = await create(alice.token, { name: 42, tags: "nope", owner_id: "x" });
