@@ -7,15 +7,37 @@
  */
 import autocannon from "autocannon";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { BENCH_DATABASE_URL, BENCH_JWT_SECRET, BENCH_TEMPORAL_ADDRESS, freePort, median, spawnLogged, startBenchStack } from "./stack.ts";
+import {
+  BENCH_DATABASE_URL,
+  BENCH_JWT_SECRET,
+  BENCH_TEMPORAL_ADDRESS,
+  freePort,
+  median,
+  spawnLogged,
+  startBenchStack,
+} from "./stack.ts";
 
-const [seconds, rounds, connections] = [Number(process.argv[2] ?? 10), Number(process.argv[3] ?? 3), Number(process.argv[4] ?? 50)];
+const [seconds, rounds, connections] = [
+  Number(process.argv[2] ?? 10),
+  Number(process.argv[3] ?? 3),
+  Number(process.argv[4] ?? 50),
+];
 const stopStack = await startBenchStack();
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 mkdirSync(".state/logs", { recursive: true });
-const apiEnv = { DATABASE_URL: BENCH_DATABASE_URL, TEMPORAL_ADDRESS: BENCH_TEMPORAL_ADDRESS, JWT_SECRET: BENCH_JWT_SECRET };
-const api = await spawnLogged("node_modules/.bin/deno", ["run", "-A", "api/main.ts"], { ...apiEnv, PORT: String(port) }, ".state/logs/bench-api.log", `${base}/healthz`);
+const apiEnv = {
+  DATABASE_URL: BENCH_DATABASE_URL,
+  TEMPORAL_ADDRESS: BENCH_TEMPORAL_ADDRESS,
+  JWT_SECRET: BENCH_JWT_SECRET,
+};
+const api = await spawnLogged(
+  "node_modules/.bin/deno",
+  ["run", "-A", "api/main.ts"],
+  { ...apiEnv, PORT: String(port) },
+  ".state/logs/bench-api.log",
+  `${base}/healthz`,
+);
 const uncachedPort = await freePort();
 const uncachedBase = `http://127.0.0.1:${uncachedPort}`;
 const uncachedApi = await spawnLogged(
@@ -35,11 +57,20 @@ const post = async (path: string, body: unknown, token?: string) => {
   return res.json();
 };
 await post("/api/auth/register", { email: "bench@weft.local", password: "bench password" });
-const { access_token: token } = await post("/api/auth/login", { email: "bench@weft.local", password: "bench password" });
+const { access_token: token } = await post("/api/auth/login", {
+  email: "bench@weft.local",
+  password: "bench password",
+});
 const wf = await post("/api/workflows", { name: "bench", tags: ["bench"] }, token);
 const ids: string[] = [];
 for (const name of ["a", "b", "c"]) {
-  ids.push((await post(`/api/workflows/${wf.id}/nodes`, { name, type: "http_request", config: { url: "https://x.io/{{input.q}}" } }, token)).id);
+  ids.push(
+    (await post(`/api/workflows/${wf.id}/nodes`, {
+      name,
+      type: "http_request",
+      config: { url: "https://x.io/{{input.q}}" },
+    }, token)).id,
+  );
 }
 await post(`/api/workflows/${wf.id}/edges`, { source_node_id: ids[0], target_node_id: ids[1] }, token);
 await post(`/api/workflows/${wf.id}/edges`, { source_node_id: ids[1], target_node_id: ids[2] }, token);
@@ -99,10 +130,16 @@ for (
     ["  same, read cache off", result.authenticated_get_workflow_cache_off],
   ] as const
 ) {
-  console.log(`${name.padEnd(34)} ${String(r.rps).padStart(14)}  ${String(r.p50_ms).padStart(6)}  ${String(r.p99_ms).padStart(6)}  ${r.non2xx}`);
+  console.log(
+    `${name.padEnd(34)} ${String(r.rps).padStart(14)}  ${String(r.p50_ms).padStart(6)}  ${
+      String(r.p99_ms).padStart(6)
+    }  ${r.non2xx}`,
+  );
 }
 console.log("  (the cache-off row queries PostgreSQL on every request)");
-console.log(`ratio authenticated/bare throughput: ${result.ratio_rps} (target >= 0.5); cache off: ${result.ratio_rps_cache_off}`);
+console.log(
+  `ratio authenticated/bare throughput: ${result.ratio_rps} (target >= 0.5); cache off: ${result.ratio_rps_cache_off}`,
+);
 mkdirSync("bench/results", { recursive: true });
 writeFileSync("bench/results/api.json", JSON.stringify(result, null, 2));
 api.kill("SIGTERM");

@@ -32,7 +32,13 @@ export const freePort = () =>
   });
 
 /** Spawns a process whose output goes to a log file (not a pipe we would have to drain). */
-export async function spawnLogged(cmd: string, args: string[], env: Record<string, string>, log: string, readyUrl?: string) {
+export async function spawnLogged(
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+  log: string,
+  readyUrl?: string,
+) {
   const fd = openSync(log, "w");
   const proc = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", fd, fd] });
   if (readyUrl) {
