@@ -1,7 +1,10 @@
-/** Fixed settings of the test stack: its own Temporal dev server, database and task queue. */
-export const TEST_TEMPORAL_PORT = 7299;
+/**
+ * Fixed settings of the test stack: its own Temporal dev server, database and task queue. Two test runs
+ * on one machine can be kept apart with WEFT_TEST_TEMPORAL_PORT and TEST_DATABASE_URL.
+ */
+export const TEST_TEMPORAL_PORT = Number(process.env.WEFT_TEST_TEMPORAL_PORT ?? 7299);
 export const TEST_TEMPORAL_ADDRESS = `127.0.0.1:${TEST_TEMPORAL_PORT}`;
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/weft_test";
 export const TEST_TASK_QUEUE = "weft-test";
 export const TEST_JWT_SECRET = "weft-test-secret-0123456789abcdef0123456789";
-export const TEST_BUNDLE_PATH = ".state/test-workflow-bundle.js";
+export const TEST_BUNDLE_PATH = `.state/test-workflow-bundle-${TEST_TEMPORAL_PORT}.js`;
