@@ -1,11 +1,11 @@
 /** Run handlers: execute snapshots the graph and starts the Temporal workflow; reads come from PostgreSQL. */
-import { graphHash, type WorkflowSnapshot } from "../../core/snapshot.ts";
-import { validateWorkflow } from "../../core/workflow-validation.ts";
+import type { WorkflowSnapshot } from "../../core/snapshot.ts";
 import type { Sql } from "../../db/client.ts";
+import { insertRun, InvalidGraphError, snapshotWorkflow } from "../../db/runs.ts";
 import type { Services } from "../env.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { createRouter } from "../openapi.ts";
-import { getOwnedWorkflow, loadGraph, type Row } from "../workflows/store.ts";
+import { getOwnedWorkflow, type Row } from "../workflows/store.ts";
 import { executeRoute, getRunRoute, listRunsRoute } from "./routes.ts";
 import { closedStatus, startRunWorkflow, temporalUiUrl, temporalWorkflowId } from "./temporal.ts";
 
@@ -46,37 +46,14 @@ async function reconcile(services: Services, row: Row): Promise<Row> {
 }
 
 async function buildSnapshot(sql: Sql, workflow: Row): Promise<WorkflowSnapshot> {
-  const { nodes, edges } = await loadGraph(sql, workflow.id as string);
-  const validation = validateWorkflow(nodes as never, edges as never);
-  if (!validation.valid) {
-    throw new ApiError(
-      "INVALID_GRAPH",
-      `the workflow cannot run: ${validation.errors.map((e) => e.message).join("; ")}`,
-      {
-        errors: validation.errors,
-      },
-    );
+  try {
+    return await snapshotWorkflow(sql, workflow);
+  } catch (err) {
+    if (err instanceof InvalidGraphError) {
+      throw new ApiError("INVALID_GRAPH", err.message, { errors: err.errors });
+    }
+    throw err;
   }
-  const snapNodes = nodes.map((n) => ({
-    id: n.id as string,
-    name: n.name as string,
-    type: n.type as string,
-    config: n.config as Record<string, unknown>,
-  }));
-  const snapEdges = edges.map((e) => ({
-    id: e.id as string,
-    source_node_id: e.source_node_id as string,
-    target_node_id: e.target_node_id as string,
-    condition: (e.condition as string | null) ?? null,
-  }));
-  return {
-    workflow_id: workflow.id as string,
-    version: workflow.version as number,
-    hash: await graphHash(snapNodes, snapEdges),
-    max_parallel: workflow.max_parallel as number,
-    nodes: snapNodes,
-    edges: snapEdges,
-  };
 }
 
 export function runRoutes() {
@@ -92,10 +69,7 @@ export function runRoutes() {
     const snapshot = await buildSnapshot(sql, workflow);
     const runId = crypto.randomUUID();
     const workflowId = temporalWorkflowId(runId);
-    await sql`
-      INSERT INTO workflow_runs (id, workflow_id, owner_id, status, input, snapshot, version_hash, workflow_version, temporal_workflow_id)
-      VALUES (${runId}, ${id}, ${user.id}, 'pending', ${sql.json(input as never)}, ${sql.json(snapshot as never)},
-              ${snapshot.hash}, ${snapshot.version}, ${workflowId})`;
+    await insertRun(sql, { runId, workflowId: id, ownerId: user.id, input, snapshot, trigger: "manual" });
     let temporalRunId: string;
     try {
       temporalRunId = await startRunWorkflow(temporal, config.WEFT_TASK_QUEUE, { runId, input, snapshot });

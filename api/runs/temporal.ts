@@ -5,7 +5,8 @@ import type { ApiConfig } from "../config.ts";
 
 export const RUN_WORKFLOW_TYPE = "runDag";
 
-export const temporalWorkflowId = (runId: string) => `weft-run-${runId}`;
+export { temporalWorkflowId } from "../../db/runs.ts";
+import { temporalWorkflowId } from "../../db/runs.ts";
 
 export function temporalUiUrl(
   config: Pick<ApiConfig, "TEMPORAL_UI_URL" | "TEMPORAL_NAMESPACE">,

@@ -1,0 +1,68 @@
+/** Creating a run: snapshot the workflow's current graph (validated, hashed) and insert the run row. */
+import { graphHash, type WorkflowSnapshot } from "../core/snapshot.ts";
+import { validateWorkflow } from "../core/workflow-validation.ts";
+import type { GraphError } from "../core/graph.ts";
+import type { Sql } from "./client.ts";
+
+export type RunTrigger = "manual" | "webhook" | "schedule" | "retry";
+
+export class InvalidGraphError extends Error {
+  constructor(readonly errors: GraphError[]) {
+    super(`the workflow cannot run: ${errors.map((e) => e.message).join("; ")}`);
+    this.name = "InvalidGraphError";
+  }
+}
+
+export const temporalWorkflowId = (runId: string) => `weft-run-${runId}`;
+
+type Row = Record<string, unknown>;
+
+/** The workflow's current graph as an immutable, hashed snapshot; throws InvalidGraphError. */
+export async function snapshotWorkflow(sql: Sql, workflow: Row): Promise<WorkflowSnapshot> {
+  const id = workflow.id as string;
+  const [nodes, edges] = await Promise.all([
+    sql`SELECT id, name, type, config FROM nodes WHERE workflow_id = ${id} ORDER BY created_at, id`,
+    sql`SELECT id, source_node_id, target_node_id, condition FROM edges WHERE workflow_id = ${id} ORDER BY created_at, id`,
+  ]);
+  const validation = validateWorkflow(nodes as never, edges as never);
+  if (!validation.valid) throw new InvalidGraphError(validation.errors);
+  const snapNodes = nodes.map((n) => ({
+    id: n.id as string,
+    name: n.name as string,
+    type: n.type as string,
+    config: n.config as Record<string, unknown>,
+  }));
+  const snapEdges = edges.map((e) => ({
+    id: e.id as string,
+    source_node_id: e.source_node_id as string,
+    target_node_id: e.target_node_id as string,
+    condition: (e.condition as string | null) ?? null,
+  }));
+  return {
+    workflow_id: id,
+    version: workflow.version as number,
+    hash: await graphHash(snapNodes, snapEdges),
+    max_parallel: workflow.max_parallel as number,
+    nodes: snapNodes,
+    edges: snapEdges,
+  };
+}
+
+export interface NewRun {
+  runId: string;
+  retryOf?: string;
+  workflowId: string;
+  ownerId: string;
+  input: unknown;
+  snapshot: WorkflowSnapshot;
+  trigger: RunTrigger;
+}
+
+export async function insertRun(sql: Sql, run: NewRun): Promise<void> {
+  await sql`
+    INSERT INTO workflow_runs (id, workflow_id, owner_id, status, input, snapshot, version_hash, workflow_version,
+                               temporal_workflow_id, trigger, retry_of)
+    VALUES (${run.runId}, ${run.workflowId}, ${run.ownerId}, 'pending', ${sql.json(run.input as never)},
+            ${sql.json(run.snapshot as never)}, ${run.snapshot.hash}, ${run.snapshot.version},
+            ${temporalWorkflowId(run.runId)}, ${run.trigger}, ${run.retryOf ?? null})`;
+}
