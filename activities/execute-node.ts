@@ -5,31 +5,52 @@ import { renderTemplate, TemplateError } from "../core/template.ts";
 import type { Sql } from "../db/client.ts";
 import { describeError, nonRetryable } from "./errors.ts";
 import { httpRequest } from "./http/index.ts";
+import { transform } from "./transform/index.ts";
 
 export interface ExecuteNodeInput {
   runId: string;
   node: SnapshotNode;
-  /** `input` (the run input), `nodes.<name>.output` for every upstream node, `run.id`. */
+  /** `input` (the run input), `nodes.<name>.output` for the upstream nodes it reads, `run.id`. */
   context: Record<string, unknown>;
 }
 
-type Handler = (rendered: Record<string, unknown>, signal: AbortSignal) => Promise<unknown>;
+interface Handler {
+  /** What the node execution records as its input: the config with templates rendered. */
+  prepare(config: Record<string, unknown>, context: Record<string, unknown>): Promise<Record<string, unknown>>;
+  run(prepared: Record<string, unknown>, context: Record<string, unknown>, signal: AbortSignal): Promise<unknown>;
+}
+
+const render = async (config: Record<string, unknown>, context: Record<string, unknown>) => {
+  try {
+    return (await renderTemplate(config, context)) as Record<string, unknown>;
+  } catch (err) {
+    throw err instanceof TemplateError ? nonRetryable("TemplateError", err.message) : err;
+  }
+};
 
 const handlers: Record<string, Handler> = {
-  http_request: httpRequest,
+  http_request: { prepare: render, run: (config, _context, signal) => httpRequest(config, signal) },
+  transform: { prepare: (config) => Promise.resolve(config), run: (config, context) => transform(config, context) },
 };
+
+const HEARTBEAT_EVERY_MS = 1000;
 
 export function createExecuteNode(sql: Sql) {
   return async function executeNode({ runId, node, context }: ExecuteNodeInput): Promise<unknown> {
     const ctx = Context.current();
     const attempt = ctx.info.attempt;
     const started = performance.now();
-    let rendered: Record<string, unknown> | null = null;
-    let renderError: unknown = null;
-    try {
-      rendered = (await renderTemplate(node.config, context)) as Record<string, unknown>;
-    } catch (err) {
-      renderError = err instanceof TemplateError ? nonRetryable("TemplateError", err.message) : err;
+    const handler = handlers[node.type];
+    let prepared: Record<string, unknown> | null = null;
+    let prepareError: unknown = null;
+    if (!handler) {
+      prepareError = nonRetryable("UnknownNodeType", `this worker has no handler for node type "${node.type}"`);
+    } else {
+      try {
+        prepared = await handler.prepare(node.config, context);
+      } catch (err) {
+        prepareError = err;
+      }
     }
     // Earlier attempts still marked running died with their worker or timed out.
     await sql`UPDATE node_executions SET status = 'failed', finished_at = now(),
@@ -43,9 +64,8 @@ export function createExecuteNode(sql: Sql) {
               WHERE run_id = ${runId} AND node_id = ${node.id} AND status = 'running' AND attempt < ${attempt}`;
     const [row] = await sql`
       INSERT INTO node_executions (run_id, node_id, node_name, type, status, attempt, input)
-      VALUES (${runId}, ${node.id}, ${node.name}, ${node.type}, 'running', ${attempt}, ${
-      rendered ? sql.json(rendered as never) : null
-    })
+      VALUES (${runId}, ${node.id}, ${node.name}, ${node.type}, 'running', ${attempt},
+              ${prepared ? sql.json(prepared as never) : null})
       ON CONFLICT (run_id, node_id, attempt) DO UPDATE SET status = 'running', started_at = now(), input = excluded.input
       RETURNING id`;
     const finish = async (status: string, output: unknown, error: unknown) => {
@@ -55,16 +75,23 @@ export function createExecuteNode(sql: Sql) {
                   duration_ms = ${Math.round(performance.now() - started)}
                 WHERE id = ${row.id as number}`;
     };
+    // Heartbeats let Temporal notice a dead worker quickly and deliver cancellation to this attempt.
+    const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
     try {
-      if (renderError) throw renderError;
-      const handler = handlers[node.type];
-      if (!handler) throw nonRetryable("UnknownNodeType", `this worker has no handler for node type "${node.type}"`);
-      const output = await handler(rendered!, ctx.cancellationSignal);
-      await finish("succeeded", output ?? null, null);
-      return output ?? null;
+      if (prepareError) throw prepareError;
+      const output = (await handler.run(prepared!, context, ctx.cancellationSignal)) ?? null;
+      await finish("succeeded", output, null);
+      return output;
     } catch (err) {
-      await finish(ctx.cancellationSignal.aborted ? "cancelled" : "failed", undefined, describeError(err));
+      const cancelled = ctx.cancellationSignal.aborted;
+      await finish(
+        cancelled ? "cancelled" : "failed",
+        undefined,
+        describeError(cancelled ? ctx.cancellationSignal.reason ?? err : err),
+      );
       throw err;
+    } finally {
+      clearInterval(heartbeat);
     }
   };
 }

@@ -2,6 +2,7 @@
 import type { Sql } from "../db/client.ts";
 import { createExecuteNode } from "./execute-node.ts";
 import { createRunBookkeeping } from "./runs/bookkeeping.ts";
+import { createRunScheduling } from "./runs/scheduling.ts";
 
 export interface ActivityDeps {
   sql: Sql;
@@ -11,6 +12,7 @@ export function createActivities({ sql }: ActivityDeps) {
   return {
     executeNode: createExecuteNode(sql),
     ...createRunBookkeeping(sql),
+    ...createRunScheduling({ sql }),
   };
 }
 

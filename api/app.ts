@@ -12,10 +12,13 @@ import { healthRoutes } from "./health.ts";
 import { nodeRoutes } from "./nodes/index.ts";
 import { createRouter } from "./openapi.ts";
 import { runRoutes } from "./runs/index.ts";
+import { triggerRoutes } from "./triggers/index.ts";
 import { WorkflowCache } from "./workflows/cache.ts";
 import { workflowRoutes } from "./workflows/index.ts";
 
 const PUBLIC_API_PATHS = new Set(["/api/auth/register", "/api/auth/login"]);
+// Webhooks carry their own credential: the token in the path.
+const isPublicPath = (path: string) => PUBLIC_API_PATHS.has(path) || path.startsWith("/api/hooks/");
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Builds the app; `services.workflowCache` is created here (and starts listening) when enabled. */
@@ -54,7 +57,7 @@ export function createApp(input: Omit<Services, "workflowCache">) {
       },
     }),
   );
-  app.use("/api/*", (c, next) => (PUBLIC_API_PATHS.has(c.req.path) ? next() : auth(c, next)));
+  app.use("/api/*", (c, next) => (isPublicPath(c.req.path) ? next() : auth(c, next)));
 
   app.route("/", healthRoutes());
   app.route("/", authRoutes(tokens));
@@ -62,6 +65,7 @@ export function createApp(input: Omit<Services, "workflowCache">) {
   app.route("/", nodeRoutes());
   app.route("/", edgeRoutes());
   app.route("/", runRoutes());
+  app.route("/", triggerRoutes());
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -1,5 +1,6 @@
 /** The node types Weft knows, each with the zod schema its stored config must satisfy. */
 import { z } from "zod";
+import { referencedNodes } from "./template.ts";
 
 /** Keys every node type accepts: per-node timeout and retry policy. */
 export const retryPolicySchema = z.object({
@@ -30,8 +31,15 @@ export const httpRequestConfigSchema = z.object({
 
 export type HttpRequestConfig = z.infer<typeof httpRequestConfigSchema>;
 
+/** Computes its output from the context with a JSONata expression: pure (no clock, no randomness). */
+export const transformConfigSchema = z.object({
+  expression: z.string().min(1).max(20_000),
+  ...commonConfig,
+}).strict();
+
 export const nodeTypes = {
-  http_request: { schema: httpRequestConfigSchema, queue: "cpu" },
+  http_request: { schema: httpRequestConfigSchema, queue: "cpu", expressionFields: [] as string[] },
+  transform: { schema: transformConfigSchema, queue: "cpu", expressionFields: ["expression"] },
 } as const;
 
 export type NodeType = keyof typeof nodeTypes;
@@ -60,3 +68,15 @@ export function parseNodeConfig(
 }
 
 export const NODE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/** The node names a node reads as `nodes.<name>`, in templates and in its type's expression fields. */
+export function nodeReferences(type: string, config: Record<string, unknown>): Set<string> | "all" {
+  const expressionFields: readonly string[] = isNodeType(type) ? nodeTypes[type].expressionFields : [];
+  const names = new Set<string>();
+  for (const [key, value] of Object.entries(config)) {
+    const found = referencedNodes(value, expressionFields.includes(key));
+    if (found === "all") return "all";
+    for (const name of found) names.add(name);
+  }
+  return names;
+}

@@ -20,6 +20,8 @@ export interface WorkflowSnapshot {
   /** sha256 of the canonical JSON of nodes and edges. */
   hash: string;
   max_parallel: number;
+  /** fail_fast: a failure cancels running nodes and starts no more; continue: independent branches finish. */
+  on_failure: "fail_fast" | "continue";
   nodes: SnapshotNode[];
   edges: SnapshotEdge[];
 }
@@ -28,10 +30,12 @@ export interface RunDagInput {
   runId: string;
   input: unknown;
   snapshot: WorkflowSnapshot;
+  /** Outputs of nodes that succeeded in an earlier run, by node id: reused, not executed again. */
+  reuse?: Record<string, unknown>;
 }
 
 export interface RunDagResult {
-  status: "succeeded" | "failed" | "cancelled";
+  status: "succeeded" | "failed";
   output: Record<string, unknown>;
   error?: { message: string; node?: string };
 }

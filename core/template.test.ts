@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { checkExpression, checkTemplates, renderString, renderTemplate, TemplateError } from "./template.ts";
+import {
+  checkExpression,
+  checkTemplates,
+  evaluateExpression,
+  referencedNodes,
+  renderString,
+  renderTemplate,
+  TemplateError,
+} from "./template.ts";
 
 const context = {
   input: { city: "Paris", count: 3, flags: { on: true } },
@@ -47,5 +55,26 @@ describe("renderTemplate", () => {
     ]);
     expect(checkExpression("input.count > 2")).toBeNull();
     expect(checkExpression("input.count >")).not.toBeNull();
+  });
+});
+
+describe("expressions", () => {
+  it("evaluates conditions and transforms over the context", async () => {
+    expect(await evaluateExpression("input.count > 2", context)).toBe(true);
+    expect(await evaluateExpression("$count(nodes.search.output.results)", context)).toBe(2);
+  });
+
+  it("refuses the clock and randomness in pure mode", async () => {
+    await expect(evaluateExpression("$now()", context, { pure: true })).rejects.toThrow(/deterministic/);
+    await expect(evaluateExpression("$random()", context, { pure: true })).rejects.toThrow(/deterministic/);
+    expect(typeof (await evaluateExpression("$millis()", context))).toBe("number");
+  });
+
+  it("finds the nodes a config refers to, or 'all' when it cannot tell", () => {
+    expect(referencedNodes({ url: "{{nodes.a.output.x}}/{{ nodes.b.output }}", other: "nodes.c (not a template)" }))
+      .toEqual(new Set(["a", "b"]));
+    expect(referencedNodes({ url: "{{ $keys(nodes) }}" })).toBe("all");
+    expect(referencedNodes("nodes.a.output.ok and nodes.b.output.ok", true)).toEqual(new Set(["a", "b"]));
+    expect(referencedNodes({ url: "https://x.io/{{input.id}}" })).toEqual(new Set());
   });
 });

@@ -121,3 +121,56 @@ export function checkExpression(expression: string): string | null {
     return (err as Error).message;
   }
 }
+
+/** JSONata's clock and randomness, refused where results must be reproducible (transform nodes). */
+const IMPURE_BINDINGS = Object.fromEntries(
+  ["now", "millis", "random"].map((name) => [
+    name,
+    () => {
+      throw new TemplateError(`$${name}() is not allowed here: expressions must be deterministic`, name);
+    },
+  ]),
+);
+
+/** Evaluates a bare expression (edge condition, transform) over the context. */
+export async function evaluateExpression(
+  expression: string,
+  context: TemplateContext,
+  options: { pure?: boolean } = {},
+): Promise<unknown> {
+  const expr = compile(expression);
+  try {
+    const value = await expr.evaluate(context, options.pure ? IMPURE_BINDINGS : undefined);
+    return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+  } catch (err) {
+    if (err instanceof TemplateError) throw err;
+    const message = (err as { message?: string }).message ?? String(err);
+    throw new TemplateError(`expression "${expression}" failed: ${message}`, expression);
+  }
+}
+
+const NODE_REFERENCE = /\bnodes\s*\.\s*`?([A-Za-z_][A-Za-z0-9_]*)`?/g;
+const ANY_NODES = /\bnodes\b/g;
+
+/**
+ * The node names a config's templates (or an expression) refer to as `nodes.<name>`, so a node receives
+ * only the outputs it reads; "all" when `nodes` is used in any other way (e.g. `$keys(nodes)`).
+ */
+export function referencedNodes(value: unknown, isExpression = false): Set<string> | "all" {
+  const names = new Set<string>();
+  let all = false;
+  const scan = (text: string) => {
+    const direct = [...text.matchAll(NODE_REFERENCE)];
+    for (const m of direct) names.add(m[1]);
+    if ((text.match(ANY_NODES) ?? []).length > direct.length) all = true;
+  };
+  const visit = (v: unknown) => {
+    if (typeof v === "string") {
+      if (isExpression) scan(v);
+      else for (const match of v.matchAll(TEMPLATE)) scan(match[1]);
+    } else if (Array.isArray(v)) v.forEach(visit);
+    else if (v && typeof v === "object") Object.values(v).forEach(visit);
+  };
+  visit(value);
+  return all ? "all" : names;
+}

@@ -1,7 +1,7 @@
 /** Whole-workflow validation: the graph's shape plus every node's type, config and templates. */
 import { type GraphError, type GraphValidation, validateGraph } from "./graph.ts";
-import { isNodeType, KNOWN_NODE_TYPES, parseNodeConfig } from "./node-types.ts";
-import { checkTemplates } from "./template.ts";
+import { isNodeType, KNOWN_NODE_TYPES, nodeTypes, parseNodeConfig } from "./node-types.ts";
+import { checkExpression, checkTemplates } from "./template.ts";
 
 export interface WorkflowNodeLike {
   id: string;
@@ -28,7 +28,7 @@ export function validateWorkflow(nodes: WorkflowNodeLike[], edges: WorkflowEdgeL
       continue;
     }
     const parsed = parseNodeConfig(node.type, node.config);
-    const issues = parsed.ok ? checkTemplates(node.config) : parsed.issues;
+    const issues = parsed.ok ? checkNodeExpressions(node.type, parsed.config) : parsed.issues;
     for (const issue of issues) {
       errors.push({
         code: "INVALID_CONFIG",
@@ -38,4 +38,17 @@ export function validateWorkflow(nodes: WorkflowNodeLike[], edges: WorkflowEdgeL
     }
   }
   return { ...result, valid: errors.length === 0, errors };
+}
+
+/** Templates in ordinary fields; whole JSONata expressions in a type's expression fields. */
+export function checkNodeExpressions(type: keyof typeof nodeTypes, config: Record<string, unknown>) {
+  const expressionFields: readonly string[] = nodeTypes[type].expressionFields;
+  const problems = checkTemplates(
+    Object.fromEntries(Object.entries(config).filter(([k]) => !expressionFields.includes(k))),
+  );
+  for (const field of expressionFields) {
+    const problem = typeof config[field] === "string" ? checkExpression(config[field] as string) : null;
+    if (problem) problems.push({ path: `config.${field}`, message: problem });
+  }
+  return problems;
 }

@@ -12,7 +12,7 @@ export function connect(url: string, options: { max?: number } = {}): Sql {
       date: {
         to: 1184,
         from: [1082, 1083, 1114, 1184],
-        serialize: (x: Date) => x,
+        serialize: (x: Date | string) => (x instanceof Date ? x.toISOString() : x),
         parse: (x: string) => new Date(x).toISOString(),
       },
     },

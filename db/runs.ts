@@ -43,6 +43,7 @@ export async function snapshotWorkflow(sql: Sql, workflow: Row): Promise<Workflo
     version: workflow.version as number,
     hash: await graphHash(snapNodes, snapEdges),
     max_parallel: workflow.max_parallel as number,
+    on_failure: (workflow.on_failure as "fail_fast" | "continue" | undefined) ?? "fail_fast",
     nodes: snapNodes,
     edges: snapEdges,
   };

@@ -1,2 +1,3 @@
 /** Every workflow type the worker registers, by the name the API starts it with. */
 export { runDag } from "./run-dag.ts";
+export { scheduledRun } from "./scheduled-run.ts";

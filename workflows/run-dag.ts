@@ -1,11 +1,25 @@
 /**
- * The Temporal workflow that runs one Weft graph: every node whose upstream nodes are done runs at once
- * (bounded by max_parallel), each as an activity; outputs flow downstream as the template context.
+ * The Temporal workflow that runs one Weft graph: every node whose upstream nodes are resolved runs at once
+ * (bounded by max_parallel), each as an activity; edge conditions decide which branches are taken; outputs
+ * flow downstream as the template context. Cancelling the workflow cancels the running activities.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities } from "@temporalio/workflow";
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+} from "@temporalio/workflow";
 import type { Activities } from "../activities/index.ts";
+import type { NodeOutcome } from "../activities/runs/bookkeeping.ts";
+import { DagScheduler, isTruthy } from "../core/dag-scheduler.ts";
 import { ancestors, buildAdjacency, topologicalOrder } from "../core/graph.ts";
+import { nodeReferences } from "../core/node-types.ts";
 import type { RunDagInput, RunDagResult, SnapshotNode } from "../core/snapshot.ts";
+import { evaluateExpression, referencedNodes } from "../core/template.ts";
 
 const bookkeeping = proxyLocalActivities<Activities>({
   startToCloseTimeout: "30s",
@@ -28,6 +42,9 @@ function nodeActivity(node: SnapshotNode) {
     summary: `${node.name} (${node.type})`,
     // The attempt gets the node's own timeout plus room to record its result.
     startToCloseTimeout: timeoutMs + 10_000,
+    // Activities heartbeat every second: a dead worker is noticed in seconds, and cancellation arrives.
+    heartbeatTimeout: "10s",
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
       maximumAttempts: retry.max_attempts ?? 3,
       initialInterval: retry.initial_interval_ms ?? 1000,
@@ -43,54 +60,148 @@ function failureMessage(err: unknown): string {
   return (err as Error)?.message ?? String(err);
 }
 
-export async function runDag({ runId, input, snapshot }: RunDagInput): Promise<RunDagResult> {
-  await bookkeeping.markRunStarted(runId);
+/** Bookkeeping must happen even while the run is being cancelled. */
+const record = <T>(fn: () => Promise<T>) => CancellationScope.nonCancellable(fn);
+
+export async function runDag({ runId, input, snapshot, reuse = {} }: RunDagInput): Promise<RunDagResult> {
+  await record(() => bookkeeping.markRunStarted(runId));
   const byId = new Map(snapshot.nodes.map((n) => [n.id, n]));
   const adj = buildAdjacency(snapshot.nodes, snapshot.edges);
-  const { order } = topologicalOrder(snapshot.nodes, adj);
-  const upstream = ancestors(order, adj);
-  const waitingOn = new Map(order.map((id) => [id, adj.in.get(id)!.length]));
-  const ready = order.filter((id) => waitingOn.get(id) === 0);
+  const upstream = ancestors(topologicalOrder(snapshot.nodes, adj).order, adj);
+  const scheduler = new DagScheduler(snapshot.nodes.map((n) => n.id), snapshot.edges);
+  const edgeById = new Map(snapshot.edges.map((e) => [e.id, e]));
   const outputs = new Map<string, unknown>();
+  const status = new Map<string, string>();
   const running = new Map<string, Promise<void>>();
+  const queue: string[] = [];
+  const failFast = snapshot.on_failure !== "continue";
+  // Node activities run in their own scope: fail_fast cancels it; cancelling the run cancels it too.
+  const nodesScope = new CancellationScope();
   let failure: { message: string; node: string } | null = null;
+  let cancelled = false;
+
+  const contextFor = (node: SnapshotNode, names: Set<string> | "all") => {
+    const nodes: Record<string, { output: unknown }> = {};
+    for (const a of upstream.get(node.id)!) {
+      const name = byId.get(a)!.name;
+      if (outputs.has(a) && (names === "all" || names.has(name))) nodes[name] = { output: outputs.get(a) };
+    }
+    return { input, nodes, run: { id: runId } };
+  };
+
+  /** A finished node's outgoing edges: taken when unconditional or when the condition holds. */
+  const resolveOutgoing = async (id: string) => {
+    for (const edge of scheduler.outgoingEdges(id)) {
+      const condition = edgeById.get(edge.id)!.condition;
+      if (!condition) {
+        scheduler.resolveEdge(edge.id, true);
+        continue;
+      }
+      const target = byId.get(edge.target_node_id)!;
+      try {
+        const names = referencedNodes(condition, true);
+        scheduler.resolveEdge(edge.id, isTruthy(await evaluateExpression(condition, contextFor(target, names))));
+      } catch (err) {
+        failure ??= {
+          message: `condition on the edge into "${target.name}" failed: ${(err as Error).message}`,
+          node: target.name,
+        };
+        scheduler.resolveEdge(edge.id, false);
+      }
+    }
+  };
 
   const start = (id: string) => {
     const node = byId.get(id)!;
-    const nodes: Record<string, { output: unknown }> = {};
-    for (const a of upstream.get(id)!) nodes[byId.get(a)!.name] = { output: outputs.get(a) };
-    const done = nodeActivity(node)({ runId, node, context: { input, nodes, run: { id: runId } } }).then(
-      (output) => {
-        outputs.set(id, output);
-        for (const next of adj.out.get(id)!) {
-          const left = waitingOn.get(next)! - 1;
-          waitingOn.set(next, left);
-          if (left === 0) ready.push(next);
-        }
-      },
-      (err) => {
-        failure ??= { message: `node "${node.name}" failed: ${failureMessage(err)}`, node: node.name };
-      },
-    ).finally(() => running.delete(id));
+    status.set(id, "running");
+    const activity = nodeActivity(node);
+    const done = nodesScope.run(() =>
+      activity({ runId, node, context: contextFor(node, nodeReferences(node.type, node.config)) })
+    )
+      .then(
+        async (output) => {
+          outputs.set(id, output);
+          status.set(id, "succeeded");
+          await resolveOutgoing(id);
+        },
+        (err) => {
+          if (isCancellation(err)) {
+            status.set(id, "cancelled");
+          } else {
+            status.set(id, "failed");
+            failure ??= { message: `node "${node.name}" failed: ${failureMessage(err)}`, node: node.name };
+            if (failFast) nodesScope.cancel();
+          }
+          scheduler.resolveOutgoing(id, false);
+        },
+      )
+      .finally(() => running.delete(id));
     running.set(id, done);
   };
 
-  while (ready.length || running.size) {
-    while (!failure && ready.length && running.size < snapshot.max_parallel) start(ready.shift()!);
+  const stopped = () => cancelled || (failFast && failure !== null);
+
+  for (;;) {
+    const outcomes: NodeOutcome[] = [];
+    let progressed = true;
+    while (progressed) {
+      progressed = false;
+      for (const id of scheduler.takeSkipped()) {
+        const node = byId.get(id)!;
+        status.set(id, "skipped");
+        outcomes.push({
+          node_id: id,
+          node_name: node.name,
+          type: node.type,
+          status: "skipped",
+          reason: "no incoming edge was taken",
+        });
+      }
+      for (const id of scheduler.takeReady()) {
+        if (Object.hasOwn(reuse, id)) {
+          const node = byId.get(id)!;
+          outputs.set(id, reuse[id]);
+          status.set(id, "reused");
+          outcomes.push({ node_id: id, node_name: node.name, type: node.type, status: "reused", output: reuse[id] });
+          await resolveOutgoing(id);
+          progressed = true;
+        } else queue.push(id);
+      }
+    }
+    if (outcomes.length) await record(() => bookkeeping.recordNodeOutcomes({ runId, outcomes }));
+    while (!stopped() && queue.length && running.size < snapshot.max_parallel) start(queue.shift()!);
     if (!running.size) break;
-    await Promise.race(running.values());
+    try {
+      await Promise.race(running.values());
+    } catch (err) {
+      if (!isCancellation(err)) throw err;
+    }
+    if (CancellationScope.current().consideredCancelled) {
+      cancelled = true;
+      // Wait for every running activity to confirm its cancellation before recording the run.
+      await record(() => Promise.allSettled(running.values()));
+      break;
+    }
   }
+  cancelled ||= CancellationScope.current().consideredCancelled;
 
   // The run's output: what its sink nodes produced, keyed by node name.
   const output: Record<string, unknown> = {};
-  for (const id of order) {
-    if (adj.out.get(id)!.length === 0 && outputs.has(id)) output[byId.get(id)!.name] = outputs.get(id);
+  for (const node of snapshot.nodes) {
+    if (adj.out.get(node.id)!.length === 0 && outputs.has(node.id)) output[node.name] = outputs.get(node.id);
   }
 
-  if (failure) {
-    await bookkeeping.markRunFinished({ runId, status: "failed", output, error: failure });
-    throw ApplicationFailure.nonRetryable(failure.message, "NodeFailed", failure);
+  if (cancelled) {
+    await record(() =>
+      bookkeeping.markRunFinished({ runId, status: "cancelled", output, error: { message: "the run was cancelled" } })
+    );
+    throw new CancelledFailure("the run was cancelled");
   }
-  await bookkeeping.markRunFinished({ runId, status: "succeeded", output, error: null });
+  if (failure) {
+    const error = failure as { message: string; node: string };
+    await record(() => bookkeeping.markRunFinished({ runId, status: "failed", output, error }));
+    throw ApplicationFailure.nonRetryable(error.message, "NodeFailed", error);
+  }
+  await record(() => bookkeeping.markRunFinished({ runId, status: "succeeded", output, error: null }));
   return { status: "succeeded", output };
 }

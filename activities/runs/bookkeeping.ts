@@ -8,6 +8,16 @@ export interface FinishRun {
   error?: { message: string; node?: string } | null;
 }
 
+/** Nodes the workflow decided about without running them: skipped, or reused from an earlier run. */
+export interface NodeOutcome {
+  node_id: string;
+  node_name: string;
+  type: string;
+  status: "skipped" | "reused";
+  output?: unknown;
+  reason?: string;
+}
+
 export function createRunBookkeeping(sql: Sql) {
   return {
     async markRunStarted(runId: string): Promise<void> {
@@ -18,6 +28,22 @@ export function createRunBookkeeping(sql: Sql) {
       await sql`UPDATE workflow_runs SET status = ${finish.status}, output = ${sql.json(finish.output as never)},
                   error = ${finish.error ? sql.json(finish.error as never) : null}, finished_at = now()
                 WHERE id = ${finish.runId}`;
+    },
+    async recordNodeOutcomes({ runId, outcomes }: { runId: string; outcomes: NodeOutcome[] }): Promise<void> {
+      if (!outcomes.length) return;
+      const rows = outcomes.map((o) => ({
+        run_id: runId,
+        node_id: o.node_id,
+        node_name: o.node_name,
+        type: o.type,
+        status: o.status,
+        attempt: 0,
+        output: o.output === undefined ? null : sql.json(o.output as never),
+        error: o.reason ? sql.json({ message: o.reason, type: o.status === "skipped" ? "Skipped" : "Reused" }) : null,
+        finished_at: new Date(),
+        duration_ms: 0,
+      }));
+      await sql`INSERT INTO node_executions ${sql(rows as never)} ON CONFLICT (run_id, node_id, attempt) DO NOTHING`;
     },
   };
 }

@@ -1,6 +1,6 @@
 /** Node handlers: type and config checked against core's node types before anything is stored. */
 import { isNodeType, KNOWN_NODE_TYPES, parseNodeConfig } from "../../core/node-types.ts";
-import { checkTemplates } from "../../core/template.ts";
+import { checkNodeExpressions } from "../../core/workflow-validation.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { createRouter } from "../openapi.ts";
 import { bumpVersion, getOwnedWorkflow, NODE_COLUMNS } from "../workflows/store.ts";
@@ -27,7 +27,7 @@ function checkNodeConfig(type: string, config: unknown): Record<string, unknown>
       parsed.issues.map((i) => ({ field: i.path, location: "body", message: i.message })),
     );
   }
-  const problems = checkTemplates(parsed.config);
+  const problems = checkNodeExpressions(type, parsed.config);
   if (problems.length) {
     throw new ApiError(
       "VALIDATION_ERROR",

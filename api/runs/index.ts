@@ -1,18 +1,25 @@
 /** Run handlers: execute snapshots the graph and starts the Temporal workflow; reads come from PostgreSQL. */
-import type { WorkflowSnapshot } from "../../core/snapshot.ts";
-import type { Sql } from "../../db/client.ts";
-import { insertRun, InvalidGraphError, snapshotWorkflow } from "../../db/runs.ts";
 import type { Services } from "../env.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { createRouter } from "../openapi.ts";
 import { getOwnedWorkflow, type Row } from "../workflows/store.ts";
-import { executeRoute, getRunRoute, listRunsRoute } from "./routes.ts";
-import { closedStatus, startRunWorkflow, temporalUiUrl, temporalWorkflowId } from "./temporal.ts";
+import { cancelRunRoute, executeRoute, getRunRoute, listRunsRoute } from "./routes.ts";
+import { startRun } from "./start.ts";
+import { closedStatus, temporalUiUrl } from "./temporal.ts";
 
 const RUN_COLUMNS =
   "id, workflow_id, status, input, output, error, workflow_version, version_hash, created_at, started_at, finished_at, temporal_workflow_id, temporal_run_id";
 
 const FINAL = new Set(["succeeded", "failed", "cancelled"]);
+
+async function getOwnedRun(services: Services, workflowId: string, runId: string, ownerId: string): Promise<Row> {
+  const { sql } = services;
+  // Runs stay readable after their workflow is soft-deleted; ownership is the run's own.
+  const [found] = await sql`SELECT ${sql.unsafe(RUN_COLUMNS)} FROM workflow_runs
+    WHERE id = ${runId} AND workflow_id = ${workflowId} AND owner_id = ${ownerId}`;
+  if (!found) throw notFound("run");
+  return found;
+}
 
 function presentRun(services: Services, row: Row) {
   const { temporal_workflow_id, temporal_run_id, workflow_version, ...rest } = row;
@@ -40,19 +47,10 @@ async function reconcile(services: Services, row: Row): Promise<Row> {
       RETURNING ${services.sql.unsafe(RUN_COLUMNS)}`;
     return updated ?? row;
   } catch (err) {
+    // A scheduled run's row exists a moment before its Temporal workflow does.
+    if ((err as Error).name === "WorkflowNotFoundError" && row.status === "pending") return row;
     services.logger.warn("could not reconcile run with Temporal", { run_id: row.id, error: (err as Error).message });
     return row;
-  }
-}
-
-async function buildSnapshot(sql: Sql, workflow: Row): Promise<WorkflowSnapshot> {
-  try {
-    return await snapshotWorkflow(sql, workflow);
-  } catch (err) {
-    if (err instanceof InvalidGraphError) {
-      throw new ApiError("INVALID_GRAPH", err.message, { errors: err.errors });
-    }
-    throw err;
   }
 }
 
@@ -61,40 +59,14 @@ export function runRoutes() {
 
   app.openapi(executeRoute, async (c) => {
     const services = c.get("services");
-    const { sql, config, temporal } = services;
     const { id } = c.req.valid("param");
     const { input } = c.req.valid("json");
     const user = c.get("user");
-    const workflow = await getOwnedWorkflow(sql, id, user.id);
-    const snapshot = await buildSnapshot(sql, workflow);
-    const runId = crypto.randomUUID();
-    const workflowId = temporalWorkflowId(runId);
-    await insertRun(sql, { runId, workflowId: id, ownerId: user.id, input, snapshot, trigger: "manual" });
-    let temporalRunId: string;
-    try {
-      temporalRunId = await startRunWorkflow(temporal, config.WEFT_TASK_QUEUE, { runId, input, snapshot });
-    } catch (err) {
-      // Never leave an accepted-looking run behind: it is closed as failed, and the client told why.
-      await sql`UPDATE workflow_runs SET status = 'failed', finished_at = now(),
-        error = ${sql.json({ message: "could not start the run in Temporal" })} WHERE id = ${runId}`;
-      c.get("logger").error("temporal start failed", { run_id: runId, error: (err as Error).message });
-      throw new ApiError("SERVICE_UNAVAILABLE", "the workflow engine is unavailable; the run was not started", {
-        run_id: runId,
-      });
-    }
-    await sql`UPDATE workflow_runs SET temporal_run_id = ${temporalRunId} WHERE id = ${runId}`;
-    c.get("logger").info("run started", { run_id: runId, workflow_id: id, temporal_workflow_id: workflowId });
-    return c.json({
-      run_id: runId,
-      status: "pending" as const,
-      version: snapshot.version,
-      version_hash: snapshot.hash,
-      temporal: {
-        workflow_id: workflowId,
-        run_id: temporalRunId,
-        ui_url: temporalUiUrl(config, workflowId, temporalRunId),
-      },
-    }, 202);
+    const workflow = await getOwnedWorkflow(services.sql, id, user.id);
+    return c.json(
+      await startRun(services, c.get("logger"), { workflow, ownerId: user.id, input, trigger: "manual" }),
+      202,
+    );
   });
 
   app.openapi(listRunsRoute, async (c) => {
@@ -115,16 +87,31 @@ export function runRoutes() {
     const services = c.get("services");
     const { sql } = services;
     const { id, run_id } = c.req.valid("param");
-    const owner = c.get("user").id;
-    // Runs stay readable after their workflow is soft-deleted; ownership is the run's own.
-    const [found] = await sql`SELECT ${sql.unsafe(RUN_COLUMNS)} FROM workflow_runs
-      WHERE id = ${run_id} AND workflow_id = ${id} AND owner_id = ${owner}`;
-    if (!found) throw notFound("run");
-    const row = await reconcile(services, found);
+    const row = await reconcile(services, await getOwnedRun(services, id, run_id, c.get("user").id));
     const executions = await sql`
       SELECT node_id, node_name, type, status, attempt, input, output, error, started_at, finished_at, duration_ms
       FROM node_executions WHERE run_id = ${run_id} ORDER BY started_at, id`;
     return c.json({ ...presentRun(services, row), node_executions: [...executions] } as never, 200);
+  });
+
+  app.openapi(cancelRunRoute, async (c) => {
+    const services = c.get("services");
+    const { id, run_id } = c.req.valid("param");
+    const run = await getOwnedRun(services, id, run_id, c.get("user").id);
+    if (FINAL.has(run.status as string)) {
+      throw new ApiError("CONFLICT", `the run has already finished (${run.status})`, { status: run.status });
+    }
+    try {
+      await services.temporal.workflow.getHandle(run.temporal_workflow_id as string).cancel();
+    } catch (err) {
+      // Temporal closed it in the meantime: report what the run ended as.
+      const current = await reconcile(services, await getOwnedRun(services, id, run_id, c.get("user").id));
+      if (FINAL.has(current.status as string)) {
+        throw new ApiError("CONFLICT", `the run has already finished (${current.status})`, { status: current.status });
+      }
+      throw err;
+    }
+    return c.json({ run_id, status: run.status as "running" }, 202);
   });
 
   return app;

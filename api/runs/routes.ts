@@ -1,8 +1,18 @@
 /** Run schemas and routes: execute, list, inspect. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse, PaginationQuery, uuid } from "../openapi.ts";
+import {
+  bearerSecurity,
+  errorResponses,
+  ErrorSchema,
+  jsonBody,
+  jsonResponse,
+  PaginationQuery,
+  uuid,
+} from "../openapi.ts";
 
-export const RUN_STATUSES = ["pending", "running", "succeeded", "failed", "cancelled"] as const;
+const ErrorSchemaRef = () => ErrorSchema;
+
+export const RUN_STATUSES = ["pending", "running", "waiting", "succeeded", "failed", "cancelled"] as const;
 
 export const TemporalRefSchema = z.object({
   workflow_id: z.string(),
@@ -99,4 +109,18 @@ export const getRunRoute = createRoute({
   summary: "A run with every node execution",
   request: { params: RunParams },
   responses: { 200: jsonResponse("The run", RunSchema), ...errorResponses },
+});
+
+export const cancelRunRoute = createRoute({
+  method: "post",
+  path: "/api/workflows/{id}/runs/{run_id}/cancel",
+  tags,
+  security,
+  summary: "Cancel a run: running nodes are cancelled and the run ends cancelled",
+  request: { params: RunParams },
+  responses: {
+    202: jsonResponse("Cancellation requested", z.object({ run_id: z.string().uuid(), status: z.enum(RUN_STATUSES) })),
+    409: jsonResponse("The run has already finished", ErrorSchemaRef()),
+    ...errorResponses,
+  },
 });

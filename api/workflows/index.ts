@@ -32,9 +32,11 @@ export function workflowRoutes() {
     const { sql } = c.get("services");
     const body = c.req.valid("json");
     const [row] = await sql`
-      INSERT INTO workflows (owner_id, name, description, tags, metadata, max_parallel)
+      INSERT INTO workflows (owner_id, name, description, tags, metadata, max_parallel, on_failure)
       VALUES (${c.get("user").id}, ${body.name}, ${body.description ?? null}, ${body.tags ?? []},
-              ${sql.json((body.metadata ?? {}) as never)}, ${body.max_parallel ?? 16})
+              ${sql.json((body.metadata ?? {}) as never)}, ${body.max_parallel ?? 16}, ${
+      body.on_failure ?? "fail_fast"
+    })
       RETURNING ${sql.unsafe(WORKFLOW_COLUMNS)}`;
     return c.json(row as never, 201);
   });

@@ -11,6 +11,7 @@ export const WorkflowSchema = z.object({
   tags: z.array(z.string()),
   metadata: z.record(z.string(), z.unknown()),
   max_parallel: z.number().int(),
+  on_failure: z.enum(["fail_fast", "continue"]),
   version: z.number().int(),
   created_at: z.string(),
   updated_at: z.string(),
@@ -27,6 +28,9 @@ const fields = {
   tags: z.array(z.string().trim().min(1).max(64)).max(50),
   metadata: z.record(z.string(), z.unknown()),
   max_parallel: z.number().int().min(1).max(1000),
+  on_failure: z.enum(["fail_fast", "continue"]).openapi({
+    description: "fail_fast (default): a failing node cancels running ones; continue: independent branches finish",
+  }),
 };
 
 export const CreateWorkflowBody = z.object({
@@ -35,6 +39,7 @@ export const CreateWorkflowBody = z.object({
   tags: fields.tags.optional(),
   metadata: fields.metadata.optional(),
   max_parallel: fields.max_parallel.optional(),
+  on_failure: fields.on_failure.optional(),
 }).strict().openapi("CreateWorkflow");
 
 export const UpdateWorkflowBody = CreateWorkflowBody.partial().strict().openapi("UpdateWorkflow");

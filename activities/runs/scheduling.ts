@@ -1,0 +1,63 @@
+/** The activity behind scheduled runs: snapshot the workflow's current version and insert its run row. */
+import type { WorkflowSnapshot } from "../../core/snapshot.ts";
+import type { Sql } from "../../db/client.ts";
+import { insertRun, InvalidGraphError, snapshotWorkflow } from "../../db/runs.ts";
+import { nonRetryable } from "../errors.ts";
+
+/** What a Temporal Schedule's action passes to the scheduledRun workflow. */
+export interface ScheduledRunInput {
+  workflowId: string;
+  ownerId: string;
+  input: Record<string, unknown>;
+  scheduleId: string;
+}
+
+export interface CreateScheduledRun extends ScheduledRunInput {
+  /** Chosen by the workflow, so a retried attempt finds the run an earlier one inserted. */
+  runId: string;
+}
+
+export interface ScheduledRunCreated {
+  runId: string;
+  snapshot: WorkflowSnapshot;
+  input: Record<string, unknown>;
+}
+
+export function createRunScheduling({ sql }: { sql: Sql }) {
+  return {
+    async createScheduledRun(req: CreateScheduledRun): Promise<ScheduledRunCreated> {
+      const [existing] = await sql`SELECT snapshot, input FROM workflow_runs WHERE id = ${req.runId}`;
+      if (existing) {
+        return { runId: req.runId, snapshot: existing.snapshot as WorkflowSnapshot, input: existing.input as never };
+      }
+      // The schedule row must still exist too: a Temporal schedule left behind by a failed delete runs nothing.
+      // All columns: snapshotWorkflow reads the workflow settings a run pins (version, max_parallel, ...).
+      const [workflow] = await sql`
+        SELECT w.* FROM workflows w
+        JOIN workflow_schedules s ON s.workflow_id = w.id AND s.id = ${req.scheduleId}
+        WHERE w.id = ${req.workflowId} AND w.owner_id = ${req.ownerId} AND w.deleted_at IS NULL`;
+      if (!workflow) {
+        throw nonRetryable(
+          "WorkflowNotFound",
+          `workflow ${req.workflowId} (schedule ${req.scheduleId}) no longer exists; no run was created`,
+        );
+      }
+      let snapshot: WorkflowSnapshot;
+      try {
+        snapshot = await snapshotWorkflow(sql, workflow);
+      } catch (err) {
+        if (err instanceof InvalidGraphError) throw nonRetryable("InvalidGraph", err.message, { errors: err.errors });
+        throw err;
+      }
+      await insertRun(sql, {
+        runId: req.runId,
+        workflowId: req.workflowId,
+        ownerId: req.ownerId,
+        input: req.input,
+        snapshot,
+        trigger: "schedule",
+      });
+      return { runId: req.runId, snapshot, input: req.input };
+    },
+  };
+}

@@ -1,0 +1,260 @@
+/** The engine's semantics through the API: parallelism, conditions, skipping, transforms, failure policy, cancel. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  call,
+  json,
+  registerUser,
+  setupApp,
+  startUpstream,
+  type TestContext,
+  type Upstream,
+  waitForRun,
+} from "../../test/helpers.ts";
+
+let t: TestContext;
+let alice: Awaited<ReturnType<typeof registerUser>>;
+let bob: Awaited<ReturnType<typeof registerUser>>;
+let upstream: Upstream;
+
+beforeAll(async () => {
+  t = await setupApp();
+  [alice, bob] = await Promise.all([registerUser(t.app, "alice"), registerUser(t.app, "bob")]);
+  upstream = await startUpstream((req, _body, res) => {
+    const url = new URL(req.url!, "http://x");
+    const ms = Number(url.searchParams.get("ms") ?? 0);
+    const answer = () => {
+      if (url.pathname === "/missing") return json(res, 404, { error: "nope" });
+      json(res, 200, { path: url.pathname, n: Number(url.searchParams.get("n") ?? 0) });
+    };
+    if (ms) setTimeout(answer, ms);
+    else answer();
+  });
+});
+afterAll(() => upstream.close());
+
+type NodeSpec = { name: string; type?: string; config: Record<string, unknown> };
+type EdgeSpec = [string, string, string?];
+
+async function graph(nodes: NodeSpec[], edges: EdgeSpec[], settings: Record<string, unknown> = {}) {
+  const wf = await call(t.app, "POST", "/api/workflows", { token: alice.token, body: { name: "engine", ...settings } });
+  const ids: Record<string, string> = {};
+  for (const n of nodes) {
+    const res = await call(t.app, "POST", `/api/workflows/${wf.body.id}/nodes`, {
+      token: alice.token,
+      body: { name: n.name, type: n.type ?? "http_request", config: n.config },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    ids[n.name] = res.body.id;
+  }
+  for (const [a, b, condition] of edges) {
+    const res = await call(t.app, "POST", `/api/workflows/${wf.body.id}/edges`, {
+      token: alice.token,
+      body: { source_node_id: ids[a], target_node_id: ids[b], condition },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+  }
+  return wf.body.id as string;
+}
+
+const http = (path: string) => ({ url: `${upstream.url}${path}`, retry: { max_attempts: 1 } });
+const run = async (workflowId: string, input = {}) => {
+  const started = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, {
+    token: alice.token,
+    body: { input },
+  });
+  expect(started.status).toBe(202);
+  return { started: started.body, result: () => waitForRun(t.app, alice.token, workflowId, started.body.run_id) };
+};
+type Exec = {
+  node_name: string;
+  status: string;
+  started_at: string;
+  finished_at: string;
+  output: unknown;
+  error: unknown;
+};
+const byName = (r: { node_executions: Exec[] }) => Object.fromEntries(r.node_executions.map((n) => [n.node_name, n]));
+
+describe("parallelism", () => {
+  it("runs B and C of a diamond A→(B, C)→D at the same time", async () => {
+    const wf = await graph(
+      [{ name: "A", config: http("/a") }, { name: "B", config: http("/b?ms=700") }, {
+        name: "C",
+        config: http("/c?ms=700"),
+      }, { name: "D", config: http("/d") }],
+      [["A", "B"], ["A", "C"], ["B", "D"], ["C", "D"]],
+    );
+    const r = await (await run(wf)).result();
+    expect(r.status).toBe("succeeded");
+    const n = byName(r);
+    const [bs, bf, cs, cf] = [n.B.started_at, n.B.finished_at, n.C.started_at, n.C.finished_at].map(Date.parse);
+    expect(bs).toBeLessThan(cf);
+    expect(cs).toBeLessThan(bf);
+    expect(Date.parse(n.D.started_at)).toBeGreaterThanOrEqual(Math.max(bf, cf));
+    expect(Date.parse(n.B.started_at)).toBeGreaterThanOrEqual(Date.parse(n.A.finished_at));
+  });
+
+  it("never runs more nodes at once than max_parallel", async () => {
+    const wf = await graph(
+      [
+        { name: "S", config: http("/s") },
+        ...["X", "Y", "Z"].map((name) => ({ name, config: http(`/${name}?ms=300`) })),
+      ],
+      [["S", "X"], ["S", "Y"], ["S", "Z"]],
+      { max_parallel: 1 },
+    );
+    const r = await (await run(wf)).result();
+    const spans = ["X", "Y", "Z"].map((k) => byName(r)[k]).map((
+      e,
+    ) => [Date.parse(e.started_at), Date.parse(e.finished_at)])
+      .sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++) expect(spans[i][0]).toBeGreaterThanOrEqual(spans[i - 1][1]);
+  });
+});
+
+describe("conditions and skipping", () => {
+  it("takes only edges whose condition holds, skips the rest and propagates the skip", async () => {
+    const wf = await graph(
+      [
+        { name: "A", config: http("/a?n={{input.n}}") },
+        { name: "big", config: http("/big") },
+        { name: "small", config: http("/small") },
+        { name: "after_small", config: http("/after") },
+        { name: "join", config: http("/join") },
+      ],
+      [
+        ["A", "big", "nodes.A.output.body.n > 3"],
+        ["A", "small", "nodes.A.output.body.n <= 3"],
+        ["small", "after_small"],
+        ["big", "join"],
+        ["small", "join"],
+      ],
+      { max_parallel: 4 },
+    );
+    const r = await (await run(wf, { n: 5 })).result();
+    expect(r.status).toBe("succeeded");
+    const n = byName(r);
+    expect(n.big.status).toBe("succeeded");
+    expect(n.small.status).toBe("skipped");
+    expect(n.after_small.status).toBe("skipped");
+    expect(n.join.status).toBe("succeeded");
+    expect(upstream.requests.some((q) => q.url === "/small")).toBe(false);
+    // The other input takes the other branch.
+    const r2 = await (await run(wf, { n: 1 })).result();
+    expect(byName(r2).big.status).toBe("skipped");
+    expect(byName(r2).after_small.status).toBe("succeeded");
+    // Outputs of skipped sinks are absent; taken sinks are present.
+    expect(Object.keys(r2.output).sort()).toEqual(["after_small", "join"]);
+  });
+});
+
+describe("transform nodes", () => {
+  it("computes an output from the context with JSONata", async () => {
+    const wf = await graph(
+      [
+        { name: "fetch", config: http("/f?n=21") },
+        {
+          name: "shape",
+          type: "transform",
+          config: { expression: '{"double": nodes.fetch.output.body.n * 2, "city": $uppercase(input.city)}' },
+        },
+      ],
+      [["fetch", "shape"]],
+    );
+    const r = await (await run(wf, { city: "lima" })).result();
+    expect(r.status).toBe("succeeded");
+    expect(r.output).toEqual({ shape: { double: 42, city: "LIMA" } });
+  });
+
+  it("refuses the clock and randomness, without retrying", async () => {
+    const wf = await graph([{ name: "clock", type: "transform", config: { expression: "$now()" } }], []);
+    const r = await (await run(wf)).result();
+    expect(r.status).toBe("failed");
+    expect(r.node_executions).toHaveLength(1);
+    expect(r.node_executions[0].error).toMatchObject({ type: "ExpressionError", retryable: false });
+  });
+
+  it("rejects a transform expression that does not parse when the node is saved", async () => {
+    const wf = (await call(t.app, "POST", "/api/workflows", { token: alice.token, body: { name: "x" } })).body.id;
+    const res = await call(t.app, "POST", `/api/workflows/${wf}/nodes`, {
+      token: alice.token,
+      body: { name: "bad", type: "transform", config: { expression: "1 +" } },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details[0].field).toBe("config.expression");
+  });
+});
+
+describe("failure policy", () => {
+  it("fail_fast (default) cancels running siblings and starts nothing more", async () => {
+    const wf = await graph(
+      [{ name: "S", config: http("/s") }, { name: "bad", config: http("/missing?ms=200") }, {
+        name: "slow",
+        config: http("/slow?ms=8000"),
+      }, {
+        name: "later",
+        config: http("/later"),
+      }],
+      [["S", "bad"], ["S", "slow"], ["slow", "later"]],
+    );
+    const began = Date.now();
+    const r = await (await run(wf)).result();
+    expect(Date.now() - began).toBeLessThan(6000);
+    expect(r.status).toBe("failed");
+    expect(r.error.node).toBe("bad");
+    const n = byName(r);
+    expect(n.slow.status).toBe("cancelled");
+    // What depended on the cancelled node never ran: it is recorded as skipped.
+    expect(n.later.status).toBe("skipped");
+    expect(upstream.requests.some((q) => q.url === "/later")).toBe(false);
+  });
+
+  it("continue lets independent branches finish and skips what depended on the failure", async () => {
+    const wf = await graph(
+      [{ name: "S", config: http("/s") }, { name: "bad", config: http("/missing") }, {
+        name: "after_bad",
+        config: http("/x"),
+      }, {
+        name: "good",
+        config: http("/good?ms=300"),
+      }],
+      [["S", "bad"], ["bad", "after_bad"], ["S", "good"]],
+      { on_failure: "continue" },
+    );
+    const r = await (await run(wf)).result();
+    expect(r.status).toBe("failed");
+    const n = byName(r);
+    expect(n.good.status).toBe("succeeded");
+    expect(n.bad.status).toBe("failed");
+    expect(n.after_bad.status).toBe("skipped");
+    expect(r.output.good.body.path).toBe("/good");
+  });
+});
+
+describe("cancel", () => {
+  it("cancels the running node and ends the run cancelled, in Temporal too", async () => {
+    const wf = await graph([{ name: "slow", config: http("/slow?ms=15000") }, { name: "next", config: http("/n") }], [[
+      "slow",
+      "next",
+    ]]);
+    const { started, result } = await run(wf);
+    await new Promise((r) => setTimeout(r, 700));
+    const began = Date.now();
+    expect(
+      (await call(t.app, "POST", `/api/workflows/${wf}/runs/${started.run_id}/cancel`, { token: bob.token })).status,
+    ).toBe(404);
+    const res = await call(t.app, "POST", `/api/workflows/${wf}/runs/${started.run_id}/cancel`, { token: alice.token });
+    expect(res.status).toBe(202);
+    const r = await result();
+    expect(Date.now() - began).toBeLessThan(5000);
+    expect(r.status).toBe("cancelled");
+    expect(byName(r).slow.status).toBe("cancelled");
+    expect(byName(r).next).toBeUndefined();
+    const d = await t.temporal.workflow.getHandle(started.temporal.workflow_id).describe();
+    expect(d.status.name).toBe("CANCELLED");
+    const again = await call(t.app, "POST", `/api/workflows/${wf}/runs/${started.run_id}/cancel`, {
+      token: alice.token,
+    });
+    expect(again.status).toBe(409);
+  });
+});

@@ -1,0 +1,24 @@
+/**
+ * The workflow a Temporal Schedule starts on each firing: record a run of the workflow's current version
+ * (an activity), then execute it as a child runDag, so the run is tracked exactly like an API-started one.
+ */
+import { executeChild, proxyActivities, uuid4 } from "@temporalio/workflow";
+import type { Activities } from "../activities/index.ts";
+import type { ScheduledRunInput } from "../activities/runs/scheduling.ts";
+import type { RunDagResult } from "../core/snapshot.ts";
+import type { runDag } from "./run-dag.ts";
+
+const { createScheduledRun } = proxyActivities<Activities>({
+  startToCloseTimeout: "30s",
+  retry: { maximumAttempts: 10, initialInterval: "1s", maximumInterval: "30s" },
+});
+
+export async function scheduledRun(args: ScheduledRunInput): Promise<RunDagResult> {
+  // uuid4() is replay-safe; the activity is idempotent on it, so a retry never inserts a second run.
+  const { runId, snapshot, input } = await createScheduledRun({ ...args, runId: uuid4() });
+  // Same id scheme as API-started runs (weft-run-<run id>), so reconciliation and UI links work unchanged.
+  return await executeChild<typeof runDag>("runDag", {
+    workflowId: `weft-run-${runId}`,
+    args: [{ runId, input, snapshot }],
+  });
+}
