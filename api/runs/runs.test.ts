@@ -170,12 +170,14 @@ describe("execute (errors)", () => {
     expect(run.status).toBe("failed");
     expect(run.error.node).toBe("get");
     expect(run.error.message).toContain("404");
-    expect(run.node_executions).toHaveLength(1);
+    expect(run.node_executions).toHaveLength(2);
     expect(run.node_executions[0]).toMatchObject({
       status: "failed",
       attempt: 1,
       error: { type: "HTTP_404", retryable: false },
     });
+    // Nothing downstream of the failure ran: it is recorded as skipped.
+    expect(run.node_executions[1]).toMatchObject({ node_name: "never", status: "skipped" });
     const description = await t.temporal.workflow.getHandle(started.body.temporal.workflow_id).describe();
     expect(description.status.name).toBe("FAILED");
   });
