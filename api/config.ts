@@ -13,6 +13,8 @@ const configSchema = z.object({
   JWT_AUDIENCE: z.string().default("weft-api"),
   JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 86400).default(3600),
   BCRYPT_COST: z.coerce.number().int().min(12).max(16).default(12),
+  /** Set to false on a cluster without Weft's search attributes (see core/search-attributes.ts). */
+  TEMPORAL_SEARCH_ATTRIBUTES: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   WEFT_READ_CACHE: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   LOG_REQUESTS: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
 });

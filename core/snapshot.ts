@@ -32,6 +32,8 @@ export interface RunDagInput {
   snapshot: WorkflowSnapshot;
   /** Outputs of nodes that succeeded in an earlier run, by node id: reused, not executed again. */
   reuse?: Record<string, unknown>;
+  /** Whether the cluster has Weft's search attributes, so the workflow keeps WeftStatus current. */
+  searchAttributes?: boolean;
 }
 
 export interface RunDagResult {

@@ -10,8 +10,11 @@ if "$temporal" operator cluster health --address "127.0.0.1:$port" >/dev/null 2>
   exit 0
 fi
 mkdir -p .state/temporal
+# Weft's search attributes (core/search-attributes.ts), so runs can be filtered in the UI.
 args=(server start-dev --ip 127.0.0.1 --port "$port" --log-level warn
-  --dynamic-config-value frontend.enableUpdateWorkflowExecution=true)
+  --dynamic-config-value frontend.enableUpdateWorkflowExecution=true
+  --search-attribute WeftWorkflowId=Keyword --search-attribute WeftOwnerId=Keyword
+  --search-attribute WeftStatus=Keyword)
 if [ -n "$ui_port" ]; then args+=(--ui-port "$ui_port"); else args+=(--headless --ui-port "$((port + 1000))"); fi
 if [ -n "$db_file" ]; then args+=(--db-filename "$db_file"); fi
 nohup "$temporal" "${args[@]}" > ".state/temporal/server-$port.log" 2>&1 &

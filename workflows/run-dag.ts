@@ -12,12 +12,14 @@ import {
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
+  upsertSearchAttributes,
 } from "@temporalio/workflow";
 import type { Activities } from "../activities/index.ts";
 import type { NodeOutcome } from "../activities/runs/bookkeeping.ts";
 import { DagScheduler, isTruthy } from "../core/dag-scheduler.ts";
 import { ancestors, buildAdjacency, topologicalOrder } from "../core/graph.ts";
 import { nodeReferences } from "../core/node-types.ts";
+import { WEFT_STATUS } from "../core/search-attributes.ts";
 import type { RunDagInput, RunDagResult, SnapshotNode } from "../core/snapshot.ts";
 import { evaluateExpression, referencedNodes } from "../core/template.ts";
 
@@ -63,7 +65,12 @@ function failureMessage(err: unknown): string {
 /** Bookkeeping must happen even while the run is being cancelled. */
 const record = <T>(fn: () => Promise<T>) => CancellationScope.nonCancellable(fn);
 
-export async function runDag({ runId, input, snapshot, reuse = {} }: RunDagInput): Promise<RunDagResult> {
+export async function runDag(
+  { runId, input, snapshot, reuse = {}, searchAttributes = false }: RunDagInput,
+): Promise<RunDagResult> {
+  const setStatus = (status: string) => {
+    if (searchAttributes) upsertSearchAttributes([{ key: WEFT_STATUS, value: status }]);
+  };
   await record(() => bookkeeping.markRunStarted(runId));
   const byId = new Map(snapshot.nodes.map((n) => [n.id, n]));
   const adj = buildAdjacency(snapshot.nodes, snapshot.edges);
@@ -191,6 +198,7 @@ export async function runDag({ runId, input, snapshot, reuse = {} }: RunDagInput
     if (adj.out.get(node.id)!.length === 0 && outputs.has(node.id)) output[node.name] = outputs.get(node.id);
   }
 
+  setStatus(cancelled ? "cancelled" : failure ? "failed" : "succeeded");
   if (cancelled) {
     await record(() =>
       bookkeeping.markRunFinished({ runId, status: "cancelled", output, error: { message: "the run was cancelled" } })

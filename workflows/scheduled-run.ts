@@ -5,6 +5,7 @@
 import { executeChild, proxyActivities, uuid4 } from "@temporalio/workflow";
 import type { Activities } from "../activities/index.ts";
 import type { ScheduledRunInput } from "../activities/runs/scheduling.ts";
+import { runSearchAttributes } from "../core/search-attributes.ts";
 import type { RunDagResult } from "../core/snapshot.ts";
 import type { runDag } from "./run-dag.ts";
 
@@ -19,6 +20,9 @@ export async function scheduledRun(args: ScheduledRunInput): Promise<RunDagResul
   // Same id scheme as API-started runs (weft-run-<run id>), so reconciliation and UI links work unchanged.
   return await executeChild<typeof runDag>("runDag", {
     workflowId: `weft-run-${runId}`,
-    args: [{ runId, input, snapshot }],
+    args: [{ runId, input, snapshot, searchAttributes: args.searchAttributes }],
+    ...(args.searchAttributes
+      ? { typedSearchAttributes: runSearchAttributes(snapshot.workflow_id, args.ownerId, "running") }
+      : {}),
   });
 }

@@ -10,6 +10,8 @@ export interface ScheduledRunInput {
   ownerId: string;
   input: Record<string, unknown>;
   scheduleId: string;
+  /** Whether the cluster has Weft's search attributes (set from the API's configuration). */
+  searchAttributes?: boolean;
 }
 
 export interface CreateScheduledRun extends ScheduledRunInput {

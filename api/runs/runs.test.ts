@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WEFT_OWNER_ID, WEFT_STATUS, WEFT_WORKFLOW_ID } from "../../core/search-attributes.ts";
 import {
   buildWorkflow,
   call,
@@ -100,6 +101,24 @@ describe("execute (happy)", () => {
     const description = await t.temporal.workflow.getHandle(started.body.temporal.workflow_id).describe();
     expect(description.status.name).toBe("COMPLETED");
     expect(description.type).toBe("runDag");
+    // An operator can filter runs in the Temporal UI by Weft workflow, owner and status.
+    const attrs = description.typedSearchAttributes;
+    expect(attrs.get(WEFT_WORKFLOW_ID)).toBe(workflowId);
+    expect(attrs.get(WEFT_OWNER_ID)).toBe(alice.id);
+    expect(attrs.get(WEFT_STATUS)).toBe("succeeded");
+    // Visibility is eventually consistent: the run shows up in a filtered list within moments.
+    const query = `WeftWorkflowId = "${workflowId}" AND WeftStatus = "succeeded"`;
+    let listed: string[] = [];
+    for (let i = 0; i < 50 && !listed.length; i++) {
+      listed = [];
+      for await (const w of t.temporal.workflow.list({ query })) listed.push(w.workflowId);
+      if (!listed.length) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(listed).toEqual([started.body.temporal.workflow_id]);
+    const history = await t.temporal.workflow.getHandle(started.body.temporal.workflow_id).fetchHistory();
+    const scheduled = history.events!.filter((e) => e.activityTaskScheduledEventAttributes)
+      .map((e) => e.activityTaskScheduledEventAttributes!.activityId);
+    expect(scheduled).toEqual(["list", "user", "report"]);
   });
 
   it("keeps text bodies as text", async () => {

@@ -15,6 +15,10 @@ export interface StartRunRequest {
   input: Record<string, unknown>;
   trigger: RunTrigger;
   retryOf?: string;
+  /** Run this snapshot instead of the workflow's current graph (re-runs on their pinned version). */
+  snapshot?: WorkflowSnapshot;
+  /** Outputs to reuse by node id (re-runs). */
+  reuse?: Record<string, unknown>;
 }
 
 /** What execute and a webhook answer with 202. */
@@ -40,13 +44,19 @@ async function buildSnapshot(sql: Sql, workflow: Row): Promise<WorkflowSnapshot>
 export async function startRun(services: Services, logger: Logger, request: StartRunRequest): Promise<StartedRun> {
   const { sql, config, temporal } = services;
   const { workflow, ownerId, input, trigger, retryOf } = request;
-  const snapshot = await buildSnapshot(sql, workflow);
+  const snapshot = request.snapshot ?? await buildSnapshot(sql, workflow);
   const runId = crypto.randomUUID();
   const workflowId = temporalWorkflowId(runId);
   await insertRun(sql, { runId, retryOf, workflowId: workflow.id as string, ownerId, input, snapshot, trigger });
   let temporalRunId: string;
   try {
-    temporalRunId = await startRunWorkflow(temporal, config.WEFT_TASK_QUEUE, { runId, input, snapshot });
+    temporalRunId = await startRunWorkflow(temporal, config.WEFT_TASK_QUEUE, {
+      runId,
+      input,
+      snapshot,
+      reuse: request.reuse,
+      searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
+    }, ownerId);
   } catch (err) {
     // Never leave an accepted-looking run behind: it is closed as failed, and the client told why.
     await sql`UPDATE workflow_runs SET status = 'failed', finished_at = now(),

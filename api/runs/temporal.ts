@@ -1,6 +1,7 @@
 /** How the API talks to Temporal: start the DAG workflow by name, and reconcile runs Temporal ended. */
 import type { Client } from "@temporalio/client";
 import type { RunDagInput } from "../../core/snapshot.ts";
+import { runSearchAttributes } from "../../core/search-attributes.ts";
 import type { ApiConfig } from "../config.ts";
 
 export const RUN_WORKFLOW_TYPE = "runDag";
@@ -19,11 +20,19 @@ export function temporalUiUrl(
   return `${base}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}/history` : ""}`;
 }
 
-export async function startRunWorkflow(client: Client, taskQueue: string, input: RunDagInput): Promise<string> {
+export async function startRunWorkflow(
+  client: Client,
+  taskQueue: string,
+  input: RunDagInput,
+  ownerId: string,
+): Promise<string> {
   const handle = await client.workflow.start(RUN_WORKFLOW_TYPE, {
     taskQueue,
     workflowId: temporalWorkflowId(input.runId),
     args: [input],
+    ...(input.searchAttributes
+      ? { typedSearchAttributes: runSearchAttributes(input.snapshot.workflow_id, ownerId, "running") }
+      : {}),
   });
   return handle.firstExecutionRunId;
 }

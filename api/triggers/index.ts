@@ -115,6 +115,7 @@ export function triggerRoutes() {
         ownerId,
         input,
         scheduleId,
+        searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
       });
     } catch (err) {
       await sql`DELETE FROM workflow_schedules WHERE id = ${scheduleId}`;
