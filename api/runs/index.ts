@@ -3,12 +3,15 @@ import type { Services } from "../env.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { createRouter } from "../openapi.ts";
 import { getOwnedWorkflow, type Row } from "../workflows/store.ts";
-import { cancelRunRoute, executeRoute, getRunRoute, listRunsRoute } from "./routes.ts";
+import { planReuse } from "../../core/reuse.ts";
+import type { WorkflowSnapshot } from "../../core/snapshot.ts";
+import { snapshotWorkflow } from "../../db/runs.ts";
+import { cancelRunRoute, executeRoute, getRunRoute, listRunsRoute, retryRunRoute } from "./routes.ts";
 import { startRun } from "./start.ts";
 import { closedStatus, temporalUiUrl } from "./temporal.ts";
 
 const RUN_COLUMNS =
-  "id, workflow_id, status, input, output, error, workflow_version, version_hash, created_at, started_at, finished_at, temporal_workflow_id, temporal_run_id";
+  "id, workflow_id, status, trigger, retry_of, input, output, error, workflow_version, version_hash, created_at, started_at, finished_at, temporal_workflow_id, temporal_run_id";
 
 const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 
@@ -92,6 +95,47 @@ export function runRoutes() {
       SELECT node_id, node_name, type, status, attempt, input, output, error, started_at, finished_at, duration_ms
       FROM node_executions WHERE run_id = ${run_id} ORDER BY started_at, id`;
     return c.json({ ...presentRun(services, row), node_executions: [...executions] } as never, 200);
+  });
+
+  app.openapi(retryRunRoute, async (c) => {
+    const services = c.get("services");
+    const { sql } = services;
+    const { id, run_id } = c.req.valid("param");
+    const { version } = (c.req.valid("json") ?? {}) as { version?: "pinned" | "latest" };
+    const user = c.get("user");
+    const old = await getOwnedRun(services, id, run_id, user.id);
+    if (old.status !== "failed" && old.status !== "cancelled") {
+      throw new ApiError("CONFLICT", `only a failed or cancelled run can be re-run; this one is ${old.status}`, {
+        status: old.status,
+      });
+    }
+    const workflow = await getOwnedWorkflow(sql, id, user.id);
+    const [{ snapshot: previous }] = await sql`SELECT snapshot FROM workflow_runs WHERE id = ${run_id}`;
+    const next = version === "latest"
+      ? await snapshotWorkflow(sql, workflow).catch((err) => {
+        if (err?.name === "InvalidGraphError") throw new ApiError("INVALID_GRAPH", err.message, { errors: err.errors });
+        throw err;
+      })
+      : previous as WorkflowSnapshot;
+    const rows = await sql`
+      SELECT DISTINCT ON (node_id) node_id, output FROM node_executions
+      WHERE run_id = ${run_id} AND status IN ('succeeded', 'reused') ORDER BY node_id, attempt DESC`;
+    const reuse = planReuse(
+      previous as WorkflowSnapshot,
+      next,
+      new Map(rows.map((r) => [r.node_id as string, r.output])),
+    );
+    const started = await startRun(services, c.get("logger"), {
+      workflow,
+      ownerId: user.id,
+      input: old.input as Record<string, unknown>,
+      trigger: "retry",
+      retryOf: run_id,
+      snapshot: next,
+      reuse,
+    });
+    const names = next.nodes.filter((n) => Object.hasOwn(reuse, n.id)).map((n) => n.name);
+    return c.json({ ...started, retry_of: run_id, reused: names }, 202);
   });
 
   app.openapi(cancelRunRoute, async (c) => {

@@ -38,6 +38,8 @@ const runFields = {
   id: z.string().uuid(),
   workflow_id: z.string().uuid(),
   status: z.enum(RUN_STATUSES),
+  trigger: z.enum(["manual", "webhook", "schedule", "retry"]),
+  retry_of: z.string().uuid().nullable(),
   input: z.unknown(),
   output: z.unknown().openapi({ description: "Outputs of the sink nodes, keyed by node name" }),
   error: z.unknown(),
@@ -121,6 +123,29 @@ export const cancelRunRoute = createRoute({
   responses: {
     202: jsonResponse("Cancellation requested", z.object({ run_id: z.string().uuid(), status: z.enum(RUN_STATUSES) })),
     409: jsonResponse("The run has already finished", ErrorSchemaRef()),
+    ...errorResponses,
+  },
+});
+
+export const RetryBody = z.object({
+  version: z.enum(["pinned", "latest"]).default("pinned").openapi({
+    description: "pinned (default): the failed run's own snapshot; latest: the workflow's current version",
+  }),
+}).strict().openapi("RetryRequest");
+
+export const retryRunRoute = createRoute({
+  method: "post",
+  path: "/api/workflows/{id}/runs/{run_id}/retry",
+  tags,
+  security,
+  summary: "Re-run a failed or cancelled run: reuse every successful output, execute only what failed or follows",
+  request: { params: RunParams, body: { content: { "application/json": { schema: RetryBody } }, required: false } },
+  responses: {
+    202: jsonResponse(
+      "The new run was accepted",
+      ExecuteResponse.extend({ retry_of: z.string().uuid(), reused: z.array(z.string()) }),
+    ),
+    409: jsonResponse("The run has not failed", ErrorSchemaRef()),
     ...errorResponses,
   },
 });
