@@ -15,6 +15,7 @@ import { runRoutes } from "./runs/index.ts";
 import { triggerRoutes } from "./triggers/index.ts";
 import { WorkflowCache } from "./workflows/cache.ts";
 import { workflowRoutes } from "./workflows/index.ts";
+import { versionRoutes } from "./workflows/versions.ts";
 
 const PUBLIC_API_PATHS = new Set(["/api/auth/register", "/api/auth/login"]);
 // Webhooks carry their own credential: the token in the path.
@@ -62,6 +63,7 @@ export function createApp(input: Omit<Services, "workflowCache">) {
   app.route("/", healthRoutes());
   app.route("/", authRoutes(tokens));
   app.route("/", workflowRoutes());
+  app.route("/", versionRoutes());
   app.route("/", nodeRoutes());
   app.route("/", edgeRoutes());
   app.route("/", runRoutes());

@@ -61,6 +61,10 @@ export interface NewRun {
 
 export async function insertRun(sql: Sql, run: NewRun): Promise<void> {
   await sql`
+    INSERT INTO workflow_versions (workflow_id, version, hash, snapshot)
+    VALUES (${run.workflowId}, ${run.snapshot.version}, ${run.snapshot.hash}, ${sql.json(run.snapshot as never)})
+    ON CONFLICT (workflow_id, version) DO NOTHING`;
+  await sql`
     INSERT INTO workflow_runs (id, workflow_id, owner_id, status, input, snapshot, version_hash, workflow_version,
                                temporal_workflow_id, trigger, retry_of)
     VALUES (${run.runId}, ${run.workflowId}, ${run.ownerId}, 'pending', ${sql.json(run.input as never)},

@@ -7,6 +7,7 @@ import { planReuse } from "../../core/reuse.ts";
 import type { WorkflowSnapshot } from "../../core/snapshot.ts";
 import { snapshotWorkflow } from "../../db/runs.ts";
 import { cancelRunRoute, executeRoute, getRunRoute, listRunsRoute, retryRunRoute } from "./routes.ts";
+import { idempotentStart, parseIdempotencyKey } from "./idempotency.ts";
 import { startRun } from "./start.ts";
 import { closedStatus, temporalUiUrl } from "./temporal.ts";
 
@@ -66,10 +67,12 @@ export function runRoutes() {
     const { input } = c.req.valid("json");
     const user = c.get("user");
     const workflow = await getOwnedWorkflow(services.sql, id, user.id);
-    return c.json(
-      await startRun(services, c.get("logger"), { workflow, ownerId: user.id, input, trigger: "manual" }),
-      202,
-    );
+    const start = () => startRun(services, c.get("logger"), { workflow, ownerId: user.id, input, trigger: "manual" });
+    const key = parseIdempotencyKey(c.req.header("idempotency-key"));
+    if (!key) return c.json(await start(), 202);
+    const { run, replayed } = await idempotentStart(services, user.id, id, key, start);
+    if (replayed) c.header("Idempotent-Replayed", "true");
+    return c.json(run, 202);
   });
 
   app.openapi(listRunsRoute, async (c) => {

@@ -78,7 +78,15 @@ export const executeRoute = createRoute({
   tags,
   security,
   summary: "Start a durable run of the workflow's current version (202; poll the run)",
-  request: { params: WorkflowParams, ...jsonBody(ExecuteBody) },
+  request: {
+    params: WorkflowParams,
+    headers: z.object({
+      "idempotency-key": z.string().optional().openapi({
+        description: "Same key, same user, within 24 h: the same run is returned instead of a new one",
+      }),
+    }),
+    ...jsonBody(ExecuteBody),
+  },
   responses: { 202: jsonResponse("The run was accepted", ExecuteResponse), ...errorResponses },
 });
 
