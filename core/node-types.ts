@@ -37,9 +37,25 @@ export const transformConfigSchema = z.object({
   ...commonConfig,
 }).strict();
 
+/** Waits for a person: the run is `waiting` until approved or rejected through the API, or timed out. */
+export const approvalConfigSchema = z.object({
+  message: z.string().max(10_000).optional(),
+  default_decision: z.enum(["approve", "reject"]).default("reject"),
+  on_reject: z.enum(["fail", "continue"]).default("fail"),
+  ...commonConfig,
+}).strict();
+
+export interface ApprovalDecision {
+  node_name: string;
+  approved: boolean;
+  data?: unknown;
+  decided_by?: string | null;
+}
+
 export const nodeTypes = {
   http_request: { schema: httpRequestConfigSchema, queue: "cpu", expressionFields: [] as string[] },
   transform: { schema: transformConfigSchema, queue: "cpu", expressionFields: ["expression"] },
+  approval: { schema: approvalConfigSchema, queue: "cpu", expressionFields: [] as string[] },
 } as const;
 
 export type NodeType = keyof typeof nodeTypes;

@@ -9,19 +9,25 @@ import {
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
+  condition,
+  defineUpdate,
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
+  setHandler,
   upsertSearchAttributes,
 } from "@temporalio/workflow";
 import type { Activities } from "../activities/index.ts";
 import type { NodeOutcome } from "../activities/runs/bookkeeping.ts";
 import { DagScheduler, isTruthy } from "../core/dag-scheduler.ts";
 import { ancestors, buildAdjacency, topologicalOrder } from "../core/graph.ts";
-import { nodeReferences } from "../core/node-types.ts";
+import { type ApprovalDecision, nodeReferences } from "../core/node-types.ts";
 import { WEFT_STATUS } from "../core/search-attributes.ts";
 import type { RunDagInput, RunDagResult, SnapshotNode } from "../core/snapshot.ts";
-import { evaluateExpression, referencedNodes } from "../core/template.ts";
+import { evaluateExpression, referencedNodes, renderTemplate } from "../core/template.ts";
+
+/** A person's decision on an approval node, sent by the API; rejected unless that node is waiting. */
+export const approveUpdate = defineUpdate<{ accepted: true }, [ApprovalDecision]>("approve");
 
 const bookkeeping = proxyLocalActivities<Activities>({
   startToCloseTimeout: "30s",
@@ -87,6 +93,82 @@ export async function runDag(
   let failure: { message: string; node: string } | null = null;
   let cancelled = false;
 
+  // Approval nodes waiting for a decision, by node name; decisions arrive as Temporal updates.
+  const waiting = new Map<string, ApprovalDecision | null>();
+  setHandler(approveUpdate, (decision) => {
+    waiting.set(decision.node_name, decision);
+    return { accepted: true as const };
+  }, {
+    validator: (decision) => {
+      if (!waiting.has(decision.node_name) || waiting.get(decision.node_name) !== null) {
+        throw new Error(`node "${decision.node_name}" is not waiting for approval`);
+      }
+    },
+  });
+
+  const awaitApproval = async (node: SnapshotNode, context: Record<string, unknown>) => {
+    const config = node.config as {
+      message?: string;
+      default_decision?: string;
+      on_reject?: string;
+      timeout_ms?: number;
+    };
+    const input = (await renderTemplate({ message: config.message ?? null }, context)) as Record<string, unknown>;
+    waiting.set(node.name, null);
+    await record(async () => {
+      await bookkeeping.recordApprovalWaiting({ runId, node_id: node.id, node_name: node.name, input });
+      await bookkeeping.setRunStatus({ runId, status: "waiting" });
+    });
+    setStatus("waiting");
+    try {
+      const decided = typeof config.timeout_ms === "number"
+        ? await condition(() => waiting.get(node.name) !== null, config.timeout_ms)
+        : (await condition(() => waiting.get(node.name) !== null), true);
+      const decision = waiting.get(node.name) ?? null;
+      const approved = decided && decision ? decision.approved : config.default_decision === "approve";
+      const output = {
+        approved,
+        data: decision?.data ?? null,
+        decided_by: decision?.decided_by ?? null,
+        timed_out: !decided,
+      };
+      const rejected = !approved && config.on_reject !== "continue";
+      const error = rejected
+        ? {
+          message: decided
+            ? `rejected by ${decision?.decided_by ?? "a reviewer"}`
+            : "no decision before the timeout; rejected by default",
+          type: "ApprovalRejected",
+          retryable: false,
+        }
+        : null;
+      await record(() =>
+        bookkeeping.recordApprovalDecision({
+          runId,
+          node_id: node.id,
+          status: rejected ? "failed" : "succeeded",
+          output,
+          error,
+        })
+      );
+      if (rejected) throw ApplicationFailure.nonRetryable(error!.message, "ApprovalRejected");
+      return output;
+    } catch (err) {
+      if (isCancellation(err)) {
+        await record(() =>
+          bookkeeping.recordApprovalDecision({ runId, node_id: node.id, status: "cancelled", output: undefined })
+        );
+      }
+      throw err;
+    } finally {
+      waiting.delete(node.name);
+      if (![...waiting.values()].some((d) => d === null)) {
+        await record(() => bookkeeping.setRunStatus({ runId, status: "running" }));
+        setStatus("running");
+      }
+    }
+  };
+
   const contextFor = (node: SnapshotNode, names: Set<string> | "all") => {
     const nodes: Record<string, { output: unknown }> = {};
     for (const a of upstream.get(node.id)!) {
@@ -121,10 +203,11 @@ export async function runDag(
   const start = (id: string) => {
     const node = byId.get(id)!;
     status.set(id, "running");
-    const activity = nodeActivity(node);
-    const done = nodesScope.run(() =>
-      activity({ runId, node, context: contextFor(node, nodeReferences(node.type, node.config)) })
-    )
+    const context = contextFor(node, nodeReferences(node.type, node.config));
+    const execute = node.type === "approval"
+      ? () => awaitApproval(node, context)
+      : () => nodeActivity(node)({ runId, node, context });
+    const done = nodesScope.run(execute)
       .then(
         async (output) => {
           outputs.set(id, output);

@@ -18,8 +18,41 @@ export interface NodeOutcome {
   reason?: string;
 }
 
+export interface ApprovalRecord {
+  runId: string;
+  node_id: string;
+  node_name: string;
+  /** The rendered config (its message), recorded as the execution's input. */
+  input: Record<string, unknown>;
+}
+
 export function createRunBookkeeping(sql: Sql) {
   return {
+    async setRunStatus({ runId, status }: { runId: string; status: "running" | "waiting" }): Promise<void> {
+      await sql`UPDATE workflow_runs SET status = ${status} WHERE id = ${runId} AND status IN ('running', 'waiting')`;
+    },
+    async recordApprovalWaiting(r: ApprovalRecord): Promise<void> {
+      await sql`
+        INSERT INTO node_executions (run_id, node_id, node_name, type, status, attempt, input)
+        VALUES (${r.runId}, ${r.node_id}, ${r.node_name}, 'approval', 'waiting', 1, ${sql.json(r.input as never)})
+        ON CONFLICT (run_id, node_id, attempt) DO NOTHING`;
+    },
+    async recordApprovalDecision(
+      r: {
+        runId: string;
+        node_id: string;
+        status: "succeeded" | "failed" | "cancelled";
+        output: unknown;
+        error?: unknown;
+      },
+    ): Promise<void> {
+      await sql`
+        UPDATE node_executions SET status = ${r.status}, finished_at = now(),
+          output = ${r.output === undefined ? null : sql.json(r.output as never)},
+          error = ${r.error ? sql.json(r.error as never) : null},
+          duration_ms = (extract(epoch FROM now() - started_at) * 1000)::int
+        WHERE run_id = ${r.runId} AND node_id = ${r.node_id} AND attempt = 1`;
+    },
     async markRunStarted(runId: string): Promise<void> {
       await sql`UPDATE workflow_runs SET status = 'running', started_at = coalesce(started_at, now())
                 WHERE id = ${runId} AND status = 'pending'`;

@@ -7,6 +7,7 @@ import { planReuse } from "../../core/reuse.ts";
 import type { WorkflowSnapshot } from "../../core/snapshot.ts";
 import { snapshotWorkflow } from "../../db/runs.ts";
 import { cancelRunRoute, executeRoute, getRunRoute, listRunsRoute, retryRunRoute } from "./routes.ts";
+import { approvalRoutes } from "./approve.ts";
 import { idempotentStart, parseIdempotencyKey } from "./idempotency.ts";
 import { startRun } from "./start.ts";
 import { closedStatus, temporalUiUrl } from "./temporal.ts";
@@ -60,6 +61,7 @@ async function reconcile(services: Services, row: Row): Promise<Row> {
 
 export function runRoutes() {
   const app = createRouter();
+  app.route("/", approvalRoutes());
 
   app.openapi(executeRoute, async (c) => {
     const services = c.get("services");
