@@ -5,6 +5,8 @@ import { renderTemplate, TemplateError } from "../core/template.ts";
 import type { Sql } from "../db/client.ts";
 import { describeError, nonRetryable } from "./errors.ts";
 import { httpRequest } from "./http/index.ts";
+import { resolveContext } from "../db/output-refs.ts";
+import { INLINE_OUTPUT_LIMIT_BYTES, jsonBytes, type OutputRef } from "../core/output-ref.ts";
 import { transform } from "./transform/index.ts";
 
 export interface ExecuteNodeInput {
@@ -36,8 +38,9 @@ const handlers: Record<string, Handler> = {
 const HEARTBEAT_EVERY_MS = 1000;
 
 export function createExecuteNode(sql: Sql) {
-  return async function executeNode({ runId, node, context }: ExecuteNodeInput): Promise<unknown> {
+  return async function executeNode({ runId, node, context: given }: ExecuteNodeInput): Promise<unknown> {
     const ctx = Context.current();
+    const context = await resolveContext(sql, given);
     const attempt = ctx.info.attempt;
     const started = performance.now();
     const handler = handlers[node.type];
@@ -81,7 +84,10 @@ export function createExecuteNode(sql: Sql) {
       if (prepareError) throw prepareError;
       const output = (await handler.run(prepared!, context, ctx.cancellationSignal)) ?? null;
       await finish("succeeded", output, null);
-      return output;
+      const bytes = jsonBytes(output);
+      if (bytes <= INLINE_OUTPUT_LIMIT_BYTES) return output;
+      const ref: OutputRef = { $weft_ref: { run_id: runId, node_id: node.id, bytes } };
+      return ref;
     } catch (err) {
       const cancelled = ctx.cancellationSignal.aborted;
       await finish(

@@ -2,6 +2,7 @@
 import type { Sql } from "../db/client.ts";
 import { createExecuteNode } from "./execute-node.ts";
 import { createRunBookkeeping } from "./runs/bookkeeping.ts";
+import { createConditionEvaluation } from "./runs/conditions.ts";
 import { createRunScheduling } from "./runs/scheduling.ts";
 
 export interface ActivityDeps {
@@ -13,6 +14,7 @@ export function createActivities({ sql }: ActivityDeps) {
     executeNode: createExecuteNode(sql),
     ...createRunBookkeeping(sql),
     ...createRunScheduling({ sql }),
+    ...createConditionEvaluation(sql),
   };
 }
 

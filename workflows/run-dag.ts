@@ -22,6 +22,7 @@ import type { NodeOutcome } from "../activities/runs/bookkeeping.ts";
 import { DagScheduler, isTruthy } from "../core/dag-scheduler.ts";
 import { ancestors, buildAdjacency, topologicalOrder } from "../core/graph.ts";
 import { type ApprovalDecision, nodeReferences } from "../core/node-types.ts";
+import { contextHasRefs } from "../core/output-ref.ts";
 import { WEFT_STATUS } from "../core/search-attributes.ts";
 import type { RunDagInput, RunDagResult, SnapshotNode } from "../core/snapshot.ts";
 import { evaluateExpression, referencedNodes, renderTemplate } from "../core/template.ts";
@@ -188,8 +189,12 @@ export async function runDag(
       }
       const target = byId.get(edge.target_node_id)!;
       try {
-        const names = referencedNodes(condition, true);
-        scheduler.resolveEdge(edge.id, isTruthy(await evaluateExpression(condition, contextFor(target, names))));
+        const context = contextFor(target, referencedNodes(condition, true));
+        // Outputs passed by reference are only readable from PostgreSQL: evaluate those in a local activity.
+        const taken = contextHasRefs(context)
+          ? await record(() => bookkeeping.evaluateCondition({ condition, context }))
+          : isTruthy(await evaluateExpression(condition, context));
+        scheduler.resolveEdge(edge.id, taken);
       } catch (err) {
         failure ??= {
           message: `condition on the edge into "${target.name}" failed: ${(err as Error).message}`,

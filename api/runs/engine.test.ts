@@ -216,7 +216,7 @@ describe("failure policy", () => {
         config: http("/x"),
       }, {
         name: "good",
-        config: http("/good?ms=300"),
+        config: http("/good?ms=1500"),
       }],
       [["S", "bad"], ["bad", "after_bad"], ["S", "good"]],
       { on_failure: "continue" },

@@ -3,7 +3,9 @@ import type { Services } from "../env.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { createRouter } from "../openapi.ts";
 import { getOwnedWorkflow, type Row } from "../workflows/store.ts";
+import { INLINE_OUTPUT_LIMIT_BYTES, isOutputRef, jsonBytes } from "../../core/output-ref.ts";
 import { planReuse } from "../../core/reuse.ts";
+import { loadRef } from "../../db/output-refs.ts";
 import type { WorkflowSnapshot } from "../../core/snapshot.ts";
 import { snapshotWorkflow } from "../../db/runs.ts";
 import { cancelRunRoute, executeRoute, getRunRoute, listRunsRoute, retryRunRoute } from "./routes.ts";
@@ -99,6 +101,14 @@ export function runRoutes() {
     const executions = await sql`
       SELECT node_id, node_name, type, status, attempt, input, output, error, started_at, finished_at, duration_ms
       FROM node_executions WHERE run_id = ${run_id} ORDER BY started_at, id`;
+    // Outputs passed through Temporal by reference are returned whole, as if they never left.
+    for (const e of executions) if (isOutputRef(e.output)) e.output = await loadRef(sql, e.output);
+    if (row.output && typeof row.output === "object") {
+      const output = row.output as Record<string, unknown>;
+      for (const [name, value] of Object.entries(output)) {
+        if (isOutputRef(value)) output[name] = await loadRef(sql, value);
+      }
+    }
     return c.json({ ...presentRun(services, row), node_executions: [...executions] } as never, 200);
   });
 
@@ -125,10 +135,18 @@ export function runRoutes() {
     const rows = await sql`
       SELECT DISTINCT ON (node_id) node_id, output FROM node_executions
       WHERE run_id = ${run_id} AND status IN ('succeeded', 'reused') ORDER BY node_id, attempt DESC`;
+    // Large outputs are handed over by reference to the earlier run's execution, not copied into Temporal.
+    const succeeded = new Map(rows.map((r) => {
+      const bytes = jsonBytes(r.output);
+      const value = bytes > INLINE_OUTPUT_LIMIT_BYTES
+        ? { $weft_ref: { run_id, node_id: r.node_id as string, bytes } }
+        : r.output;
+      return [r.node_id as string, value];
+    }));
     const reuse = planReuse(
       previous as WorkflowSnapshot,
       next,
-      new Map(rows.map((r) => [r.node_id as string, r.output])),
+      succeeded,
     );
     const started = await startRun(services, c.get("logger"), {
       workflow,

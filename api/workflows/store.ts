@@ -3,7 +3,8 @@ import type { Sql } from "../../db/client.ts";
 import type { Services } from "../env.ts";
 import { notFound } from "../errors.ts";
 
-export const WORKFLOW_COLUMNS = "id, name, description, tags, metadata, max_parallel, version, created_at, updated_at";
+export const WORKFLOW_COLUMNS =
+  "id, name, description, tags, metadata, max_parallel, on_failure, version, created_at, updated_at";
 export const NODE_COLUMNS = "id, workflow_id, name, type, config, position_x, position_y, created_at, updated_at";
 export const EDGE_COLUMNS = "id, workflow_id, source_node_id, target_node_id, condition, created_at";
 
