@@ -1,0 +1,167 @@
+/**
+ * Records the Temporal histories that test/replay.test.ts replays (skipped unless RECORD_HISTORIES=1). Re-record
+ * after a deliberate, patched() change to workflow code, on its own Temporal port and database:
+ *   RECORD_HISTORIES=1 WEFT_TEST_TEMPORAL_PORT=7699 TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/weft_test_replay \
+ *     node_modules/.bin/vitest run test/record-histories.test.ts
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  call,
+  json,
+  registerUser,
+  setupApp,
+  startUpstream,
+  type TestContext,
+  type Upstream,
+  waitForRun,
+} from "./helpers.ts";
+
+const DIR = "test/histories";
+// historyToJSON of @temporalio/common 1.24 fails ("type must be a Type"): with this lockfile it has its own copy of
+// protobufjs. The same canonical JSON comes from the protobufjs copy that @temporalio/proto's types belong to.
+const require = createRequire(import.meta.url);
+const History = require("@temporalio/proto").lookupType("temporal.api.history.v1.History");
+const { toJson } = createRequire(require.resolve("@temporalio/proto"))("protobufjs/ext/protojson");
+let t: TestContext;
+let token: string;
+let upstream: Upstream;
+
+type NodeSpec = { name: string; type?: string; config: Record<string, unknown> };
+
+async function graph(nodes: NodeSpec[], edges: [string, string, string?][], settings: Record<string, unknown> = {}) {
+  const wf = await call(t.app, "POST", "/api/workflows", { token, body: { name: "replay", ...settings } });
+  const ids: Record<string, string> = {};
+  for (const n of nodes) {
+    const body = { name: n.name, type: n.type ?? "http_request", config: n.config };
+    const res = await call(t.app, "POST", `/api/workflows/${wf.body.id}/nodes`, { token, body });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    ids[n.name] = res.body.id;
+  }
+  for (const [a, b, condition] of edges) {
+    const body = { source_node_id: ids[a], target_node_id: ids[b], condition };
+    const res = await call(t.app, "POST", `/api/workflows/${wf.body.id}/edges`, { token, body });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+  }
+  return wf.body.id as string;
+}
+
+const http = (path: string) => ({ url: `${upstream.url}${path}`, retry: { max_attempts: 1 } });
+
+/** Runs the workflow to its end (`during` may act on the running run), checks its status, saves its history. */
+async function record(
+  name: string,
+  workflowId: string,
+  expected: string,
+  input: Record<string, unknown> = {},
+  during?: (runId: string) => Promise<void>,
+) {
+  const started = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, { token, body: { input } });
+  expect(started.status).toBe(202);
+  await during?.(started.body.run_id);
+  const run = await waitForRun(t.app, token, workflowId, started.body.run_id);
+  expect(run.status).toBe(expected);
+  const handle = t.temporal.workflow.getHandle(started.body.temporal.workflow_id);
+  await handle.result().catch(() => {}); // the workflow closes just after it records the run's end
+  const file = `${DIR}/${name}.json`;
+  writeFileSync(file, JSON.stringify(toJson(History, History.fromObject(await handle.fetchHistory())), null, 2) + "\n");
+  execFileSync("node_modules/.bin/deno", ["fmt", "--quiet", file]);
+  return run;
+}
+
+describe.skipIf(!process.env.RECORD_HISTORIES)("record workflow histories for the replay test", () => {
+  beforeAll(async () => {
+    t = await setupApp();
+    token = (await registerUser(t.app, "replay")).token;
+    upstream = await startUpstream((req, _body, res) => {
+      const url = new URL(req.url!, "http://x");
+      const answer = () =>
+        url.pathname === "/missing"
+          ? json(res, 404, { error: "nope" })
+          : json(res, 200, { path: url.pathname, n: Number(url.searchParams.get("n") ?? 0) });
+      setTimeout(answer, Number(url.searchParams.get("ms") ?? 0));
+    });
+    mkdirSync(DIR, { recursive: true });
+  });
+  afterAll(() => upstream?.close());
+
+  it("a 3-node chain", async () => {
+    const wf = await graph(
+      [{ name: "A", config: http("/a?n=1") }, { name: "B", config: http("/b?n={{nodes.A.output.body.n}}") }, {
+        name: "C",
+        config: http("/c"),
+      }],
+      [["A", "B"], ["B", "C"]],
+    );
+    await record("chain", wf, "succeeded");
+  });
+
+  it("a diamond whose condition skips a branch", async () => {
+    const wf = await graph(
+      [
+        { name: "A", config: http("/a?n={{input.n}}") },
+        { name: "big", config: http("/big") },
+        { name: "small", config: http("/small") },
+        { name: "join", config: http("/join") },
+      ],
+      [["A", "big", "nodes.A.output.body.n > 3"], ["A", "small", "nodes.A.output.body.n <= 3"], ["big", "join"], [
+        "small",
+        "join",
+      ]],
+    );
+    const run = await record("diamond-condition", wf, "succeeded", { n: 5 });
+    expect(run.node_executions.find((e: { node_name: string }) => e.node_name === "small").status).toBe("skipped");
+  });
+
+  it("a failing node with fail_fast cancelling its sibling", async () => {
+    const wf = await graph(
+      [
+        { name: "S", config: http("/s") },
+        { name: "bad", config: http("/missing?ms=200") },
+        { name: "slow", config: http("/slow?ms=8000") },
+        { name: "later", config: http("/later") },
+      ],
+      [["S", "bad"], ["S", "slow"], ["slow", "later"]],
+    );
+    await record("fail-fast", wf, "failed");
+  });
+
+  it("a failing node with on_failure continue", async () => {
+    const wf = await graph(
+      [{ name: "S", config: http("/s") }, { name: "bad", config: http("/missing") }, {
+        name: "good",
+        config: http("/good?ms=300"),
+      }],
+      [["S", "bad"], ["S", "good"]],
+      { on_failure: "continue" },
+    );
+    await record("continue-on-failure", wf, "failed");
+  });
+
+  it("a cancelled run", async () => {
+    const wf = await graph([{ name: "slow", config: http("/slow?ms=15000") }, { name: "next", config: http("/n") }], [[
+      "slow",
+      "next",
+    ]]);
+    await record("cancelled", wf, "cancelled", {}, async (runId) => {
+      await new Promise((r) => setTimeout(r, 700));
+      const res = await call(t.app, "POST", `/api/workflows/${wf}/runs/${runId}/cancel`, { token });
+      expect(res.status).toBe(202);
+    });
+  });
+
+  it("a transform node", async () => {
+    const wf = await graph(
+      [{ name: "fetch", config: http("/f?n=21") }, {
+        name: "shape",
+        type: "transform",
+        config: { expression: '{"double": nodes.fetch.output.body.n * 2, "city": $uppercase(input.city)}' },
+      }],
+      [["fetch", "shape"]],
+    );
+    const run = await record("transform", wf, "succeeded", { city: "lima" });
+    expect(run.output).toEqual({ shape: { double: 42, city: "LIMA" } });
+  });
+});

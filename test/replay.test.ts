@@ -1,0 +1,40 @@
+/** Replays every recorded history (test/histories, see record-histories.test.ts) against the current workflow code. */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { Worker } from "@temporalio/worker";
+import { describe, expect, it } from "vitest";
+import { WORKFLOWS_PATH } from "../worker/bundle.ts";
+import { TEST_BUNDLE_PATH } from "./env.ts";
+
+const DIR = "test/histories";
+// Parsed with the protobufjs copy of @temporalio/proto's types: @temporalio/common 1.24's historyFromJSON (which
+// the worker uses for JSON histories) fails with "type must be a Type", having its own copy with this lockfile.
+const require = createRequire(import.meta.url);
+const History = require("@temporalio/proto").lookupType("temporal.api.history.v1.History");
+const { fromJson } = createRequire(require.resolve("@temporalio/proto"))("protobufjs/ext/protojson");
+const files = readdirSync(DIR).filter((f) => f.endsWith(".json")).sort();
+// global-setup bundles the current workflows/ before every run; without it, bundle here.
+const code = existsSync(TEST_BUNDLE_PATH) ? { workflowBundle: { codePath: TEST_BUNDLE_PATH } } : {
+  workflowsPath: WORKFLOWS_PATH,
+};
+
+describe("replaying recorded histories", () => {
+  it("has histories to replay", () => {
+    expect(files).toEqual(expect.arrayContaining(["chain.json", "cancelled.json", "fail-fast.json"]));
+  });
+
+  it("replays every history without a determinism violation or another replay failure", async () => {
+    const histories = files.map((f) => ({
+      workflowId: f.replace(/\.json$/, ""),
+      history: fromJson(History, JSON.parse(readFileSync(`${DIR}/${f}`, "utf8"))),
+    }));
+    const failures: string[] = [];
+    let replayed = 0;
+    for await (const result of Worker.runReplayHistories(code, histories)) {
+      replayed++;
+      if (result.error) failures.push(`${result.workflowId}: ${(result.error as Error).name}: ${result.error}`);
+    }
+    expect(failures).toEqual([]);
+    expect(replayed).toBe(files.length);
+  });
+});
