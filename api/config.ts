@@ -15,6 +15,8 @@ const configSchema = z.object({
   BCRYPT_COST: z.coerce.number().int().min(12).max(16).default(12),
   /** Set to false on a cluster without Weft's search attributes (see core/search-attributes.ts). */
   TEMPORAL_SEARCH_ATTRIBUTES: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+  /** A run's workflow continues as new past this many history events (Temporal's limit: 51,200). */
+  WEFT_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).max(50_000).default(10_000),
   WEFT_READ_CACHE: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   LOG_REQUESTS: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
 });

@@ -34,6 +34,17 @@ export interface RunDagInput {
   reuse?: Record<string, unknown>;
   /** Whether the cluster has Weft's search attributes, so the workflow keeps WeftStatus current. */
   searchAttributes?: boolean;
+  /** Continue as new once the history has this many events (Temporal's hard limit is 51,200). */
+  maxHistoryEvents?: number;
+  /** State carried over a continue-as-new: nodes already finished by earlier executions of this run. */
+  carried?: CarriedState;
+}
+
+export interface CarriedState {
+  /** Outputs (inline, or by reference when large) of nodes that succeeded, by node id. */
+  succeeded: Record<string, unknown>;
+  failed: string[];
+  failure: { message: string; node: string } | null;
 }
 
 export interface RunDagResult {

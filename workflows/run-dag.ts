@@ -10,19 +10,21 @@ import {
   CancellationScope,
   CancelledFailure,
   condition,
+  continueAsNew,
   defineUpdate,
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from "@temporalio/workflow";
 import type { Activities } from "../activities/index.ts";
 import type { NodeOutcome } from "../activities/runs/bookkeeping.ts";
 import { DagScheduler, isTruthy } from "../core/dag-scheduler.ts";
 import { ancestors, buildAdjacency, topologicalOrder } from "../core/graph.ts";
 import { type ApprovalDecision, nodeReferences } from "../core/node-types.ts";
-import { contextHasRefs } from "../core/output-ref.ts";
+import { contextHasRefs, isOutputRef } from "../core/output-ref.ts";
 import { WEFT_STATUS } from "../core/search-attributes.ts";
 import type { RunDagInput, RunDagResult, SnapshotNode } from "../core/snapshot.ts";
 import { evaluateExpression, referencedNodes, renderTemplate } from "../core/template.ts";
@@ -72,9 +74,14 @@ function failureMessage(err: unknown): string {
 /** Bookkeeping must happen even while the run is being cancelled. */
 const record = <T>(fn: () => Promise<T>) => CancellationScope.nonCancellable(fn);
 
-export async function runDag(
-  { runId, input, snapshot, reuse = {}, searchAttributes = false }: RunDagInput,
-): Promise<RunDagResult> {
+const DEFAULT_MAX_HISTORY_EVENTS = 10_000;
+/** Carried outputs longer than this (JSON characters) are handed over by reference. */
+const CARRY_INLINE_CHARS = 1024;
+
+export async function runDag(args: RunDagInput): Promise<RunDagResult> {
+  const { runId, input, snapshot, reuse = {}, searchAttributes = false } = args;
+  const carried = args.carried ?? { succeeded: {}, failed: [], failure: null };
+  const maxHistoryEvents = args.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS;
   const setStatus = (status: string) => {
     if (searchAttributes) upsertSearchAttributes([{ key: WEFT_STATUS, value: status }]);
   };
@@ -91,8 +98,10 @@ export async function runDag(
   const failFast = snapshot.on_failure !== "continue";
   // Node activities run in their own scope: fail_fast cancels it; cancelling the run cancels it too.
   const nodesScope = new CancellationScope();
-  let failure: { message: string; node: string } | null = null;
+  let failure: { message: string; node: string } | null = carried.failure;
   let cancelled = false;
+  // Set when the history grows large: start nothing more, let running nodes finish, continue as new.
+  let draining = false;
 
   // Approval nodes waiting for a decision, by node name; decisions arrive as Temporal updates.
   const waiting = new Map<string, ApprovalDecision | null>();
@@ -234,7 +243,7 @@ export async function runDag(
     running.set(id, done);
   };
 
-  const stopped = () => cancelled || (failFast && failure !== null);
+  const stopped = () => cancelled || draining || (failFast && failure !== null);
 
   for (;;) {
     const outcomes: NodeOutcome[] = [];
@@ -253,7 +262,17 @@ export async function runDag(
         });
       }
       for (const id of scheduler.takeReady()) {
-        if (Object.hasOwn(reuse, id)) {
+        if (Object.hasOwn(carried.succeeded, id)) {
+          // Finished (and recorded) by an earlier execution of this run.
+          outputs.set(id, carried.succeeded[id]);
+          status.set(id, "succeeded");
+          await resolveOutgoing(id);
+          progressed = true;
+        } else if (carried.failed.includes(id)) {
+          status.set(id, "failed");
+          scheduler.resolveOutgoing(id, false);
+          progressed = true;
+        } else if (Object.hasOwn(reuse, id)) {
           const node = byId.get(id)!;
           outputs.set(id, reuse[id]);
           status.set(id, "reused");
@@ -271,6 +290,8 @@ export async function runDag(
     } catch (err) {
       if (!isCancellation(err)) throw err;
     }
+    const info = workflowInfo();
+    if (!draining && (info.continueAsNewSuggested || info.historyLength > maxHistoryEvents)) draining = true;
     if (CancellationScope.current().consideredCancelled) {
       cancelled = true;
       // Wait for every running activity to confirm its cancellation before recording the run.
@@ -279,6 +300,18 @@ export async function runDag(
     }
   }
   cancelled ||= CancellationScope.current().consideredCancelled;
+
+  if (draining && queue.length && !cancelled && !(failFast && failure)) {
+    // Keep the history within Temporal's limits: hand what is finished to a fresh execution of this run.
+    const succeeded: Record<string, unknown> = {};
+    for (const [id, output] of outputs) {
+      succeeded[id] = JSON.stringify(output ?? null).length > CARRY_INLINE_CHARS && !isOutputRef(output)
+        ? { $weft_ref: { run_id: runId, node_id: id, bytes: JSON.stringify(output).length } }
+        : output;
+    }
+    const failed = [...status].filter(([, s]) => s === "failed").map(([id]) => id);
+    await continueAsNew<typeof runDag>({ ...args, carried: { succeeded, failed, failure } });
+  }
 
   // The run's output: what its sink nodes produced, keyed by node name.
   const output: Record<string, unknown> = {};

@@ -56,6 +56,7 @@ export async function startRun(services: Services, logger: Logger, request: Star
       snapshot,
       reuse: request.reuse,
       searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
+      maxHistoryEvents: config.WEFT_MAX_HISTORY_EVENTS,
     }, ownerId);
   } catch (err) {
     // Never leave an accepted-looking run behind: it is closed as failed, and the client told why.
