@@ -4,6 +4,7 @@ import type { SnapshotNode } from "../core/snapshot.ts";
 import { renderTemplate, TemplateError } from "../core/template.ts";
 import type { Sql } from "../db/client.ts";
 import { describeError, nonRetryable } from "./errors.ts";
+import type { EgressPolicy } from "./http/egress-policy.ts";
 import { httpRequest } from "./http/index.ts";
 import { resolveContext } from "../db/output-refs.ts";
 import { INLINE_OUTPUT_LIMIT_BYTES, jsonBytes, type OutputRef } from "../core/output-ref.ts";
@@ -30,14 +31,17 @@ const render = async (config: Record<string, unknown>, context: Record<string, u
   }
 };
 
-const handlers: Record<string, Handler> = {
-  http_request: { prepare: render, run: (config, _context, signal) => httpRequest(config, signal) },
-  transform: { prepare: (config) => Promise.resolve(config), run: (config, context) => transform(config, context) },
-};
+function createHandlers(egress: EgressPolicy): Record<string, Handler> {
+  return {
+    http_request: { prepare: render, run: (config, _context, signal) => httpRequest(config, signal, egress) },
+    transform: { prepare: (config) => Promise.resolve(config), run: (config, context) => transform(config, context) },
+  };
+}
 
 const HEARTBEAT_EVERY_MS = 1000;
 
-export function createExecuteNode(sql: Sql) {
+export function createExecuteNode(sql: Sql, egress: EgressPolicy) {
+  const handlers = createHandlers(egress);
   return async function executeNode({ runId, node, context: given }: ExecuteNodeInput): Promise<unknown> {
     const ctx = Context.current();
     const context = await resolveContext(sql, given);

@@ -26,6 +26,8 @@ export const httpRequestConfigSchema = z.object({
   headers: z.record(z.string(), z.string()).optional(),
   query: z.record(z.string(), scalar).optional(),
   body: z.unknown().optional(),
+  verify_ssl: z.boolean().default(true),
+  max_response_bytes: z.number().int().min(1).max(100 * 1024 * 1024).optional(),
   ...commonConfig,
 }).strict();
 

@@ -13,6 +13,8 @@ export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/weft}
 export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}
 export TEMPORAL_UI_URL=${TEMPORAL_UI_URL:-http://localhost:$TEMPORAL_UI_PORT}
 export WORKFLOW_BUNDLE_PATH=.state/workflow-bundle.js
+# The demo's weather service listens on loopback, which http_request nodes may not reach unless allowed.
+export WEFT_EGRESS_ALLOW=${WEFT_EGRESS_ALLOW-127.0.0.1}
 mkdir -p .state/logs
 # A per-machine signing key, made once and kept in the git-ignored state folder.
 if [ -z "${JWT_SECRET:-}" ]; then

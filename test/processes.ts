@@ -46,6 +46,8 @@ export function startWorker(taskQueue: string, extraEnv: Record<string, string> 
     TEMPORAL_ADDRESS: TEST_TEMPORAL_ADDRESS,
     WEFT_TASK_QUEUE: taskQueue,
     WORKFLOW_BUNDLE_PATH: TEST_BUNDLE_PATH,
+    // The tests' upstream servers listen on loopback, which egress rules deny unless allowed.
+    WEFT_EGRESS_ALLOW: "127.0.0.1",
     ...extraEnv,
   }, /"worker started"/);
 }

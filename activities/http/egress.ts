@@ -1,7 +1,15 @@
 /**
- * The one path every outbound request from a node takes. Response bodies are read with a size cap so a
- * huge answer fails the node instead of the worker. (SSRF rules are added here, and only here.)
+ * The one path every outbound request from a node takes. SSRF protection lives here: http(s) only; the
+ * host is resolved and every address checked (egress-policy.ts); the connection goes to the address that
+ * was checked (the check runs inside the socket's own DNS lookup, so there is no rebinding window); every
+ * redirect is checked again, a bounded number of times. Response bodies are read with a size cap.
  */
+import type { LookupAddress } from "node:dns";
+import ipaddr from "ipaddr.js";
+import { Agent, fetch } from "undici";
+import { bareHost, blockedReason, EgressBlockedError, type EgressPolicy, hostAllowedByName } from "./egress-policy.ts";
+
+export { EgressBlockedError } from "./egress-policy.ts";
 
 export interface EgressRequest {
   url: URL;
@@ -10,12 +18,15 @@ export interface EgressRequest {
   body?: string;
   signal: AbortSignal;
   maxResponseBytes: number;
+  verifySsl?: boolean;
 }
 
 export interface EgressResponse {
   status: number;
   headers: Headers;
   body: Uint8Array;
+  /** The URL that answered, after redirects. */
+  url: string;
 }
 
 export class ResponseTooLargeError extends Error {
@@ -25,36 +36,120 @@ export class ResponseTooLargeError extends Error {
   }
 }
 
-export async function egressFetch(req: EgressRequest): Promise<EgressResponse> {
-  const response = await fetch(req.url, {
-    method: req.method,
-    headers: req.headers,
-    body: req.body,
-    signal: req.signal,
-    redirect: "follow",
-  });
+type LookupCallback = (err: Error | null, address: string | LookupAddress[], family?: number) => void;
+
+/** A socket lookup that resolves with the policy's resolver and refuses when any address is denied. */
+function guardedLookup(policy: EgressPolicy) {
+  return (hostname: string, options: { all?: boolean }, callback: LookupCallback) => {
+    policy.resolve(hostname).then((addresses) => {
+      if (!addresses.length) throw new EgressBlockedError(`${hostname} did not resolve`);
+      if (!hostAllowedByName(hostname, policy)) {
+        for (const a of addresses) {
+          const reason = blockedReason(a.address, policy);
+          if (reason) throw new EgressBlockedError(`blocked request to ${hostname}: ${reason}`);
+        }
+      }
+      if (options.all) callback(null, addresses.map((a) => ({ address: a.address, family: a.family })));
+      else callback(null, addresses[0].address, addresses[0].family);
+    }).catch((err) => callback(err, ""));
+  };
+}
+
+const agents = new WeakMap<EgressPolicy, Map<boolean, Agent>>();
+function agentFor(policy: EgressPolicy, verifySsl: boolean): Agent {
+  let byTls = agents.get(policy);
+  if (!byTls) agents.set(policy, byTls = new Map());
+  let agent = byTls.get(verifySsl);
+  if (!agent) {
+    agent = new Agent({ connect: { lookup: guardedLookup(policy) as never, rejectUnauthorized: verifySsl } });
+    byTls.set(verifySsl, agent);
+  }
+  return agent;
+}
+
+/** Checks what can be checked before connecting: the scheme, and hosts that are IP literals. */
+export function checkUrl(url: URL, policy: EgressPolicy) {
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new EgressBlockedError(`blocked request: only http and https are allowed, not ${url.protocol}`);
+  }
+  const host = bareHost(url);
+  if (ipaddr.isValid(host)) {
+    const reason = blockedReason(host, policy);
+    if (reason) throw new EgressBlockedError(`blocked request to ${url.host}: ${reason}`);
+  } else if (host === "" || host.toLowerCase() === "localhost" || host.toLowerCase().endsWith(".localhost")) {
+    if (!hostAllowedByName(host, policy)) throw new EgressBlockedError(`blocked request to ${url.host}: loopback host`);
+  }
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+export async function egressFetch(req: EgressRequest, policy: EgressPolicy): Promise<EgressResponse> {
+  const dispatcher = agentFor(policy, req.verifySsl ?? true);
+  let url = req.url;
+  let method = req.method;
+  let body = req.body;
+  for (let hop = 0;; hop++) {
+    checkUrl(url, policy);
+    let response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: req.headers,
+        body,
+        signal: req.signal,
+        redirect: "manual",
+        dispatcher,
+      });
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause;
+      if (cause instanceof EgressBlockedError) throw cause;
+      throw err;
+    }
+    const location = response.headers.get("location");
+    if (REDIRECTS.has(response.status) && location) {
+      await response.body?.cancel();
+      if (hop >= policy.maxRedirects) {
+        throw new EgressBlockedError(`too many redirects (more than ${policy.maxRedirects})`);
+      }
+      url = new URL(location, url);
+      if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === "POST")) {
+        method = "GET";
+        body = undefined;
+      }
+      continue;
+    }
+    return {
+      status: response.status,
+      headers: response.headers as unknown as Headers,
+      body: await readCapped(response, req.maxResponseBytes),
+      url: url.toString(),
+    };
+  }
+}
+
+async function readCapped(response: Awaited<ReturnType<typeof fetch>>, limit: number): Promise<Uint8Array> {
   const declared = Number(response.headers.get("content-length") ?? "0");
-  if (declared > req.maxResponseBytes) {
+  if (declared > limit) {
     await response.body?.cancel();
-    throw new ResponseTooLargeError(req.maxResponseBytes);
+    throw new ResponseTooLargeError(limit);
   }
   const chunks: Uint8Array[] = [];
   let size = 0;
   if (response.body) {
     for await (const chunk of response.body) {
       size += chunk.byteLength;
-      if (size > req.maxResponseBytes) {
+      if (size > limit) {
         await response.body.cancel().catch(() => {});
-        throw new ResponseTooLargeError(req.maxResponseBytes);
+        throw new ResponseTooLargeError(limit);
       }
       chunks.push(chunk);
     }
   }
-  const body = new Uint8Array(size);
+  const out = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {
-    body.set(chunk, offset);
+    out.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return { status: response.status, headers: response.headers, body };
+  return out;
 }

@@ -1,7 +1,8 @@
 /** The `http_request` node: one HTTP call through the egress path; JSON answers parsed, timing recorded. */
 import { httpRequestConfigSchema } from "../../core/node-types.ts";
 import { nonRetryable, retryable } from "../errors.ts";
-import { egressFetch, ResponseTooLargeError } from "./egress.ts";
+import { EgressBlockedError, egressFetch, ResponseTooLargeError } from "./egress.ts";
+import type { EgressPolicy } from "./egress-policy.ts";
 
 export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
@@ -10,19 +11,29 @@ export interface HttpOutput {
   status: number;
   headers: Record<string, string>;
   body: unknown;
+  /** "base64" when the body is binary (neither text nor JSON). */
+  body_encoding?: "base64";
+  content_type: string;
+  url: string;
   elapsed_ms: number;
 }
 
-function parseBody(bytes: Uint8Array, contentType: string): unknown {
+const TEXTUAL = /^text\/|[/+](json|xml)\b|javascript|x-www-form-urlencoded|^$/i;
+
+/** JSON parsed, text kept, anything else base64 with its content type. */
+function parseBody(bytes: Uint8Array, contentType: string): Pick<HttpOutput, "body" | "body_encoding"> {
+  if (!TEXTUAL.test(contentType.split(";")[0].trim())) {
+    return { body: Buffer.from(bytes).toString("base64"), body_encoding: "base64" };
+  }
   const text = new TextDecoder().decode(bytes);
   if (/[/+]json\b/i.test(contentType)) {
     try {
-      return JSON.parse(text);
+      return { body: JSON.parse(text) };
     } catch {
-      return text;
+      return { body: text };
     }
   }
-  return text;
+  return { body: text };
 }
 
 function retryAfterMs(value: string | null): number | undefined {
@@ -34,7 +45,7 @@ function retryAfterMs(value: string | null): number | undefined {
 }
 
 /** Runs a rendered http_request config. `signal` is the activity's cancellation signal. */
-export async function httpRequest(rendered: unknown, signal: AbortSignal): Promise<HttpOutput> {
+export async function httpRequest(rendered: unknown, signal: AbortSignal, policy: EgressPolicy): Promise<HttpOutput> {
   const parsed = httpRequestConfigSchema.safeParse(rendered);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${["config", ...i.path].join(".")}: ${i.message}`).join("; ");
@@ -48,7 +59,7 @@ export async function httpRequest(rendered: unknown, signal: AbortSignal): Promi
     throw nonRetryable("InvalidConfig", `config.url is not a valid URL: ${config.url.slice(0, 200)}`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw nonRetryable("InvalidConfig", `config.url must be http or https, not ${url.protocol}`);
+    throw nonRetryable("EgressBlocked", `blocked request: only http and https are allowed, not ${url.protocol}`);
   }
   for (const [k, v] of Object.entries(config.query ?? {})) url.searchParams.append(k, String(v));
   const headers = new Headers(config.headers ?? {});
@@ -70,9 +81,11 @@ export async function httpRequest(rendered: unknown, signal: AbortSignal): Promi
       headers,
       body,
       signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
-      maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES,
-    });
+      maxResponseBytes: config.max_response_bytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      verifySsl: config.verify_ssl,
+    }, policy);
   } catch (err) {
+    if (err instanceof EgressBlockedError) throw nonRetryable("EgressBlocked", err.message);
     if (err instanceof ResponseTooLargeError) throw nonRetryable("ResponseTooLarge", err.message);
     if ((err as Error).name === "TimeoutError") throw retryable("Timeout", `request timed out after ${timeoutMs} ms`);
     if (signal.aborted) throw err;
@@ -87,7 +100,9 @@ export async function httpRequest(rendered: unknown, signal: AbortSignal): Promi
   const output: HttpOutput = {
     status: response.status,
     headers: Object.fromEntries(response.headers),
-    body: parseBody(response.body, contentType),
+    ...parseBody(response.body, contentType),
+    content_type: contentType,
+    url: response.url,
     elapsed_ms,
   };
   if (response.status >= 400) {

@@ -40,6 +40,10 @@ beforeAll(async () => {
         ? json(res, 503, { error: "warming up" }, { "retry-after": "0" })
         : json(res, 200, { ok: true, seen });
     }
+    if (url.pathname === "/image") {
+      res.writeHead(200, { "content-type": "image/png" });
+      return res.end(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 255]));
+    }
     res.writeHead(200, { "content-type": "text/plain" });
     res.end("plain text");
   });
@@ -253,6 +257,29 @@ describe("execute (errors)", () => {
     const run = await waitForRun(t.app, alice.token, workflowId, started.body.run_id);
     expect(run.status).toBe("failed");
     expect(run.error.message).toContain("TERMINATED");
+  });
+});
+
+describe("http_request safety", () => {
+  it("a request to the cloud metadata address fails the node at once, without retry", async () => {
+    const { workflowId } = await buildWorkflow(t.app, alice.token, [
+      { name: "steal", config: { url: "http://169.254.169.254/latest/meta-data/" } },
+    ]);
+    const run = await waitForRun(t.app, alice.token, workflowId, (await execute(workflowId)).body.run_id);
+    expect(run.status).toBe("failed");
+    expect(run.node_executions).toHaveLength(1);
+    expect(run.node_executions[0].error).toMatchObject({ type: "EgressBlocked", retryable: false });
+    expect(run.node_executions[0].error.message).toContain("169.254.169.254");
+  });
+
+  it("returns binary bodies base64 with their content type", async () => {
+    const { workflowId } = await buildWorkflow(t.app, alice.token, [{
+      name: "img",
+      config: { url: `${upstream.url}/image` },
+    }]);
+    const run = await waitForRun(t.app, alice.token, workflowId, (await execute(workflowId)).body.run_id);
+    expect(run.output.img).toMatchObject({ body_encoding: "base64", content_type: "image/png" });
+    expect(Buffer.from(run.output.img.body, "base64")).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 255]));
   });
 });
 
