@@ -21,11 +21,11 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-const fakeDns = (table: Record<string, string[]>, calls: string[] = []) => async (host: string) => {
+const fakeDns = (table: Record<string, string[]>, calls: string[] = []) => (host: string) => {
   calls.push(host);
   const addresses = table[host];
-  if (!addresses) throw Object.assign(new Error(`ENOTFOUND ${host}`), { code: "ENOTFOUND" });
-  return addresses.map((address) => ({ address, family: (address.includes(":") ? 6 : 4) as 4 | 6 }));
+  if (!addresses) return Promise.reject(Object.assign(new Error(`ENOTFOUND ${host}`), { code: "ENOTFOUND" }));
+  return Promise.resolve(addresses.map((address) => ({ address, family: (address.includes(":") ? 6 : 4) as 4 | 6 })));
 };
 
 const get = (url: string, policy = egressPolicy("", fakeDns({}))) =>
@@ -103,9 +103,9 @@ describe("SSRF protection with WEFT_EGRESS_ALLOW", () => {
     const calls: string[] = [];
     // A rebinding resolver: the first answer is the allowed loopback address, later ones a private address.
     let n = 0;
-    const resolve = async (host: string) => {
+    const resolve = (host: string) => {
       calls.push(host);
-      return [{ address: n++ === 0 ? "127.0.0.1" : "10.0.0.1", family: 4 as const }];
+      return Promise.resolve([{ address: n++ === 0 ? "127.0.0.1" : "10.0.0.1", family: 4 as const }]);
     };
     const policy = egressPolicy("127.0.0.1/32", resolve);
     const res = await get(`http://rebind.example:${port}/`, policy);
