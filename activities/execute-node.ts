@@ -5,6 +5,7 @@ import { renderTemplate, TemplateError } from "../core/template.ts";
 import type { Sql } from "../db/client.ts";
 import { describeError, nonRetryable } from "./errors.ts";
 import type { EgressPolicy } from "./http/egress-policy.ts";
+import { createDbWrite } from "./db/index.ts";
 import { httpRequest } from "./http/index.ts";
 import { resolveContext } from "../db/output-refs.ts";
 import { INLINE_OUTPUT_LIMIT_BYTES, jsonBytes, type OutputRef } from "../core/output-ref.ts";
@@ -17,13 +18,18 @@ export interface ExecuteNodeInput {
   context: Record<string, unknown>;
 }
 
-interface Handler {
+export interface Handler {
   /** What the node execution records as its input: the config with templates rendered. */
   prepare(config: Record<string, unknown>, context: Record<string, unknown>): Promise<Record<string, unknown>>;
-  run(prepared: Record<string, unknown>, context: Record<string, unknown>, signal: AbortSignal): Promise<unknown>;
+  run(
+    prepared: Record<string, unknown>,
+    context: Record<string, unknown>,
+    signal: AbortSignal,
+    meta: { runId: string; nodeId: string; nodeName: string; attempt: number },
+  ): Promise<unknown>;
 }
 
-const render = async (config: Record<string, unknown>, context: Record<string, unknown>) => {
+export const render = async (config: Record<string, unknown>, context: Record<string, unknown>) => {
   try {
     return (await renderTemplate(config, context)) as Record<string, unknown>;
   } catch (err) {
@@ -31,17 +37,25 @@ const render = async (config: Record<string, unknown>, context: Record<string, u
   }
 };
 
-function createHandlers(egress: EgressPolicy): Record<string, Handler> {
+function createHandlers(egress: EgressPolicy, sandbox: () => Sql): Record<string, Handler> {
+  const dbWrite = createDbWrite(sandbox);
   return {
     http_request: { prepare: render, run: (config, _context, signal) => httpRequest(config, signal, egress) },
     transform: { prepare: (config) => Promise.resolve(config), run: (config, context) => transform(config, context) },
+    db_write: { prepare: render, run: (config, _context, _signal, meta) => dbWrite(config, meta) },
   };
 }
 
 const HEARTBEAT_EVERY_MS = 1000;
 
-export function createExecuteNode(sql: Sql, egress: EgressPolicy) {
-  const handlers = createHandlers(egress);
+/** `extra` adds handlers for more node types (the GPU queue's llm_call and faiss_search). */
+export function createExecuteNode(
+  sql: Sql,
+  egress: EgressPolicy,
+  sandbox: () => Sql,
+  extra: Record<string, Handler> = {},
+) {
+  const handlers: Record<string, Handler> = { ...createHandlers(egress, sandbox), ...extra };
   return async function executeNode({ runId, node, context: given }: ExecuteNodeInput): Promise<unknown> {
     const ctx = Context.current();
     const context = await resolveContext(sql, given);
@@ -86,7 +100,8 @@ export function createExecuteNode(sql: Sql, egress: EgressPolicy) {
     const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
     try {
       if (prepareError) throw prepareError;
-      const output = (await handler.run(prepared!, context, ctx.cancellationSignal)) ?? null;
+      const meta = { runId, nodeId: node.id, nodeName: node.name, attempt };
+      const output = (await handler.run(prepared!, context, ctx.cancellationSignal, meta)) ?? null;
       await finish("succeeded", output, null);
       const bytes = jsonBytes(output);
       if (bytes <= INLINE_OUTPUT_LIMIT_BYTES) return output;

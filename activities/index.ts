@@ -1,6 +1,8 @@
 /** The activity factory: the worker injects real clients, tests may inject others. */
-import type { Sql } from "../db/client.ts";
+import { connect, type Sql } from "../db/client.ts";
+import { sandboxUrlFor } from "../db/sandbox.ts";
 import { createExecuteNode } from "./execute-node.ts";
+import { createGpuParts, type GpuDeps } from "./gpu.ts";
 import { type EgressPolicy, egressPolicyFromEnv } from "./http/egress-policy.ts";
 import { createRunBookkeeping } from "./runs/bookkeeping.ts";
 import { createConditionEvaluation } from "./runs/conditions.ts";
@@ -10,11 +12,32 @@ export interface ActivityDeps {
   sql: Sql;
   /** Where http_request nodes may go; by default public addresses plus WEFT_EGRESS_ALLOW. */
   egress?: EgressPolicy;
+  /** The database db_write nodes write to; by default WEFT_SANDBOX_DATABASE_URL or the derived sandbox. */
+  sandbox?: () => Sql;
+  /** Models and vector indexes for llm_call, faiss_search and ingestion; by default from MODEL_DIR and INDEX_DIR. */
+  gpu?: Omit<GpuDeps, "sql">;
 }
 
-export function createActivities({ sql, egress = egressPolicyFromEnv(process.env) }: ActivityDeps) {
+/** One pool per process for the sandbox database, opened on first use. */
+function lazySandbox(): () => Sql {
+  let pool: Sql | undefined;
+  return () => {
+    pool ??= connect(
+      process.env.WEFT_SANDBOX_DATABASE_URL ??
+        sandboxUrlFor(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/weft"),
+      { max: 10 },
+    );
+    return pool;
+  };
+}
+
+export function createActivities(
+  { sql, egress = egressPolicyFromEnv(process.env), sandbox = lazySandbox(), gpu = {} }: ActivityDeps,
+) {
+  const gpuParts = createGpuParts({ sql, ...gpu });
   return {
-    executeNode: createExecuteNode(sql, egress),
+    executeNode: createExecuteNode(sql, egress, sandbox, gpuParts.handlers),
+    ...gpuParts.activities,
     ...createRunBookkeeping(sql),
     ...createRunScheduling({ sql }),
     ...createConditionEvaluation(sql),

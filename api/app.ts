@@ -11,8 +11,10 @@ import { ApiError, errorBody, onError } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { nodeRoutes } from "./nodes/index.ts";
 import { createRouter } from "./openapi.ts";
+import { runEventRoutes } from "./runs/events.ts";
 import { runRoutes } from "./runs/index.ts";
 import { triggerRoutes } from "./triggers/index.ts";
+import { vectorRoutes } from "./vectors/index.ts";
 import { WorkflowCache } from "./workflows/cache.ts";
 import { workflowRoutes } from "./workflows/index.ts";
 import { versionRoutes } from "./workflows/versions.ts";
@@ -67,7 +69,9 @@ export function createApp(input: Omit<Services, "workflowCache">) {
   app.route("/", nodeRoutes());
   app.route("/", edgeRoutes());
   app.route("/", runRoutes());
+  app.route("/", runEventRoutes());
   app.route("/", triggerRoutes());
+  app.route("/", vectorRoutes());
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -1,13 +1,16 @@
 /** The API's configuration, read once from the environment and validated with a readable error. */
 import { z } from "zod";
+import { certAndKeyTogether, certAndKeyTogetherError, temporalTlsEnv } from "../core/temporal-connection.ts";
 
-const configSchema = z.object({
+export const configSchema = z.object({
   DATABASE_URL: z.string().url().default("postgres://postgres@127.0.0.1:5432/weft"),
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   TEMPORAL_ADDRESS: z.string().min(1).default("127.0.0.1:7233"),
   TEMPORAL_NAMESPACE: z.string().min(1).default("default"),
   TEMPORAL_UI_URL: z.string().url().default("http://localhost:8233"),
   WEFT_TASK_QUEUE: z.string().min(1).default("weft-cpu"),
+  /** Where runs send llm_call and faiss_search nodes, and where vector ingestion and search run. */
+  WEFT_GPU_TASK_QUEUE: z.string().min(1).default("weft-gpu"),
   JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters"),
   JWT_ISSUER: z.string().default("weft"),
   JWT_AUDIENCE: z.string().default("weft-api"),
@@ -19,7 +22,8 @@ const configSchema = z.object({
   WEFT_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).max(50_000).default(10_000),
   WEFT_READ_CACHE: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   LOG_REQUESTS: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
-});
+  ...temporalTlsEnv,
+}).refine(certAndKeyTogether, certAndKeyTogetherError);
 
 export type ApiConfig = z.infer<typeof configSchema>;
 

@@ -1,8 +1,11 @@
 /** The API process (Deno): read config, connect to PostgreSQL and Temporal, serve. */
+import { readFileSync } from "node:fs";
 import process from "node:process";
 import { Client, Connection } from "@temporalio/client";
+import { temporalTlsOptions } from "../core/temporal-connection.ts";
 import { connect } from "../db/client.ts";
 import { createApp } from "./app.ts";
+import { closeRunEventStreams } from "./runs/event-hub.ts";
 import { loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
 
@@ -17,7 +20,10 @@ try {
 }
 
 const sql = connect(config.DATABASE_URL, { max: 20 });
-const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+const connection = await Connection.connect({
+  address: config.TEMPORAL_ADDRESS,
+  ...temporalTlsOptions(config, (path) => readFileSync(path)),
+});
 const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 const app = createApp({ config, sql, temporal, logger });
 
@@ -29,6 +35,8 @@ const server = Deno.serve({
 
 const shutdown = async () => {
   logger.info("shutting down");
+  // Open event streams would otherwise hold the graceful shutdown until their runs finish.
+  closeRunEventStreams(sql);
   await server.shutdown();
   await Promise.allSettled([sql.end({ timeout: 5 }), connection.close()]);
   Deno.exit(0);

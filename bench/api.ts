@@ -11,6 +11,7 @@ import {
   BENCH_DATABASE_URL,
   BENCH_JWT_SECRET,
   BENCH_TEMPORAL_ADDRESS,
+  DENO_BIN,
   freePort,
   median,
   spawnLogged,
@@ -32,7 +33,7 @@ const apiEnv = {
   JWT_SECRET: BENCH_JWT_SECRET,
 };
 const api = await spawnLogged(
-  "node_modules/.bin/deno",
+  DENO_BIN,
   ["run", "-A", "api/main.ts"],
   { ...apiEnv, PORT: String(port) },
   ".state/logs/bench-api.log",
@@ -41,7 +42,7 @@ const api = await spawnLogged(
 const uncachedPort = await freePort();
 const uncachedBase = `http://127.0.0.1:${uncachedPort}`;
 const uncachedApi = await spawnLogged(
-  "node_modules/.bin/deno",
+  DENO_BIN,
   ["run", "-A", "api/main.ts"],
   { ...apiEnv, PORT: String(uncachedPort), WEFT_READ_CACHE: "false" },
   ".state/logs/bench-api-uncached.log",

@@ -54,10 +54,105 @@ export interface ApprovalDecision {
   decided_by?: string | null;
 }
 
+/** A table or column name, optionally schema-qualified; escaped as an identifier, never interpolated. */
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}(\.[A-Za-z_][A-Za-z0-9_$]{0,62})?$/, {
+  message: "must be an identifier like orders or sales.orders",
+});
+const whereValue = z.union([
+  z.string(),
+  z.number(),
+  z.boolean(),
+  z.null(),
+  z.object({ in: z.array(z.unknown()).min(1).max(10_000) }).strict(),
+  z.object({ is_null: z.boolean() }).strict(),
+]);
+
+export const structuredStatementSchema = z.object({
+  operation: z.enum(["insert", "update", "delete", "select"]),
+  table: identifier,
+  values: z.union([z.record(z.string(), z.unknown()), z.array(z.record(z.string(), z.unknown())).min(1)]).optional(),
+  where: z.record(z.string(), whereValue).optional(),
+  returning: z.union([z.literal("*"), z.array(identifier).min(1)]).optional(),
+  columns: z.array(identifier).min(1).optional(),
+  limit: z.number().int().min(1).max(100_000).optional(),
+}).strict();
+
+export const rawStatementSchema = z.object({
+  sql: z.string().min(1).max(100_000).refine((text) => !text.includes("{{"), {
+    message: "templates are not allowed in sql text; put values in params ($1, $2, …)",
+  }),
+  params: z.array(z.unknown()).max(1000).default([]),
+}).strict();
+
+export const dbStatementSchema = z.union([structuredStatementSchema, rawStatementSchema]);
+
+/** One statement at the top level, or several in `statements`, run in one transaction. */
+export const dbWriteConfigSchema = z.object({
+  statements: z.array(dbStatementSchema).min(1).max(100).optional(),
+  operation: structuredStatementSchema.shape.operation.optional(),
+  table: identifier.optional(),
+  values: structuredStatementSchema.shape.values,
+  where: structuredStatementSchema.shape.where,
+  returning: structuredStatementSchema.shape.returning,
+  columns: structuredStatementSchema.shape.columns,
+  limit: structuredStatementSchema.shape.limit,
+  sql: rawStatementSchema.shape.sql.optional(),
+  params: z.array(z.unknown()).max(1000).optional(),
+  max_rows: z.number().int().min(1).max(100_000).default(1000),
+  ...commonConfig,
+}).strict().superRefine((config, ctx) => {
+  const forms = [config.statements !== undefined, config.operation !== undefined, config.sql !== undefined];
+  if (forms.filter(Boolean).length !== 1) {
+    ctx.addIssue({
+      code: "custom",
+      message: "give exactly one of statements, operation (with table) or sql",
+      path: [],
+    });
+  }
+  if (config.operation && !config.table) {
+    ctx.addIssue({ code: "custom", message: "table is required", path: ["table"] });
+  }
+});
+
+export type DbStatement = z.infer<typeof dbStatementSchema>;
+
+/** A chat completion on the GPU queue's language model (a folder in the worker's MODEL_DIR). */
+export const llmCallConfigSchema = z.object({
+  prompt: z.string().min(1).max(200_000),
+  system: z.string().max(200_000).optional(),
+  model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, { message: "a model folder name" }).optional(),
+  /** 0 (the default) is greedy decoding: the same prompt gives the same text, on every attempt. */
+  temperature: z.number().min(0).max(2).default(0),
+  max_tokens: z.number().int().min(1).max(32_768).default(256),
+  top_p: z.number().gt(0).max(1).optional(),
+  stop: z.array(z.string().min(1).max(200)).max(16).optional(),
+  seed: z.number().int().min(0).max(4_294_967_295).optional(),
+  ...commonConfig,
+}).strict();
+
+const filterScalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** Nearest documents in one of the run owner's vector collections (by name or id). */
+export const faissSearchConfigSchema = z.object({
+  collection: z.string().min(1).max(200),
+  query: z.string().min(1).max(100_000),
+  top_k: z.number().int().min(1).max(1000).default(5),
+  score_threshold: z.number().min(-1).max(1).optional(),
+  /** Metadata equality ({"lang": "en"}) or membership ({"lang": {"in": ["en", "fr"]}}), all must hold. */
+  filter: z.record(
+    z.string(),
+    z.union([filterScalar, z.object({ in: z.array(filterScalar).min(1).max(1000) }).strict()]),
+  ).optional(),
+  ...commonConfig,
+}).strict();
+
 export const nodeTypes = {
   http_request: { schema: httpRequestConfigSchema, queue: "cpu", expressionFields: [] as string[] },
   transform: { schema: transformConfigSchema, queue: "cpu", expressionFields: ["expression"] },
   approval: { schema: approvalConfigSchema, queue: "cpu", expressionFields: [] as string[] },
+  llm_call: { schema: llmCallConfigSchema, queue: "gpu", expressionFields: [] as string[] },
+  faiss_search: { schema: faissSearchConfigSchema, queue: "gpu", expressionFields: [] as string[] },
+  db_write: { schema: dbWriteConfigSchema, queue: "cpu", expressionFields: [] as string[] },
 } as const;
 
 export type NodeType = keyof typeof nodeTypes;

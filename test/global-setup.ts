@@ -3,16 +3,19 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import postgres from "postgres";
 import { migrate } from "../db/migrate.ts";
+import { ensureSandbox, sandboxUrlFor } from "../db/sandbox.ts";
 import { buildWorkflowBundle } from "../worker/bundle.ts";
 import { TEST_BUNDLE_PATH, TEST_DATABASE_URL, TEST_TASK_QUEUE, TEST_TEMPORAL_PORT } from "./env.ts";
 import { type Spawned, startWorker } from "./processes.ts";
 
-async function recreateDatabase(url: string) {
-  const name = new URL(url).pathname.slice(1);
+/** Drops the databases (connecting as the Weft URL's user), then migrates the first one afresh. */
+async function recreateDatabases(url: string, ...others: string[]) {
   const admin = new URL(url);
   admin.pathname = "/postgres";
   const sql = postgres(admin.toString(), { max: 1, onnotice: () => {} });
-  await sql.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  for (const u of [url, ...others]) {
+    await sql.unsafe(`DROP DATABASE IF EXISTS "${new URL(u).pathname.slice(1)}" WITH (FORCE)`);
+  }
   await sql.end();
   await migrate(url);
 }
@@ -25,7 +28,8 @@ export async function setup() {
   const said = execFileSync("bash", ["scripts/temporal-dev.sh", String(TEST_TEMPORAL_PORT), "", ""]).toString();
   process.stdout.write(said);
   startedTemporal = said.includes("dev server ready");
-  await recreateDatabase(TEST_DATABASE_URL);
+  await recreateDatabases(TEST_DATABASE_URL, sandboxUrlFor(TEST_DATABASE_URL));
+  await ensureSandbox(TEST_DATABASE_URL);
   writeFileSync(TEST_BUNDLE_PATH, await buildWorkflowBundle());
   worker = await startWorker(TEST_TASK_QUEUE);
 }

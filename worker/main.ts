@@ -1,9 +1,13 @@
 /** The worker process (Node): runs the DAG workflow and the node activities on one task queue. */
-import { NativeConnection, Worker } from "@temporalio/worker";
+import { readFileSync } from "node:fs";
+import { NativeConnection, Runtime, Worker } from "@temporalio/worker";
 import { createActivities } from "../activities/index.ts";
+import { temporalTlsOptions } from "../core/temporal-connection.ts";
 import { connect } from "../db/client.ts";
 import { WORKFLOWS_PATH } from "./bundle.ts";
 import { loadWorkerConfig } from "./config.ts";
+import { createGpuWorker } from "./gpu.ts";
+import { serveWorkerHealth } from "./health.ts";
 
 let config;
 try {
@@ -18,23 +22,51 @@ const log = (msg: string, fields: Record<string, unknown> = {}) =>
     JSON.stringify({ time: new Date().toISOString(), level: "info", msg, service: "weft-worker", ...fields }),
   );
 
+if (config.TEMPORAL_METRICS_PORT) {
+  // Must precede the first connection: the SDK's own metrics, served by its core on a port of their own.
+  Runtime.install({
+    telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.TEMPORAL_METRICS_PORT}` } } },
+  });
+}
+
 const sql = connect(config.DATABASE_URL, { max: 20 });
-const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+const connection = await NativeConnection.connect({
+  address: config.TEMPORAL_ADDRESS,
+  ...temporalTlsOptions(config, (path) => readFileSync(path)),
+});
+const activities = createActivities({ sql });
+// A GPU pod (WEFT_WORKER_QUEUES=gpu) polls only the GPU queue; by default one process polls both.
+const pollsCpu = config.WEFT_WORKER_QUEUES.includes("cpu");
+const taskQueue = pollsCpu ? config.WEFT_TASK_QUEUE : config.WEFT_GPU_TASK_QUEUE;
 const worker = await Worker.create({
   connection,
   namespace: config.TEMPORAL_NAMESPACE,
-  taskQueue: config.WEFT_TASK_QUEUE,
+  taskQueue,
   ...(config.WORKFLOW_BUNDLE_PATH
     ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }
     : { workflowsPath: WORKFLOWS_PATH }),
-  activities: createActivities({ sql }),
+  activities,
   maxConcurrentActivityTaskExecutions: config.MAX_CONCURRENT_ACTIVITIES,
   maxCachedWorkflows: config.MAX_CACHED_WORKFLOWS,
   // SIGINT/SIGTERM drain the worker: running activities finish or are handed back before exit.
-  shutdownGraceTime: "30s",
+  shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
 });
-log("worker started", { task_queue: config.WEFT_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE });
-await worker.run();
+serveWorkerHealth(worker, {
+  port: config.WORKER_METRICS_PORT,
+  labels: { task_queue: taskQueue },
+  warn: (msg, fields) => log(msg, { level: "warn", ...fields }),
+});
+const gpuWorker = pollsCpu && config.WEFT_WORKER_QUEUES.includes("gpu")
+  ? await createGpuWorker(connection, config, activities, log)
+  : null;
+log("worker started", {
+  task_queue: taskQueue,
+  namespace: config.TEMPORAL_NAMESPACE,
+  queues: config.WEFT_WORKER_QUEUES,
+});
+await Promise.all([worker.run(), gpuWorker?.run()]);
 await sql.end({ timeout: 5 });
 await connection.close();
 log("worker stopped");
+// Pools opened lazily by activities (the db_write sandbox, models) must not keep a drained worker alive.
+process.exit(0);

@@ -23,7 +23,7 @@ import type { Activities } from "../activities/index.ts";
 import type { NodeOutcome } from "../activities/runs/bookkeeping.ts";
 import { DagScheduler, isTruthy } from "../core/dag-scheduler.ts";
 import { ancestors, buildAdjacency, topologicalOrder } from "../core/graph.ts";
-import { type ApprovalDecision, nodeReferences } from "../core/node-types.ts";
+import { type ApprovalDecision, isNodeType, nodeReferences, nodeTypes } from "../core/node-types.ts";
 import { contextHasRefs, isOutputRef } from "../core/output-ref.ts";
 import { WEFT_STATUS } from "../core/search-attributes.ts";
 import type { RunDagInput, RunDagResult, SnapshotNode } from "../core/snapshot.ts";
@@ -39,7 +39,7 @@ const bookkeeping = proxyLocalActivities<Activities>({
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 
-function nodeActivity(node: SnapshotNode) {
+function nodeActivity(node: SnapshotNode, gpuTaskQueue: string | undefined) {
   const retry = (node.config.retry ?? {}) as {
     max_attempts?: number;
     initial_interval_ms?: number;
@@ -48,7 +48,10 @@ function nodeActivity(node: SnapshotNode) {
     non_retryable_error_codes?: string[];
   };
   const timeoutMs = typeof node.config.timeout_ms === "number" ? node.config.timeout_ms : DEFAULT_TIMEOUT_MS;
+  // GPU node types go to the GPU queue, where the models are; everything else stays on the run's queue.
+  const gpu = gpuTaskQueue && isNodeType(node.type) && nodeTypes[node.type].queue === "gpu";
   return proxyActivities<Activities>({
+    ...(gpu ? { taskQueue: gpuTaskQueue } : {}),
     activityId: node.name,
     summary: `${node.name} (${node.type})`,
     // The attempt gets the node's own timeout plus room to record its result.
@@ -220,7 +223,7 @@ export async function runDag(args: RunDagInput): Promise<RunDagResult> {
     const context = contextFor(node, nodeReferences(node.type, node.config));
     const execute = node.type === "approval"
       ? () => awaitApproval(node, context)
-      : () => nodeActivity(node)({ runId, node, context });
+      : () => nodeActivity(node, args.gpuTaskQueue)({ runId, node, context });
     const done = nodesScope.run(execute)
       .then(
         async (output) => {

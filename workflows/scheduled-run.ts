@@ -20,7 +20,7 @@ export async function scheduledRun(args: ScheduledRunInput): Promise<RunDagResul
   // Same id scheme as API-started runs (weft-run-<run id>), so reconciliation and UI links work unchanged.
   return await executeChild<typeof runDag>("runDag", {
     workflowId: `weft-run-${runId}`,
-    args: [{ runId, input, snapshot, searchAttributes: args.searchAttributes }],
+    args: [{ runId, input, snapshot, searchAttributes: args.searchAttributes, gpuTaskQueue: args.gpuTaskQueue }],
     ...(args.searchAttributes
       ? { typedSearchAttributes: runSearchAttributes(snapshot.workflow_id, args.ownerId, "running") }
       : {}),

@@ -12,6 +12,8 @@ export interface ScheduledRunInput {
   scheduleId: string;
   /** Whether the cluster has Weft's search attributes (set from the API's configuration). */
   searchAttributes?: boolean;
+  /** The API's GPU task queue, handed to each firing's runDag (RunDagInput.gpuTaskQueue). */
+  gpuTaskQueue?: string;
 }
 
 export interface CreateScheduledRun extends ScheduledRunInput {

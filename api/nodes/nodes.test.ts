@@ -27,7 +27,11 @@ describe("nodes (happy)", () => {
     const created = await addNode(wf, fetchNode);
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name: "fetch", type: "http_request", position_x: 10, position_y: 20 });
-    expect(created.body.config).toEqual({ method: "GET", url: "https://api.example.com/{{input.id}}" });
+    expect(created.body.config).toEqual({
+      method: "GET",
+      url: "https://api.example.com/{{input.id}}",
+      verify_ssl: true,
+    });
     const id = created.body.id;
 
     expect((await call(t.app, "GET", `/api/workflows/${wf}/nodes/${id}`, { token: alice.token })).body.name).toBe(

@@ -12,6 +12,7 @@ import { cancelRunRoute, executeRoute, getRunRoute, listRunsRoute, retryRunRoute
 import { approvalRoutes } from "./approve.ts";
 import { idempotentStart, parseIdempotencyKey } from "./idempotency.ts";
 import { startRun } from "./start.ts";
+import { runUsage } from "./usage.ts";
 import { closedStatus, temporalUiUrl } from "./temporal.ts";
 
 const RUN_COLUMNS =
@@ -109,7 +110,8 @@ export function runRoutes() {
         if (isOutputRef(value)) output[name] = await loadRef(sql, value);
       }
     }
-    return c.json({ ...presentRun(services, row), node_executions: [...executions] } as never, 200);
+    const usage = runUsage(executions);
+    return c.json({ ...presentRun(services, row), usage, node_executions: [...executions] } as never, 200);
   });
 
   app.openapi(retryRunRoute, async (c) => {

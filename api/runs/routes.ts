@@ -52,7 +52,17 @@ const runFields = {
 };
 
 export const RunSummarySchema = z.object(runFields).openapi("RunSummary");
-export const RunSchema = z.object({ ...runFields, node_executions: z.array(NodeExecutionSchema) }).openapi("Run");
+export const TokenUsageSchema = z.object({
+  prompt_tokens: z.number().int(),
+  completion_tokens: z.number().int(),
+  total_tokens: z.number().int(),
+}).openapi("TokenUsage", { description: "LLM tokens used by the run's succeeded llm_call nodes" });
+
+export const RunSchema = z.object({
+  ...runFields,
+  usage: TokenUsageSchema,
+  node_executions: z.array(NodeExecutionSchema),
+}).openapi("Run");
 
 export const ExecuteBody = z.object({
   input: z.record(z.string(), z.unknown()).default({}),

@@ -57,6 +57,7 @@ export async function startRun(services: Services, logger: Logger, request: Star
       reuse: request.reuse,
       searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
       maxHistoryEvents: config.WEFT_MAX_HISTORY_EVENTS,
+      gpuTaskQueue: config.WEFT_GPU_TASK_QUEUE,
     }, ownerId);
   } catch (err) {
     // Never leave an accepted-looking run behind: it is closed as failed, and the client told why.

@@ -116,6 +116,7 @@ export function triggerRoutes() {
         input,
         scheduleId,
         searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
+        gpuTaskQueue: config.WEFT_GPU_TASK_QUEUE,
       });
     } catch (err) {
       await sql`DELETE FROM workflow_schedules WHERE id = ${scheduleId}`;

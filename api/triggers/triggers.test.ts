@@ -184,7 +184,14 @@ describe("schedules", () => {
     expect(description.spec.timezone).toBe("Europe/Paris");
     expect(description.action).toMatchObject({ type: "startWorkflow", workflowType: "scheduledRun" });
     expect(description.action.type === "startWorkflow" && description.action.args).toEqual([
-      { workflowId, ownerId: alice.id, input: { id: "9" }, scheduleId: schedule.id },
+      {
+        workflowId,
+        ownerId: alice.id,
+        input: { id: "9" },
+        scheduleId: schedule.id,
+        searchAttributes: true,
+        gpuTaskQueue: "weft-gpu",
+      },
     ]);
 
     const defaults = await createSchedule(workflowId, { cron: "*/30 * * * *" });

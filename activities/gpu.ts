@@ -1,0 +1,41 @@
+/**
+ * What the GPU queue runs: the llm_call and faiss_search node handlers and the vector activities, over one
+ * model registry and one vector store per worker process. Nothing heavy loads until first used.
+ */
+import type { Sql } from "../db/client.ts";
+import { type Handler, render } from "./execute-node.ts";
+import { createLlmCall } from "./llm/index.ts";
+import { modelConfigFromEnv } from "./models/config.ts";
+import { ModelRegistry } from "./models/registry.ts";
+import { vectorConfigFromEnv } from "./vector/config.ts";
+import { createFaissSearch } from "./vector/faiss-search.ts";
+import { createVectorActivities } from "./vector/ingest.ts";
+import { VectorStore } from "./vector/store.ts";
+
+export interface GpuDeps {
+  sql: Sql;
+  models?: ModelRegistry;
+  store?: VectorStore;
+}
+
+const log = (msg: string, fields: Record<string, unknown>) =>
+  console.log(
+    JSON.stringify({ time: new Date().toISOString(), level: "info", msg, service: "weft-worker", ...fields }),
+  );
+
+export function createGpuParts({ sql, models, store }: GpuDeps) {
+  models ??= new ModelRegistry(modelConfigFromEnv(process.env), log);
+  store ??= new VectorStore(sql, vectorConfigFromEnv(process.env), log);
+  const llmCall = createLlmCall(sql, models);
+  const faissSearch = createFaissSearch({ sql, models, store });
+  const handlers: Record<string, Handler> = {
+    llm_call: { prepare: render, run: (config, _context, signal, meta) => llmCall(config, signal, meta) },
+    faiss_search: { prepare: render, run: (config, _context, _signal, meta) => faissSearch(config, meta) },
+  };
+  return {
+    handlers,
+    activities: createVectorActivities({ sql, models, store }, store.config.embedBatchSize),
+    models,
+    store,
+  };
+}

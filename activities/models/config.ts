@@ -1,0 +1,45 @@
+/** Where models come from and which ones run, read once from the environment (worker side). */
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+
+/** The repository's tiny fixtures (models/): the local default, so everything runs with no download. */
+const FIXTURES_DIR = fileURLToPath(new URL("../../models/", import.meta.url));
+
+/** A model is a folder directly under MODEL_DIR (Hugging Face layout, ONNX weights in onnx/). */
+export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+const schema = z.object({
+  MODEL_DIR: z.string().min(1).default(FIXTURES_DIR),
+  /** The llm_call default when a node names no model. */
+  WEFT_LLM_MODEL: z.string().regex(MODEL_NAME).default("tiny-qwen3"),
+  /** The sentence encoder for collections and faiss_search (all-MiniLM-L6-v2 in production). */
+  WEFT_EMBEDDING_MODEL: z.string().regex(MODEL_NAME).default("tiny-bert-encoder"),
+  /** auto: CUDA when onnxruntime-node has its CUDA provider, else CPU. */
+  WEFT_MODEL_DEVICE: z.enum(["auto", "cuda", "cpu"]).default("auto"),
+  /** ONNX weights to load: fp32 (model.onnx), or a quantised variant the folder has (model_q8.onnx …). */
+  WEFT_MODEL_DTYPE: z.enum(["fp32", "fp16", "q8", "int8", "uint8", "q4", "bnb4", "q4f16"]).default("fp32"),
+});
+
+export interface ModelConfig {
+  modelDir: string;
+  llmModel: string;
+  embeddingModel: string;
+  device: "auto" | "cuda" | "cpu";
+  dtype: z.infer<typeof schema>["WEFT_MODEL_DTYPE"];
+}
+
+export function modelConfigFromEnv(env: Record<string, string | undefined>): ModelConfig {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`invalid model configuration:\n${lines.join("\n")}`);
+  }
+  const c = result.data;
+  return {
+    modelDir: c.MODEL_DIR,
+    llmModel: c.WEFT_LLM_MODEL,
+    embeddingModel: c.WEFT_EMBEDDING_MODEL,
+    device: c.WEFT_MODEL_DEVICE,
+    dtype: c.WEFT_MODEL_DTYPE,
+  };
+}

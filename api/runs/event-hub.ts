@@ -1,0 +1,181 @@
+/** One LISTEN connection per API process, fanning run-event notifications out to the streams of each run. */
+import type { Sql } from "../../db/client.ts";
+import { readRunEvents, RUN_EVENTS_CHANNEL, type RunEvent } from "../../db/run-events.ts";
+import type { Logger } from "../logger.ts";
+
+const BATCH = 500;
+/** Events queued for a client before it stops taking more; it reads them again once it has written these. */
+const MAX_QUEUED = 2_000;
+
+interface SubscriptionHooks {
+  closed(sub: Subscription): void;
+  /** The client caught up after falling behind: its feed must read for it again. */
+  drained(sub: Subscription): void;
+}
+
+/** One client's queue of events not yet written, and how far it has been fed. */
+export class Subscription {
+  private queue: RunEvent[] = [];
+  private wake: (() => void) | null = null;
+  closed = false;
+  /** A slow client's queue is full: reads skip it rather than buffer without bound. */
+  lagging = false;
+
+  constructor(public cursor: bigint, private readonly hooks: SubscriptionHooks) {}
+
+  /** Takes events read from `from` on; a batch starting past the cursor would leave a gap, so it waits. */
+  offer(from: bigint, events: RunEvent[]) {
+    if (this.closed || this.lagging || from > this.cursor) return;
+    if (this.queue.length >= MAX_QUEUED) {
+      this.lagging = true;
+      return;
+    }
+    const before = this.queue.length;
+    for (const event of events) {
+      const id = BigInt(event.id);
+      if (id <= this.cursor) continue;
+      this.queue.push(event);
+      this.cursor = id;
+    }
+    // Only news wakes the writer: an empty read ending its wait would make it poke again, in a loop.
+    if (this.queue.length > before) this.wake?.();
+  }
+
+  /** The queued events, waiting up to `timeoutMs` for some; empty on timeout or when closed. */
+  async next(timeoutMs: number): Promise<RunEvent[]> {
+    if (!this.queue.length && !this.closed) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      clearTimeout(timer);
+      this.wake = null;
+    }
+    const out = this.queue;
+    this.queue = [];
+    if (this.lagging) {
+      this.lagging = false;
+      this.hooks.drained(this);
+    }
+    return out;
+  }
+
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    this.hooks.closed(this);
+    this.wake?.();
+  }
+}
+
+interface Feed {
+  subs: Set<Subscription>;
+  reading: boolean;
+  /** Set when something may have arrived during a read; the read loop goes round again. */
+  dirty: boolean;
+}
+
+export class RunEventHub {
+  private listening: Promise<unknown> | null = null;
+  private closed = false;
+  private readonly feeds = new Map<string, Feed>();
+
+  constructor(private readonly sql: Sql, private readonly logger: Logger) {}
+
+  /**
+   * Subscribes to a run's events after `afterId`. Listening is established first and the replay is simply the
+   * feed's first read, so an event committed at any moment is either replayed or notified, never neither.
+   */
+  async subscribe(runId: string, afterId: bigint): Promise<Subscription> {
+    if (this.closed) throw new Error("the server is shutting down");
+    await this.listen();
+    const sub = new Subscription(afterId, {
+      closed: (s) => this.unsubscribe(runId, s),
+      drained: () => this.poke(runId),
+    });
+    let feed = this.feeds.get(runId);
+    if (!feed) this.feeds.set(runId, feed = { subs: new Set(), reading: false, dirty: false });
+    feed.subs.add(sub);
+    this.poke(runId);
+    return sub;
+  }
+
+  /** Reads the run's new events once for all its subscribers; reads coalesce while one is in flight. */
+  poke(runId: string) {
+    const feed = this.feeds.get(runId);
+    if (!feed) return;
+    feed.dirty = true;
+    if (!feed.reading) void this.read(runId, feed);
+  }
+
+  get subscriberCount(): number {
+    let n = 0;
+    for (const feed of this.feeds.values()) n += feed.subs.size;
+    return n;
+  }
+
+  /** Ends every stream (they finish their response; clients reconnect with Last-Event-ID), as for shutdown. */
+  closeAll() {
+    this.closed = true;
+    for (const feed of [...this.feeds.values()]) for (const sub of [...feed.subs]) sub.close();
+  }
+
+  private async read(runId: string, feed: Feed) {
+    feed.reading = true;
+    try {
+      while (feed.dirty && feed.subs.size) {
+        feed.dirty = false;
+        for (;;) {
+          // From the least advanced subscriber; the others skip what they already have.
+          let from: bigint | null = null;
+          for (const sub of feed.subs) if (!sub.lagging && (from === null || sub.cursor < from)) from = sub.cursor;
+          if (from === null) break;
+          const events = await readRunEvents(this.sql, runId, from.toString(), BATCH);
+          for (const sub of feed.subs) sub.offer(from, events);
+          if (events.length < BATCH) break;
+        }
+      }
+    } catch (err) {
+      // The streams' idle heartbeats poke again, so a transient database error only delays events.
+      this.logger.warn("reading run events failed", { run_id: runId, error: (err as Error).message });
+    } finally {
+      feed.reading = false;
+    }
+  }
+
+  private unsubscribe(runId: string, sub: Subscription) {
+    const feed = this.feeds.get(runId);
+    if (!feed) return;
+    feed.subs.delete(sub);
+    if (!feed.subs.size) this.feeds.delete(runId);
+  }
+
+  /** LISTENs once; on every reconnect of the listener all feeds re-read, catching up what went unnotified. */
+  private listen(): Promise<unknown> {
+    this.listening ??= this.sql.listen(RUN_EVENTS_CHANNEL, (runId) => this.poke(runId), () => {
+      for (const runId of this.feeds.keys()) this.poke(runId);
+    }).catch((err) => {
+      this.listening = null;
+      throw err;
+    });
+    return this.listening;
+  }
+}
+
+const hubs = new WeakMap<Sql, RunEventHub>();
+
+/**
+ * Ends this process's open event streams. A graceful server shutdown waits for in-flight responses, and a live
+ * stream would otherwise hold it until its run ends; call this first.
+ */
+export function closeRunEventStreams(sql: Sql) {
+  hubs.get(sql)?.closeAll();
+}
+
+/** The process's hub for this database, created (and listening) on the first stream. */
+export function runEventHub(sql: Sql, logger: Logger): RunEventHub {
+  let hub = hubs.get(sql);
+  if (!hub) hubs.set(sql, hub = new RunEventHub(sql, logger));
+  return hub;
+}

@@ -1,0 +1,92 @@
+/** The Weft HTTP API as bench/engine.ts drives it: log in, build graphs of http_request nodes, run them. */
+
+export const FINAL = new Set(["succeeded", "failed", "cancelled"]);
+
+export interface RunView {
+  status: string;
+  node_executions: { node_name: string; status: string; duration_ms: number | null }[];
+}
+
+export class WeftApi {
+  private token = "";
+  /** Requests made, by kind, so the load bench can report what the API served. */
+  readonly counts = { execute: 0, poll: 0 };
+  constructor(readonly base: string) {}
+
+  async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(this.base + path, {
+      method,
+      headers: { "content-type": "application/json", ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
+    return JSON.parse(text) as T;
+  }
+
+  async login(email: string, password: string) {
+    await this.call("POST", "/api/auth/register", { email, password }).catch(() => {/* already there */});
+    this.token = (await this.call<{ access_token: string }>("POST", "/api/auth/login", { email, password }))
+      .access_token;
+  }
+
+  /** Creates a workflow of http_request nodes all calling `url`; `edges` are pairs of node names. */
+  async createGraph(name: string, nodes: string[], edges: [string, string][], url: string, maxParallel?: number) {
+    const wf = await this.call<{ id: string }>("POST", "/api/workflows", {
+      name,
+      ...(maxParallel ? { max_parallel: maxParallel } : {}),
+    });
+    const ids = new Map<string, string>();
+    for (const node of nodes) {
+      const created = await this.call<{ id: string }>("POST", `/api/workflows/${wf.id}/nodes`, {
+        name: node,
+        type: "http_request",
+        config: { url, method: "GET" },
+      });
+      ids.set(node, created.id);
+    }
+    for (const [from, to] of edges) {
+      await this.call("POST", `/api/workflows/${wf.id}/edges`, {
+        source_node_id: ids.get(from),
+        target_node_id: ids.get(to),
+      });
+    }
+    return wf.id;
+  }
+
+  async execute(workflowId: string) {
+    this.counts.execute++;
+    const run = await this.call<{ run_id: string; temporal?: { workflow_id?: string } }>(
+      "POST",
+      `/api/workflows/${workflowId}/execute`,
+      { input: {} },
+    );
+    return { runId: run.run_id, temporalWorkflowId: run.temporal?.workflow_id ?? `weft-run-${run.run_id}` };
+  }
+
+  getRun(workflowId: string, runId: string) {
+    this.counts.poll++;
+    return this.call<RunView>("GET", `/api/workflows/${workflowId}/runs/${runId}`);
+  }
+
+  /** Polls the run every `pollMs` until it is final; returns the last view. */
+  async waitFinal(workflowId: string, runId: string, pollMs: number, timeoutMs = 120_000) {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const run = await this.getRun(workflowId, runId);
+      if (FINAL.has(run.status) || Date.now() > until) return run;
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  }
+}
+
+export const chain = (n: number) => ({
+  nodes: Array.from({ length: n }, (_, i) => `n${i + 1}`),
+  edges: Array.from({ length: n - 1 }, (_, i) => [`n${i + 1}`, `n${i + 2}`] as [string, string]),
+});
+
+/** One start node and `n` nodes that each depend only on it. */
+export const fanOut = (n: number) => ({
+  nodes: ["start", ...Array.from({ length: n }, (_, i) => `leaf${i + 1}`)],
+  edges: Array.from({ length: n }, (_, i) => ["start", `leaf${i + 1}`] as [string, string]),
+});

@@ -1,0 +1,229 @@
+/** bench/engine's figures: medians, ratios, CPU per process, the printed tables and the verdict on each target. */
+import type { Sample } from "./proc-cpu.ts";
+import { median } from "./stack.ts";
+
+export interface Rounds {
+  wall: number[];
+  nodeSum: number[];
+  cpu: Sample;
+  /** [events, bytes] of the last run's Temporal history. */
+  history: number[];
+}
+export interface Load {
+  succeeded: number;
+  failed: number;
+  errors: number;
+  after_window: number;
+  latencies: number[];
+  last_error: string;
+  cpu: Sample;
+  executes: number;
+  polls: number;
+}
+interface Settings {
+  n: number;
+  seconds: number;
+  rounds: number;
+  clients: number;
+  pollMs: number;
+  temporal_dynamic_config: string[];
+}
+
+const PROCS = ["temporal", "worker", "api", "postgres", "postgres_background", "bench"];
+const ALL = [...PROCS, "others"];
+const r1 = (x: number) => Math.round(x * 10) / 10;
+const r2 = (x: number) => Math.round(x * 100) / 100;
+const signed = (x: number) => `${x < 0 ? "−" : "+"}${Math.abs(x)} ms`;
+const pct = (xs: number[], q: number) => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] : NaN;
+};
+
+function table(head: string[], rows: (string | number)[][]) {
+  const cells = [head, ...rows.map((r) => r.map(String))];
+  const widths = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) => r.map((c, i) => (i ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ");
+  console.log(["", line(head), widths.map((w) => "-".repeat(w)).join("  "), ...cells.slice(1).map(line)].join("\n"));
+}
+
+/** CPU of each process in cores (CPU ms per wall ms) and in ms per unit of work; "others" is the rest of the machine. */
+function cpuBreakdown(cpu: Sample, units: number) {
+  const ours = PROCS.reduce((t, k) => t + (cpu[k] ?? 0), 0);
+  const procs: Record<string, { cores: number; ms_per_unit: number }> = {};
+  for (const k of ALL) {
+    const ms = k === "others" ? cpu.machine_busy - ours : cpu[k];
+    procs[k] = { cores: r2(ms / cpu.wall), ms_per_unit: r2(ms / units) };
+  }
+  return {
+    procs,
+    ours_ms_per_unit: r2(ours / units),
+    machine_busy_cores: r2(cpu.machine_busy / cpu.wall),
+    machine_cores: r2(cpu.machine_total / cpu.wall),
+  };
+}
+type Cpu = ReturnType<typeof cpuBreakdown>;
+
+const loadSummary = (l: Load, seconds: number) => ({
+  runs_per_s: r1(l.succeeded / seconds),
+  succeeded: l.succeeded,
+  failed: l.failed,
+  errors: l.errors,
+  finished_after_window: l.after_window,
+  p50_ms: Math.round(pct(l.latencies, 0.5)),
+  p99_ms: Math.round(pct(l.latencies, 0.99)),
+  api_requests_per_s: r1((l.executes + l.polls) / (l.cpu.wall / 1000)),
+  polls_per_run: r1(l.polls / Math.max(1, l.executes)),
+  last_error: l.last_error || undefined,
+  cpu: cpuBreakdown(l.cpu, Math.max(1, l.succeeded + l.failed + l.after_window)),
+});
+type LoadSummary = ReturnType<typeof loadSummary>;
+
+function chainSummary(s: Settings, weft: Rounds, raw: Rounds) {
+  const [wW, rW, wS, rS] = [weft.wall, raw.wall, weft.nodeSum, raw.nodeSum].map(median);
+  return {
+    weft_wall_ms: Math.round(wW),
+    raw_wall_ms: Math.round(rW),
+    ratio: r2(wW / rW),
+    weft_per_node_ms: r2(wW / s.n),
+    raw_per_node_ms: r2(rW / s.n),
+    overhead_per_node_ms: r2((wW - rW) / s.n),
+    weft_node_duration_sum_ms: Math.round(wS),
+    raw_activity_time_sum_ms: Math.round(rS),
+    inside_overhead_per_node_ms: r2((wS - rS) / s.n),
+    weft_gap_per_node_ms: r2((wW - wS) / s.n),
+    raw_gap_per_node_ms: r2((rW - rS) / s.n),
+    weft_history: { events: weft.history[0], kb: Math.round(weft.history[1] / 1024) },
+    raw_history: { events: raw.history[0], kb: Math.round(raw.history[1] / 1024) },
+    weft_cpu: cpuBreakdown(weft.cpu, s.rounds * s.n),
+    raw_cpu: cpuBreakdown(raw.cpu, s.rounds * s.n),
+  };
+}
+
+function fanSummary(s: Settings, b: Record<"fan" | "single" | "rawFan" | "rawSingle", Rounds>) {
+  const [fW, sW, rfW, rsW] = [b.fan.wall, b.single.wall, b.rawFan.wall, b.rawSingle.wall].map(median);
+  return {
+    fan_out_wall_ms: Math.round(fW),
+    single_wall_ms: Math.round(sW),
+    ratio: r2(fW / sW),
+    raw_fan_out_wall_ms: Math.round(rfW),
+    raw_single_wall_ms: Math.round(rsW),
+    raw_ratio: r2(rfW / rsW),
+    fan_out_node_duration_sum_ms: Math.round(median(b.fan.nodeSum)),
+    raw_fan_out_activity_time_sum_ms: Math.round(median(b.rawFan.nodeSum)),
+    fan_out_cpu: cpuBreakdown(b.fan.cpu, s.rounds),
+    raw_fan_out_cpu: cpuBreakdown(b.rawFan.cpu, s.rounds),
+  };
+}
+
+const cpuRows = (label: string, cpus: Cpu[]) => [
+  ...ALL.map((k) => [`${label}: ${k}`, ...cpus.map((c) => c.procs[k].ms_per_unit)]),
+  [`${label}: all of ours`, ...cpus.map((c) => c.ours_ms_per_unit)],
+];
+
+export function report(
+  s: Settings,
+  a: Record<"weft" | "raw", Rounds>,
+  b: Record<"fan" | "single" | "rawFan" | "rawSingle", Rounds>,
+  c: Record<"weft" | "noPoll" | "raw", Load>,
+) {
+  const chain = chainSummary(s, a.weft, a.raw);
+  const fan = fanSummary(s, b);
+  const load = {
+    weft: loadSummary(c.weft, s.seconds),
+    no_poll: loadSummary(c.noPoll, s.seconds),
+    raw: loadSummary(c.raw, s.seconds),
+  };
+  console.log(`\n(a) chain of ${s.n} http_request nodes, medians of ${s.rounds} rounds`);
+  table(["figure", "Weft", "raw Temporal", "Weft / raw"], [
+    ["wall, execute → succeeded (ms)", chain.weft_wall_ms, chain.raw_wall_ms, `${chain.ratio}× (target ≤ 1.2×)`],
+    ["per node (ms)", chain.weft_per_node_ms, chain.raw_per_node_ms, signed(chain.overhead_per_node_ms)],
+    ["sum of node durations (ms)", chain.weft_node_duration_sum_ms, chain.raw_activity_time_sum_ms, ""],
+    [
+      "  inside the activity, per node (ms)",
+      r2(chain.weft_node_duration_sum_ms / s.n),
+      r2(chain.raw_activity_time_sum_ms / s.n),
+      signed(chain.inside_overhead_per_node_ms),
+    ],
+    [
+      "  between nodes, per node (ms)",
+      chain.weft_gap_per_node_ms,
+      chain.raw_gap_per_node_ms,
+      signed(r2(chain.weft_gap_per_node_ms - chain.raw_gap_per_node_ms)),
+    ],
+    [
+      "history events / KB",
+      `${chain.weft_history.events} / ${chain.weft_history.kb}`,
+      `${chain.raw_history.events} / ${chain.raw_history.kb}`,
+      "",
+    ],
+    ...cpuRows("CPU ms per node", [chain.weft_cpu, chain.raw_cpu]),
+  ]);
+  console.log(`\n(b) ${s.n} nodes after one start node (max_parallel 64) vs one node, medians of ${s.rounds} rounds`);
+  table(["figure", `fan-out (${s.n + 1} nodes)`, "single node", "fan-out / single"], [
+    ["Weft: wall, execute → succeeded (ms)", fan.fan_out_wall_ms, fan.single_wall_ms, `${fan.ratio}× (target ≤ 3×)`],
+    ["raw Temporal: wall (ms)", fan.raw_fan_out_wall_ms, fan.raw_single_wall_ms, `${fan.raw_ratio}×`],
+  ]);
+  table(["figure", "Weft fan-out", "raw fan-out"], [
+    ["sum of node durations (ms)", fan.fan_out_node_duration_sum_ms, fan.raw_fan_out_activity_time_sum_ms],
+    ...cpuRows("CPU ms per run", [fan.fan_out_cpu, fan.raw_fan_out_cpu]),
+  ]);
+  console.log(`\n(c) 3-node chain, ${s.clients} concurrent clients, ${s.seconds} s each`);
+  const cols = [load.weft, load.no_poll, load.raw];
+  table(["figure", `Weft, API poll ${s.pollMs} ms`, "Weft, no polling", "raw Temporal"], [
+    ["runs/s succeeded (target ≥ 40)", ...cols.map((l) => l.runs_per_s)],
+    ["succeeded / failed / errors", ...cols.map((l) => `${l.succeeded} / ${l.failed} / ${l.errors}`)],
+    ["ended after the window (not counted)", ...cols.map((l) => l.finished_after_window)],
+    ["p50 / p99 end to end (ms)", ...cols.map((l) => `${l.p50_ms} / ${l.p99_ms}`)],
+    ["API requests/s", load.weft.api_requests_per_s, load.no_poll.api_requests_per_s, "-"],
+    ["polls per run", load.weft.polls_per_run, load.no_poll.polls_per_run, "-"],
+    ...ALL.map((k) => [`CPU cores: ${k}`, ...cols.map((l) => l.cpu.procs[k].cores)]),
+    ["CPU cores: machine busy", ...cols.map((l) => `${l.cpu.machine_busy_cores} of ${l.cpu.machine_cores}`)],
+    ...cpuRows("CPU ms per run", cols.map((l) => l.cpu)),
+  ]);
+  const verdicts = verdictsFor(chain, fan, load);
+  if (!s.temporal_dynamic_config.length) {
+    verdicts.push(
+      "Note: on a default dev server each workflow task after an activity waits for the history transfer queue, " +
+        "read at most 20 times/s (history.transferProcessorMaxPollRPS), so sequential steps sit on a 50 ms grid " +
+        "for Weft and baseline alike, which can hide overhead; BENCH_TRANSFER_POLL_RPS=1000 lifts it.",
+    );
+  }
+  console.log(`\n${verdicts.join("\n")}\n`);
+  return { when: new Date().toISOString(), settings: s, chain, fan_out: fan, throughput: load, verdicts };
+}
+
+function verdictsFor(
+  chain: ReturnType<typeof chainSummary>,
+  fan: ReturnType<typeof fanSummary>,
+  load: Record<"weft" | "no_poll" | "raw", LoadSummary>,
+) {
+  const top = (cpu: Cpu, n: number) =>
+    [...ALL].sort((x, y) => cpu.procs[y].ms_per_unit - cpu.procs[x].ms_per_unit).slice(0, n)
+      .map((k) => `${k} ${cpu.procs[k].ms_per_unit}`).join(", ");
+  const w = load.weft;
+  const c = [
+    `(c) ${w.runs_per_s >= 40 ? "MET" : "NOT MET"}: ${w.runs_per_s} runs/s (≥ 40); ${load.no_poll.runs_per_s} without`,
+    `polling, raw Temporal ${load.raw.runs_per_s}.`,
+  ];
+  if (w.runs_per_s < 40) {
+    c.push(
+      `The machine was ${w.cpu.machine_busy_cores} of ${w.cpu.machine_cores} cores busy; CPU ms per run:`,
+      `${top(w.cpu, 5)} = ${w.cpu.ours_ms_per_unit} in all (no polling ${load.no_poll.cpu.ours_ms_per_unit},`,
+      `raw Temporal ${load.raw.cpu.ours_ms_per_unit}); 40 runs/s on ${Math.round(w.cpu.machine_cores)} cores`,
+      `needs ≤ ${Math.round((w.cpu.machine_cores * 1000) / 40)}.`,
+    );
+  }
+  return [
+    `(a) ${chain.ratio <= 1.2 ? "MET" : "NOT MET"}: ${chain.ratio}× (≤ 1.2×), ${
+      signed(chain.overhead_per_node_ms)
+    } per ` +
+    `node: ${
+      signed(chain.inside_overhead_per_node_ms)
+    } inside the node activity (bookkeeping), the rest between nodes. ` +
+    `CPU ms per node, Weft: ${top(chain.weft_cpu, 4)}; raw: ${top(chain.raw_cpu, 3)}.`,
+    `(b) ${fan.ratio <= 3 ? "MET" : "NOT MET"}: fan-out of 50 took ${fan.ratio}× a single node (≤ 3×); ` +
+    `raw Temporal ${fan.raw_ratio}×. CPU ms per fan-out run, Weft: ${top(fan.fan_out_cpu, 4)}; ` +
+    `raw: ${top(fan.raw_fan_out_cpu, 3)}.`,
+    c.join(" "),
+  ];
+}

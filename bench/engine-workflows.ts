@@ -1,0 +1,28 @@
+/** Bench-only workflows: Weft's runDag, and rawChain, a hand-written chain of HTTP activities (the baseline). */
+import { proxyActivities } from "@temporalio/workflow";
+export * from "../workflows/index.ts";
+
+export interface RawActivities {
+  /** One `http_request`'s HTTP work with none of Weft's bookkeeping; `activity_ms` is its time inside the activity. */
+  rawHttp(url: string): Promise<{ status: number; activity_ms: number }>;
+}
+
+// The same timeout and retry policy runDag gives an http_request node with no options of its own.
+const { rawHttp } = proxyActivities<RawActivities>({
+  startToCloseTimeout: 70_000,
+  retry: { maximumAttempts: 3, initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 30_000 },
+});
+
+/** Calls rawHttp(url) n times in sequence; returns the summed time spent inside the activities. */
+export async function rawChain(url: string, n: number): Promise<{ activity_ms: number }> {
+  let total = 0;
+  for (let i = 0; i < n; i++) total += (await rawHttp(url)).activity_ms;
+  return { activity_ms: total };
+}
+
+/** One rawHttp, then n more at once: the baseline of Weft's fan-out. */
+export async function rawFanOut(url: string, n: number): Promise<{ activity_ms: number }> {
+  let total = (await rawHttp(url)).activity_ms;
+  for (const r of await Promise.all(Array.from({ length: n }, () => rawHttp(url)))) total += r.activity_ms;
+  return { activity_ms: total };
+}

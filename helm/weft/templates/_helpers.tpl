@@ -1,0 +1,84 @@
+{{/* Names, labels and the pieces every Weft pod shares. */}}
+
+{{- define "weft.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* <release>-weft, or the release name alone when it already says weft. */}}
+{{- define "weft.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else if contains (include "weft.name" .) .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name (include "weft.name" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "weft.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "weft.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "weft.labels" -}}
+{{ include "weft.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- end -}}
+
+{{- define "weft.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "weft.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Secret holding DATABASE_URL, JWT_SECRET and TEMPORAL_API_KEY. */}}
+{{- define "weft.secretName" -}}
+{{- default (printf "%s-secrets" (include "weft.fullname" .)) .Values.secrets.existingSecret -}}
+{{- end -}}
+
+{{/* image: repository:tag, the tag defaulting to the chart's appVersion. Call with (list $root .Values.images.x). */}}
+{{- define "weft.image" -}}
+{{- $img := index . 1 -}}
+{{- printf "%s:%s" $img.repository (default (index . 0).Chart.AppVersion $img.tag) -}}
+{{- end -}}
+
+{{/* env entries from the Secret; TEMPORAL_API_KEY is optional there. */}}
+{{- define "weft.secretEnv" -}}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "weft.secretName" . }}
+      key: DATABASE_URL
+- name: TEMPORAL_API_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "weft.secretName" . }}
+      key: TEMPORAL_API_KEY
+      optional: true
+{{- end -}}
+
+{{/* Mounts every container has: a writable /tmp and, when set, Temporal's TLS files. */}}
+{{- define "weft.commonMounts" -}}
+- name: tmp
+  mountPath: /tmp
+{{- if .Values.temporal.tls.existingSecret }}
+- name: temporal-tls
+  mountPath: {{ .Values.temporal.tls.mountPath }}
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "weft.commonVolumes" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ .tmpSize | default "256Mi" }}
+{{- if .root.Values.temporal.tls.existingSecret }}
+- name: temporal-tls
+  secret:
+    secretName: {{ .root.Values.temporal.tls.existingSecret }}
+{{- end }}
+{{- end -}}
