@@ -3,7 +3,9 @@ import { Context } from "@temporalio/activity";
 import type { SnapshotNode } from "../core/snapshot.ts";
 import { renderTemplate, TemplateError } from "../core/template.ts";
 import type { Sql } from "../db/client.ts";
-import { describeError, nonRetryable } from "./errors.ts";
+import { redact } from "../core/secrets-crypto.ts";
+import { describeError, nonRetryable, retryable } from "./errors.ts";
+import { createSecretResolver, referencedSecrets } from "./secrets.ts";
 import type { EgressPolicy } from "./http/egress-policy.ts";
 import { createDbWrite } from "./db/index.ts";
 import { httpRequest } from "./http/index.ts";
@@ -56,18 +58,28 @@ export function createExecuteNode(
   extra: Record<string, Handler> = {},
 ) {
   const handlers: Record<string, Handler> = { ...createHandlers(egress, sandbox), ...extra };
+  const resolveSecrets = createSecretResolver(sql, process.env);
   return async function executeNode({ runId, node, context: given }: ExecuteNodeInput): Promise<unknown> {
     const ctx = Context.current();
-    const context = await resolveContext(sql, given);
+    let context = await resolveContext(sql, given);
     const attempt = ctx.info.attempt;
     const started = performance.now();
     const handler = handlers[node.type];
     let prepared: Record<string, unknown> | null = null;
     let prepareError: unknown = null;
+    // Secret values are known only here; they are scrubbed from everything recorded or returned.
+    let secretValues: string[] = [];
+    const scrub = <T>(value: T): T => redact(value, secretValues);
     if (!handler) {
       prepareError = nonRetryable("UnknownNodeType", `this worker has no handler for node type "${node.type}"`);
     } else {
       try {
+        const names = referencedSecrets(node.config);
+        if (names.length) {
+          const secrets = await resolveSecrets(runId, names);
+          secretValues = Object.values(secrets);
+          context = { ...context, secrets };
+        }
         prepared = await handler.prepare(node.config, context);
       } catch (err) {
         prepareError = err;
@@ -86,7 +98,7 @@ export function createExecuteNode(
     const [row] = await sql`
       INSERT INTO node_executions (run_id, node_id, node_name, type, status, attempt, input)
       VALUES (${runId}, ${node.id}, ${node.name}, ${node.type}, 'running', ${attempt},
-              ${prepared ? sql.json(prepared as never) : null})
+              ${prepared ? sql.json(scrub(prepared) as never) : null})
       ON CONFLICT (run_id, node_id, attempt) DO UPDATE SET status = 'running', started_at = now(), input = excluded.input
       RETURNING id`;
     const finish = async (status: string, output: unknown, error: unknown) => {
@@ -101,7 +113,7 @@ export function createExecuteNode(
     try {
       if (prepareError) throw prepareError;
       const meta = { runId, nodeId: node.id, nodeName: node.name, attempt };
-      const output = (await handler.run(prepared!, context, ctx.cancellationSignal, meta)) ?? null;
+      const output = scrub((await handler.run(prepared!, context, ctx.cancellationSignal, meta)) ?? null);
       await finish("succeeded", output, null);
       const bytes = jsonBytes(output);
       if (bytes <= INLINE_OUTPUT_LIMIT_BYTES) return output;
@@ -112,8 +124,16 @@ export function createExecuteNode(
       await finish(
         cancelled ? "cancelled" : "failed",
         undefined,
-        describeError(cancelled ? ctx.cancellationSignal.reason ?? err : err),
+        scrub(describeError(cancelled ? ctx.cancellationSignal.reason ?? err : err)),
       );
+      // The failure goes into Temporal's history: it must not carry a secret either.
+      const message = (err as Error)?.message ?? "";
+      if (secretValues.some((v) => message.includes(v))) {
+        const described = describeError(err);
+        throw described.retryable
+          ? retryable(described.type, scrub(message))
+          : nonRetryable(described.type, scrub(message));
+      }
       throw err;
     } finally {
       clearInterval(heartbeat);

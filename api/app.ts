@@ -13,6 +13,7 @@ import { nodeRoutes } from "./nodes/index.ts";
 import { createRouter } from "./openapi.ts";
 import { runEventRoutes } from "./runs/events.ts";
 import { runRoutes } from "./runs/index.ts";
+import { secretRoutes } from "./secrets/index.ts";
 import { triggerRoutes } from "./triggers/index.ts";
 import { vectorRoutes } from "./vectors/index.ts";
 import { WorkflowCache } from "./workflows/cache.ts";
@@ -71,6 +72,7 @@ export function createApp(input: Omit<Services, "workflowCache">) {
   app.route("/", runRoutes());
   app.route("/", runEventRoutes());
   app.route("/", triggerRoutes());
+  app.route("/", secretRoutes());
   app.route("/", vectorRoutes());
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

@@ -20,6 +20,10 @@ export const configSchema = z.object({
   TEMPORAL_SEARCH_ATTRIBUTES: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   /** A run's workflow continues as new past this many history events (Temporal's limit: 51,200). */
   WEFT_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).max(50_000).default(10_000),
+  /** 32 bytes, base64: encrypts secrets at rest. Without it the secrets endpoints answer 503. */
+  WEFT_SECRETS_KEY: z.string().optional(),
+  /** Earlier master keys (comma-separated), still accepted while secrets are re-encrypted. */
+  WEFT_SECRETS_OLD_KEYS: z.string().default(""),
   WEFT_READ_CACHE: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   LOG_REQUESTS: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   ...temporalTlsEnv,

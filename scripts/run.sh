@@ -23,6 +23,13 @@ if [ -z "${JWT_SECRET:-}" ]; then
   export JWT_SECRET
 fi
 
+# Likewise the master key that encrypts secrets at rest (32 random bytes, base64).
+if [ -z "${WEFT_SECRETS_KEY:-}" ]; then
+  [ -s .state/secrets-key ] || node -e 'console.log(require("crypto").randomBytes(32).toString("base64"))' > .state/secrets-key
+  WEFT_SECRETS_KEY=$(cat .state/secrets-key)
+  export WEFT_SECRETS_KEY
+fi
+
 if curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then
   echo "run: something already answers on port $PORT (another Weft?). Stop it or set PORT." >&2
   exit 1

@@ -7,7 +7,7 @@ import { createApp, type WeftApp } from "../api/app.ts";
 import { loadConfig } from "../api/config.ts";
 import { createLogger } from "../api/logger.ts";
 import { connect, type Sql } from "../db/client.ts";
-import { TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_TASK_QUEUE, TEST_TEMPORAL_ADDRESS } from "./env.ts";
+import { TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_SECRETS_KEY, TEST_TASK_QUEUE, TEST_TEMPORAL_ADDRESS } from "./env.ts";
 
 export interface TestContext {
   app: WeftApp;
@@ -22,6 +22,7 @@ export async function setupApp(env: Record<string, string> = {}): Promise<TestCo
     TEMPORAL_ADDRESS: TEST_TEMPORAL_ADDRESS,
     WEFT_TASK_QUEUE: TEST_TASK_QUEUE,
     JWT_SECRET: TEST_JWT_SECRET,
+    WEFT_SECRETS_KEY: TEST_SECRETS_KEY,
     LOG_REQUESTS: "false",
     ...env,
   });
@@ -150,4 +151,14 @@ export async function startUpstream(
 export function json(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}) {
   res.writeHead(status, { "content-type": "application/json", ...headers });
   res.end(JSON.stringify(value));
+}
+
+/** Temporal's final status of a workflow; the database may record a run's end a moment before Temporal does. */
+export async function temporalFinalStatus(temporal: Client, workflowId: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const description = await temporal.workflow.getHandle(workflowId).describe();
+    if (description.status.name !== "RUNNING" || Date.now() > deadline) return description;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

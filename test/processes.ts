@@ -1,6 +1,12 @@
 /** Spawning the real processes the tests drive: the Node worker and the Deno API. */
 import { type ChildProcess, spawn } from "node:child_process";
-import { TEST_BUNDLE_PATH, TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_TEMPORAL_ADDRESS } from "./env.ts";
+import {
+  TEST_BUNDLE_PATH,
+  TEST_DATABASE_URL,
+  TEST_JWT_SECRET,
+  TEST_SECRETS_KEY,
+  TEST_TEMPORAL_ADDRESS,
+} from "./env.ts";
 
 export interface Spawned {
   proc: ChildProcess;
@@ -48,6 +54,7 @@ export function startWorker(taskQueue: string, extraEnv: Record<string, string> 
     WORKFLOW_BUNDLE_PATH: TEST_BUNDLE_PATH,
     // The tests' upstream servers listen on loopback, which egress rules deny unless allowed.
     WEFT_EGRESS_ALLOW: "127.0.0.1",
+    WEFT_SECRETS_KEY: TEST_SECRETS_KEY,
     ...extraEnv,
   }, /"worker started"/);
 }
@@ -66,6 +73,7 @@ export function startDenoApi(port: number, taskQueue: string, extraEnv: Record<s
     TEMPORAL_ADDRESS: TEST_TEMPORAL_ADDRESS,
     WEFT_TASK_QUEUE: taskQueue,
     JWT_SECRET: TEST_JWT_SECRET,
+    WEFT_SECRETS_KEY: TEST_SECRETS_KEY,
     PORT: String(port),
     ...extraEnv,
   }, /"msg":"listening"/);

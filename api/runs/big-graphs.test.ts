@@ -1,6 +1,6 @@
 /** Big graphs: a 1,000-node run completes, and long runs continue as new to stay within history limits. */
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, registerUser, setupApp, type TestContext, waitForRun } from "../../test/helpers.ts";
+import { call, registerUser, setupApp, temporalFinalStatus, type TestContext, waitForRun } from "../../test/helpers.ts";
 
 let t: TestContext;
 let small: TestContext;
@@ -70,8 +70,7 @@ describe("big graphs", () => {
     const per = await executionsPerNode(started.run_id);
     expect(per).toHaveLength(62);
     for (const row of per) expect(row, row.node_name as string).toMatchObject({ rows: 1, attempts: 1, ok: true });
-    const handle = t.temporal.workflow.getHandle(started.temporal.workflow_id);
-    const latest = await handle.describe();
+    const latest = await temporalFinalStatus(t.temporal, started.temporal.workflow_id);
     expect(latest.runId).not.toBe(started.temporal.run_id); // it continued as new at least once
     expect(latest.status.name).toBe("COMPLETED");
   }, 180_000);
@@ -94,7 +93,7 @@ describe("big graphs", () => {
     expect(per).toHaveLength(1000);
     expect(per.every((r) => r.rows === 1 && r.attempts === 1 && r.ok)).toBe(true);
     expect(run.output.n999).toBe(1999);
-    const latest = await t.temporal.workflow.getHandle(started.temporal.workflow_id).describe();
+    const latest = await temporalFinalStatus(t.temporal, started.temporal.workflow_id);
     expect(latest.historyLength).toBeLessThan(51_200);
   }, 300_000);
 });

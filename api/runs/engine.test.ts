@@ -6,6 +6,7 @@ import {
   registerUser,
   setupApp,
   startUpstream,
+  temporalFinalStatus,
   type TestContext,
   type Upstream,
   waitForRun,
@@ -250,7 +251,7 @@ describe("cancel", () => {
     expect(r.status).toBe("cancelled");
     expect(byName(r).slow.status).toBe("cancelled");
     expect(byName(r).next).toBeUndefined();
-    const d = await t.temporal.workflow.getHandle(started.temporal.workflow_id).describe();
+    const d = await temporalFinalStatus(t.temporal, started.temporal.workflow_id);
     expect(d.status.name).toBe("CANCELLED");
     const again = await call(t.app, "POST", `/api/workflows/${wf}/runs/${started.run_id}/cancel`, {
       token: alice.token,

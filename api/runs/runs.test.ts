@@ -7,6 +7,7 @@ import {
   registerUser,
   setupApp,
   startUpstream,
+  temporalFinalStatus,
   type TestContext,
   type Upstream,
   waitForRun,
@@ -102,7 +103,7 @@ describe("execute (happy)", () => {
     expect(report.output.body).toEqual({ received: { id: 7, who: "Bob", note: "q=hello" }, method: "POST" });
     expect(run.output).toEqual({ report: report.output });
 
-    const description = await t.temporal.workflow.getHandle(started.body.temporal.workflow_id).describe();
+    const description = await temporalFinalStatus(t.temporal, started.body.temporal.workflow_id);
     expect(description.status.name).toBe("COMPLETED");
     expect(description.type).toBe("runDag");
     // An operator can filter runs in the Temporal UI by Weft workflow, owner and status.
@@ -201,7 +202,7 @@ describe("execute (errors)", () => {
     });
     // Nothing downstream of the failure ran: it is recorded as skipped.
     expect(run.node_executions[1]).toMatchObject({ node_name: "never", status: "skipped" });
-    const description = await t.temporal.workflow.getHandle(started.body.temporal.workflow_id).describe();
+    const description = await temporalFinalStatus(t.temporal, started.body.temporal.workflow_id);
     expect(description.status.name).toBe("FAILED");
   });
 

@@ -35,7 +35,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
 {{- end -}}
 
-{{/* The Secret holding DATABASE_URL, JWT_SECRET and TEMPORAL_API_KEY. */}}
+{{/* The Secret holding DATABASE_URL, JWT_SECRET, WEFT_SECRETS_KEY(S) and TEMPORAL_API_KEY. */}}
 {{- define "weft.secretName" -}}
 {{- default (printf "%s-secrets" (include "weft.fullname" .)) .Values.secrets.existingSecret -}}
 {{- end -}}
@@ -58,6 +58,17 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
     secretKeyRef:
       name: {{ include "weft.secretName" . }}
       key: TEMPORAL_API_KEY
+      optional: true
+- name: WEFT_SECRETS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "weft.secretName" . }}
+      key: WEFT_SECRETS_KEY
+- name: WEFT_SECRETS_OLD_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "weft.secretName" . }}
+      key: WEFT_SECRETS_OLD_KEYS
       optional: true
 {{- end -}}
 

@@ -1,0 +1,54 @@
+/** Secrets for a node: decrypted only inside the activity, for the secrets its config refers to. */
+import { loadMasterKeys, type MasterKeys, openSecret } from "../core/secrets-crypto.ts";
+import type { Sql } from "../db/client.ts";
+import { nonRetryable } from "./errors.ts";
+
+const SECRET_REFERENCE = /\bsecrets\s*\.\s*`?([A-Za-z_][A-Za-z0-9_]*)`?/g;
+
+/** Names a config's templates use as `secrets.NAME`. */
+export function referencedSecrets(config: unknown): string[] {
+  const names = new Set<string>();
+  const visit = (v: unknown) => {
+    if (typeof v === "string") { for (const m of v.matchAll(SECRET_REFERENCE)) names.add(m[1]); }
+    else if (Array.isArray(v)) v.forEach(visit);
+    else if (v && typeof v === "object") Object.values(v).forEach(visit);
+  };
+  visit(config);
+  return [...names];
+}
+
+export function createSecretResolver(sql: Sql, env: Record<string, string | undefined>) {
+  let keys: Promise<MasterKeys | null> | undefined;
+  const masterKeys = () =>
+    keys ??= env.WEFT_SECRETS_KEY
+      ? loadMasterKeys(env.WEFT_SECRETS_KEY, env.WEFT_SECRETS_OLD_KEYS ?? "")
+      : Promise.resolve(null);
+
+  /** The run owner's secrets named in `names`, decrypted. */
+  return async function resolveSecrets(runId: string, names: string[]): Promise<Record<string, string>> {
+    if (!names.length) return {};
+    const k = await masterKeys();
+    if (!k) throw nonRetryable("SecretsUnavailable", "this worker has no secrets master key (WEFT_SECRETS_KEY)");
+    const rows = await sql`
+      SELECT s.name, s.key_id, s.iv, s.ciphertext, r.owner_id FROM workflow_runs r
+      JOIN secrets s ON s.owner_id = r.owner_id AND s.name IN ${sql(names)}
+      WHERE r.id = ${runId}`;
+    const found = new Map(rows.map((r) => [r.name as string, r]));
+    const missing = names.filter((n) => !found.has(n));
+    if (missing.length) {
+      throw nonRetryable(
+        "SecretNotFound",
+        `no secret named ${missing.map((n) => `"${n}"`).join(", ")}`,
+      );
+    }
+    const out: Record<string, string> = {};
+    for (const [name, r] of found) {
+      out[name] = await openSecret(k, r.owner_id as string, name, {
+        key_id: r.key_id as string,
+        iv: r.iv as Uint8Array,
+        ciphertext: r.ciphertext as Uint8Array,
+      });
+    }
+    return out;
+  };
+}
