@@ -1,6 +1,7 @@
 /** Builds the Hono app from its services; runtime-neutral so tests can call app.request() under Node. */
 import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { authRoutes } from "./auth/index.ts";
 import { requireAuth } from "./auth/middleware.ts";
@@ -14,6 +15,7 @@ import { createRouter } from "./openapi.ts";
 import { runEventRoutes } from "./runs/events.ts";
 import { runRoutes } from "./runs/index.ts";
 import { secretRoutes } from "./secrets/index.ts";
+import { codecRoutes } from "./codec.ts";
 import { triggerRoutes } from "./triggers/index.ts";
 import { vectorRoutes } from "./vectors/index.ts";
 import { WorkflowCache } from "./workflows/cache.ts";
@@ -61,6 +63,16 @@ export function createApp(input: Omit<Services, "workflowCache">) {
       },
     }),
   );
+  // The Temporal UI calls the codec endpoints from the browser: CORS for its origin, preflights unauthenticated.
+  app.use(
+    "/api/codec/*",
+    cors({
+      origin: new URL(services.config.TEMPORAL_UI_URL).origin,
+      allowHeaders: ["Authorization", "Content-Type", "X-Namespace"],
+      allowMethods: ["POST", "OPTIONS"],
+      credentials: true,
+    }),
+  );
   app.use("/api/*", (c, next) => (isPublicPath(c.req.path) ? next() : auth(c, next)));
 
   app.route("/", healthRoutes());
@@ -73,6 +85,7 @@ export function createApp(input: Omit<Services, "workflowCache">) {
   app.route("/", runEventRoutes());
   app.route("/", triggerRoutes());
   app.route("/", secretRoutes());
+  app.route("/", codecRoutes());
   app.route("/", vectorRoutes());
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

@@ -1,5 +1,6 @@
 /** Hono's typed per-request variables and the services every handler receives. */
 import type { Client } from "@temporalio/client";
+import type { PayloadCodec } from "@temporalio/common";
 import type { Sql } from "../db/client.ts";
 import type { ApiConfig } from "./config.ts";
 import type { Logger } from "./logger.ts";
@@ -10,6 +11,8 @@ export interface Services {
   sql: Sql;
   temporal: Client;
   logger: Logger;
+  /** The payload codec the API's Temporal client uses; served to the Temporal UI as a codec server. */
+  codec?: PayloadCodec;
   /** Cached workflow definitions for reads; absent when WEFT_READ_CACHE=false. */
   workflowCache?: WorkflowCache;
 }

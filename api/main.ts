@@ -4,6 +4,7 @@ import process from "node:process";
 import { Client, Connection } from "@temporalio/client";
 import { temporalTlsOptions } from "../core/temporal-connection.ts";
 import { connect } from "../db/client.ts";
+import { weftDataConverter } from "../core/payload-codec.ts";
 import { createApp } from "./app.ts";
 import { closeRunEventStreams } from "./runs/event-hub.ts";
 import { loadConfig } from "./config.ts";
@@ -24,8 +25,9 @@ const connection = await Connection.connect({
   address: config.TEMPORAL_ADDRESS,
   ...temporalTlsOptions(config, (path) => readFileSync(path)),
 });
-const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-const app = createApp({ config, sql, temporal, logger });
+const dataConverter = await weftDataConverter(process.env);
+const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
+const app = createApp({ config, sql, temporal, logger, codec: dataConverter?.payloadCodecs[0] });
 
 const server = Deno.serve({
   port: config.PORT,

@@ -30,6 +30,13 @@ if [ -z "${WEFT_SECRETS_KEY:-}" ]; then
   export WEFT_SECRETS_KEY
 fi
 
+# And the key that encrypts every payload Weft puts into Temporal (the UI decodes through /api/codec).
+if [ -z "${WEFT_PAYLOAD_KEY:-}" ]; then
+  [ -s .state/payload-key ] || node -e 'console.log(require("crypto").randomBytes(32).toString("base64"))' > .state/payload-key
+  WEFT_PAYLOAD_KEY=$(cat .state/payload-key)
+  export WEFT_PAYLOAD_KEY
+fi
+
 if curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then
   echo "run: something already answers on port $PORT (another Weft?). Stop it or set PORT." >&2
   exit 1

@@ -8,5 +8,7 @@ export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgres://po
 export const TEST_TASK_QUEUE = "weft-test";
 export const TEST_JWT_SECRET = "weft-test-secret-0123456789abcdef0123456789";
 export const TEST_BUNDLE_PATH = `.state/test-workflow-bundle-${TEST_TEMPORAL_PORT}.js`;
+/** A fixed key encrypting Temporal payloads in tests (base64 of bytes 32…63). */
+export const TEST_PAYLOAD_KEY = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
 /** A fixed 32-byte master key for secrets in tests (base64 of bytes 0…31). */
 export const TEST_SECRETS_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";

@@ -6,8 +6,16 @@ import { afterAll } from "vitest";
 import { createApp, type WeftApp } from "../api/app.ts";
 import { loadConfig } from "../api/config.ts";
 import { createLogger } from "../api/logger.ts";
+import { weftDataConverter } from "../core/payload-codec.ts";
 import { connect, type Sql } from "../db/client.ts";
-import { TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_SECRETS_KEY, TEST_TASK_QUEUE, TEST_TEMPORAL_ADDRESS } from "./env.ts";
+import {
+  TEST_DATABASE_URL,
+  TEST_JWT_SECRET,
+  TEST_PAYLOAD_KEY,
+  TEST_SECRETS_KEY,
+  TEST_TASK_QUEUE,
+  TEST_TEMPORAL_ADDRESS,
+} from "./env.ts";
 
 export interface TestContext {
   app: WeftApp;
@@ -28,8 +36,15 @@ export async function setupApp(env: Record<string, string> = {}): Promise<TestCo
   });
   const sql = connect(config.DATABASE_URL, { max: 5 });
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const app = createApp({ config, sql, temporal, logger: createLogger({ test: true }, "warn") });
+  const dataConverter = await weftDataConverter({ WEFT_PAYLOAD_KEY: TEST_PAYLOAD_KEY });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
+  const app = createApp({
+    config,
+    sql,
+    temporal,
+    logger: createLogger({ test: true }, "warn"),
+    codec: dataConverter?.payloadCodecs[0],
+  });
   afterAll(async () => {
     await sql.end();
     await connection.close();

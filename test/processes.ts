@@ -4,6 +4,7 @@ import {
   TEST_BUNDLE_PATH,
   TEST_DATABASE_URL,
   TEST_JWT_SECRET,
+  TEST_PAYLOAD_KEY,
   TEST_SECRETS_KEY,
   TEST_TEMPORAL_ADDRESS,
 } from "./env.ts";
@@ -55,6 +56,7 @@ export function startWorker(taskQueue: string, extraEnv: Record<string, string> 
     // The tests' upstream servers listen on loopback, which egress rules deny unless allowed.
     WEFT_EGRESS_ALLOW: "127.0.0.1",
     WEFT_SECRETS_KEY: TEST_SECRETS_KEY,
+    WEFT_PAYLOAD_KEY: TEST_PAYLOAD_KEY,
     ...extraEnv,
   }, /"worker started"/);
 }
@@ -74,6 +76,7 @@ export function startDenoApi(port: number, taskQueue: string, extraEnv: Record<s
     WEFT_TASK_QUEUE: taskQueue,
     JWT_SECRET: TEST_JWT_SECRET,
     WEFT_SECRETS_KEY: TEST_SECRETS_KEY,
+    WEFT_PAYLOAD_KEY: TEST_PAYLOAD_KEY,
     PORT: String(port),
     ...extraEnv,
   }, /"msg":"listening"/);

@@ -5,7 +5,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { connect as tcpConnect, createServer } from "node:net";
-import { TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_TEMPORAL_PORT } from "./env.ts";
+import { TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_PAYLOAD_KEY, TEST_SECRETS_KEY, TEST_TEMPORAL_PORT } from "./env.ts";
 import { type Spawned, startWorker } from "./processes.ts";
 
 /** Port of the durability suite's own dev server: 50 above the global one, so parallel runs stay apart. */
@@ -205,6 +205,8 @@ export function startApi(port: number, taskQueue: string, temporalAddress: strin
     TEMPORAL_ADDRESS: temporalAddress,
     WEFT_TASK_QUEUE: taskQueue,
     JWT_SECRET: TEST_JWT_SECRET,
+    WEFT_SECRETS_KEY: TEST_SECRETS_KEY,
+    WEFT_PAYLOAD_KEY: TEST_PAYLOAD_KEY,
     PORT: String(port),
     LOG_REQUESTS: "false",
   }, /"msg":"listening"/);

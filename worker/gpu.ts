@@ -2,6 +2,7 @@
 import { type NativeConnection, Worker } from "@temporalio/worker";
 import type { createActivities } from "../activities/index.ts";
 import { cudaProviderInstalled } from "../activities/models/registry.ts";
+import { weftDataConverter } from "../core/payload-codec.ts";
 import { WORKFLOWS_PATH } from "./bundle.ts";
 import type { WorkerConfig } from "./config.ts";
 
@@ -13,6 +14,7 @@ export async function createGpuWorker(
 ): Promise<Worker> {
   const worker = await Worker.create({
     connection,
+    dataConverter: await weftDataConverter(process.env),
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.WEFT_GPU_TASK_QUEUE,
     // Ingestion and search workflows run here too, next to their activities.

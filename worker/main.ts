@@ -4,6 +4,7 @@ import { NativeConnection, Runtime, Worker } from "@temporalio/worker";
 import { createActivities } from "../activities/index.ts";
 import { temporalTlsOptions } from "../core/temporal-connection.ts";
 import { connect } from "../db/client.ts";
+import { weftDataConverter } from "../core/payload-codec.ts";
 import { WORKFLOWS_PATH } from "./bundle.ts";
 import { loadWorkerConfig } from "./config.ts";
 import { createGpuWorker } from "./gpu.ts";
@@ -40,6 +41,8 @@ const pollsCpu = config.WEFT_WORKER_QUEUES.includes("cpu");
 const taskQueue = pollsCpu ? config.WEFT_TASK_QUEUE : config.WEFT_GPU_TASK_QUEUE;
 const worker = await Worker.create({
   connection,
+  // Every payload Weft puts into Temporal is encrypted when WEFT_PAYLOAD_KEY is set.
+  dataConverter: await weftDataConverter(process.env),
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue,
   ...(config.WORKFLOW_BUNDLE_PATH

@@ -64,6 +64,11 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
     secretKeyRef:
       name: {{ include "weft.secretName" . }}
       key: WEFT_SECRETS_KEY
+- name: WEFT_PAYLOAD_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "weft.secretName" . }}
+      key: WEFT_PAYLOAD_KEY
 - name: WEFT_SECRETS_OLD_KEYS
   valueFrom:
     secretKeyRef:

@@ -1,0 +1,61 @@
+/**
+ * Temporal's codec-server protocol, so the Temporal UI (and `temporal` CLI) can show encrypted payloads to
+ * an authenticated operator: POST /api/codec/encode and /api/codec/decode with {payloads: [...]}.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Payload } from "@temporalio/common";
+import { ApiError } from "./errors.ts";
+import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonResponse } from "./openapi.ts";
+
+const JsonPayload = z.object({
+  metadata: z.record(z.string(), z.string()).default({}),
+  data: z.string().optional(),
+}).openapi("CodecPayload");
+const Payloads = z.object({ payloads: z.array(JsonPayload).max(10_000) }).openapi("CodecPayloads");
+
+const b64 = (bytes: Uint8Array) => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""));
+const unb64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+
+function fromJson(p: z.infer<typeof JsonPayload>): Payload {
+  return {
+    metadata: Object.fromEntries(Object.entries(p.metadata).map(([k, v]) => [k, unb64(v)])),
+    data: p.data === undefined ? undefined : unb64(p.data),
+  };
+}
+
+function toJson(p: Payload) {
+  return {
+    metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, b64(v as Uint8Array)])),
+    ...(p.data ? { data: b64(p.data) } : {}),
+  };
+}
+
+const route = (direction: "encode" | "decode") =>
+  createRoute({
+    method: "post",
+    path: `/api/codec/${direction}`,
+    tags: ["codec"],
+    security: bearerSecurity,
+    summary: `Temporal codec server: ${direction} payloads (for the Temporal UI)`,
+    request: jsonBody(Payloads),
+    responses: { 200: jsonResponse("Payloads", Payloads), ...errorResponses },
+  });
+
+export function codecRoutes() {
+  const app = createRouter();
+  for (const direction of ["encode", "decode"] as const) {
+    app.openapi(route(direction), async (c) => {
+      const codec = c.get("services").codec;
+      if (!codec) throw new ApiError("SERVICE_UNAVAILABLE", "payload encryption is not configured (WEFT_PAYLOAD_KEY)");
+      const { payloads } = c.req.valid("json");
+      let out: Payload[];
+      try {
+        out = await codec[direction](payloads.map(fromJson));
+      } catch (err) {
+        throw new ApiError("BAD_REQUEST", `could not ${direction} the payloads: ${(err as Error).message}`);
+      }
+      return c.json({ payloads: out.map(toJson) } as never, 200);
+    });
+  }
+  return app;
+}
