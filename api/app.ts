@@ -24,7 +24,8 @@ import { versionRoutes } from "./workflows/versions.ts";
 
 const PUBLIC_API_PATHS = new Set(["/api/auth/register", "/api/auth/login"]);
 // Webhooks carry their own credential: the token in the path.
-const isPublicPath = (path: string) => PUBLIC_API_PATHS.has(path) || path.startsWith("/api/hooks/");
+const isPublicPath = (path: string) =>
+  PUBLIC_API_PATHS.has(path) || path.startsWith("/api/hooks/") || path === "/api/codec/session";
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Builds the app; `services.workflowCache` is created here (and starts listening) when enabled. */
@@ -85,7 +86,7 @@ export function createApp(input: Omit<Services, "workflowCache">) {
   app.route("/", runEventRoutes());
   app.route("/", triggerRoutes());
   app.route("/", secretRoutes());
-  app.route("/", codecRoutes());
+  app.route("/", codecRoutes(tokens));
   app.route("/", vectorRoutes());
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {

@@ -62,6 +62,24 @@ describe("codec server", () => {
     expect((await call(t.app, "POST", "/api/codec/decode", { token: alice.token, body: tampered })).status).toBe(400);
   });
 
+  it("accepts a browser session cookie set from a valid token, for the Temporal UI", async () => {
+    const bad = await call(t.app, "GET", "/api/codec/session?token=nope");
+    expect(bad.status).toBe(401);
+    const ok = await call(t.app, "GET", `/api/codec/session?token=${alice.token}`);
+    expect(ok.status).toBe(200);
+    const cookie = ok.headers.get("set-cookie")!;
+    expect(cookie).toMatch(/weft_codec_session=.*HttpOnly/);
+    const pair = cookie.split(";")[0];
+    const plain = { metadata: { encoding: b64("json/plain") }, data: b64("1") };
+    const encoded = await call(t.app, "POST", "/api/codec/encode", {
+      headers: { cookie: pair },
+      body: { payloads: [plain] },
+    });
+    expect(encoded.status).toBe(200);
+    // The cookie is good for the codec only.
+    expect((await call(t.app, "GET", "/api/workflows", { headers: { cookie: pair } })).status).toBe(401);
+  });
+
   it("answers CORS preflights from the Temporal UI's origin only", async () => {
     const preflight = (origin: string) =>
       t.app.request("/api/codec/decode", {

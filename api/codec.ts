@@ -4,6 +4,9 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Payload } from "@temporalio/common";
+import { setCookie } from "hono/cookie";
+import { CODEC_SESSION_COOKIE } from "./auth/middleware.ts";
+import type { TokenService } from "./auth/tokens.ts";
 import { ApiError } from "./errors.ts";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonResponse } from "./openapi.ts";
 
@@ -41,8 +44,40 @@ const route = (direction: "encode" | "decode") =>
     responses: { 200: jsonResponse("Payloads", Payloads), ...errorResponses },
   });
 
-export function codecRoutes() {
+const sessionRoute = createRoute({
+  method: "get",
+  path: "/api/codec/session",
+  tags: ["codec"],
+  summary: "Set the codec cookie the Temporal UI sends to the codec server (open in the browser once)",
+  request: { query: z.object({ token: z.string().min(1).max(4096) }) },
+  responses: {
+    200: jsonResponse("Cookie set", z.object({ status: z.string(), message: z.string() })),
+    401: errorResponses[401],
+  },
+});
+
+export function codecRoutes(tokens: TokenService) {
   const app = createRouter();
+
+  // Opened once in the browser (…/api/codec/session?token=<access token>): the Temporal UI's codec calls
+  // then carry this HttpOnly cookie, with "Include cross-origin credentials" on in the UI's codec settings.
+  app.openapi(sessionRoute, async (c) => {
+    const { token } = c.req.valid("query");
+    let expires: number;
+    try {
+      await tokens.verify(token);
+      expires = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).exp;
+    } catch {
+      throw new ApiError("UNAUTHORIZED", "invalid or expired token");
+    }
+    setCookie(c, CODEC_SESSION_COOKIE, token, {
+      path: "/api/codec",
+      httpOnly: true,
+      sameSite: "Lax",
+      maxAge: Math.max(0, expires - Math.floor(Date.now() / 1000)),
+    });
+    return c.json({ status: "ok", message: "the Temporal UI can now decode payloads in this browser" }, 200);
+  });
   for (const direction of ["encode", "decode"] as const) {
     app.openapi(route(direction), async (c) => {
       const codec = c.get("services").codec;

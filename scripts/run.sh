@@ -54,6 +54,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+export TEMPORAL_UI_CODEC_ENDPOINT=${TEMPORAL_UI_CODEC_ENDPOINT:-http://localhost:$PORT/api/codec}
 said=$(bash scripts/temporal-dev.sh "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" .state/temporal/weft.db)
 echo "$said"
 if [[ "$said" == *"dev server ready"* ]]; then temporal_pid=$(cat ".state/temporal/server-$TEMPORAL_PORT.pid"); fi

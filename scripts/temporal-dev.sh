@@ -17,6 +17,8 @@ args=(server start-dev --ip 127.0.0.1 --port "$port" --log-level warn
   --search-attribute WeftStatus=Keyword)
 if [ -n "$ui_port" ]; then args+=(--ui-port "$ui_port"); else args+=(--headless --ui-port "$((port + 1000))"); fi
 if [ -n "$db_file" ]; then args+=(--db-filename "$db_file"); fi
+# The UI decodes Weft's encrypted payloads through the API's codec server when it is given one.
+if [ -n "${TEMPORAL_UI_CODEC_ENDPOINT:-}" ]; then args+=(--ui-codec-endpoint "$TEMPORAL_UI_CODEC_ENDPOINT"); fi
 nohup "$temporal" "${args[@]}" > ".state/temporal/server-$port.log" 2>&1 &
 echo $! > ".state/temporal/server-$port.pid"
 for _ in $(seq 1 120); do

@@ -1,4 +1,5 @@
 /** Requires a valid bearer token and puts the user on the request. */
+import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "../errors.ts";
 import type { AppEnv } from "../env.ts";
@@ -7,10 +8,12 @@ import type { TokenService } from "./tokens.ts";
 export function requireAuth(tokens: TokenService) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header("authorization") ?? "";
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw new ApiError("UNAUTHORIZED", "missing bearer token");
+    // The Temporal UI cannot send a bearer token to the codec server; it sends this cookie instead.
+    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ??
+      (c.req.path.startsWith("/api/codec/") ? getCookie(c, CODEC_SESSION_COOKIE) : undefined);
+    if (!token) throw new ApiError("UNAUTHORIZED", "missing bearer token");
     try {
-      const claims = await tokens.verify(match[1]);
+      const claims = await tokens.verify(token);
       c.set("user", { id: claims.sub, email: claims.email });
     } catch {
       throw new ApiError("UNAUTHORIZED", "invalid or expired token");
@@ -18,3 +21,5 @@ export function requireAuth(tokens: TokenService) {
     await next();
   });
 }
+
+export const CODEC_SESSION_COOKIE = "weft_codec_session";
