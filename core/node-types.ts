@@ -99,6 +99,10 @@ export const dbWriteConfigSchema = z.object({
   sql: rawStatementSchema.shape.sql.optional(),
   params: z.array(z.unknown()).max(1000).optional(),
   max_rows: z.number().int().min(1).max(100_000).default(1000),
+  /** Another database instead of the sandbox: a postgres:// URL, which must come from a secret. */
+  connection: z.string().max(2048).regex(/^\s*\{\{\s*secrets\.[A-Za-z_][A-Za-z0-9_]*\s*\}\}\s*$/, {
+    message: 'connection must be a secret reference like "{{secrets.ORDERS_DB}}"',
+  }).optional(),
   ...commonConfig,
 }).strict().superRefine((config, ctx) => {
   const forms = [config.statements !== undefined, config.operation !== undefined, config.sql !== undefined];

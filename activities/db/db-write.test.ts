@@ -94,6 +94,30 @@ describe("db_write", () => {
   });
 });
 
+describe("named connections", () => {
+  it("writes through a connection URL stored as a secret, which is never recorded", async () => {
+    const url = `${sandboxUrlFor(TEST_DATABASE_URL)}?application_name=weft_named`;
+    await call(t.app, "POST", "/api/secrets", { token: alice.token, body: { name: "ORDERS_DB", value: url } });
+    const run = await runNode({
+      connection: "{{secrets.ORDERS_DB}}",
+      operation: "insert",
+      table,
+      values: { customer: "named" },
+      returning: ["customer"],
+    });
+    expect(run.status, JSON.stringify(run.error)).toBe("succeeded");
+    expect(run.output.db.rows).toEqual([{ customer: "named" }]);
+    expect(run.node_executions[0].input.connection).toBe("***");
+    expect(JSON.stringify(run)).not.toContain(url);
+    const wf = (await call(t.app, "POST", "/api/workflows", { token: alice.token, body: { name: "conn" } })).body.id;
+    const literal = await call(t.app, "POST", `/api/workflows/${wf}/nodes`, {
+      token: alice.token,
+      body: { name: "n", type: "db_write", config: { connection: "{{input.url}}", operation: "select", table } },
+    });
+    expect(literal.status).toBe(400);
+  });
+});
+
 describe("SQL injection", () => {
   const nasty = [
     "'; DROP TABLE users; --",

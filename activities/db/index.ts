@@ -5,7 +5,7 @@
  * attempt finds the ledger row and returns what was committed.
  */
 import { type DbStatement, dbWriteConfigSchema } from "../../core/node-types.ts";
-import type { Sql } from "../../db/client.ts";
+import { connect, type Sql } from "../../db/client.ts";
 import { nonRetryable, retryable } from "../errors.ts";
 import { runStatement, type StatementResult } from "./statements.ts";
 
@@ -39,15 +39,29 @@ function statementsOf(config: Record<string, unknown>): DbStatement[] {
   return [{ operation, table, values, where, returning, columns, limit } as DbStatement];
 }
 
+/** Pools for named connections (URLs from secrets), one per URL per worker process. */
+const namedPools = new Map<string, Sql>();
+function namedConnection(url: string): Sql {
+  if (!/^postgres(ql)?:\/\//.test(url)) throw nonRetryable("InvalidConfig", "connection is not a postgres:// URL");
+  let pool = namedPools.get(url);
+  if (!pool) {
+    pool = connect(url, { max: 4 });
+    namedPools.set(url, pool);
+  }
+  return pool;
+}
+
 export function createDbWrite(sandbox: () => Sql) {
   return async function dbWrite(rendered: Record<string, unknown>, meta: DbWriteMeta): Promise<unknown> {
-    const parsed = dbWriteConfigSchema.safeParse(rendered);
+    // The connection arrives rendered (the secret's URL), so it is checked apart from the rest.
+    const { connection, ...rest } = rendered;
+    const parsed = dbWriteConfigSchema.safeParse(rest);
     if (!parsed.success) {
       const fields = parsed.error.issues.map((i) => `${["config", ...i.path].join(".")}: ${i.message}`).join("; ");
       throw nonRetryable("InvalidConfig", `invalid db_write config after rendering templates: ${fields}`);
     }
     const config = parsed.data as Record<string, unknown> & { max_rows: number; timeout_ms?: number };
-    const sql = sandbox();
+    const sql = typeof connection === "string" && connection ? namedConnection(connection) : sandbox();
     await ensureLedger(sql);
     const key = `${meta.runId}:${meta.nodeId}`;
     let output: unknown;

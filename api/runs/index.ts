@@ -43,8 +43,16 @@ function presentRun(services: Services, row: Row) {
 }
 
 /** A run Temporal ended without the workflow recording it (terminated by an operator, say) is closed here. */
-async function reconcile(services: Services, row: Row): Promise<Row> {
+/** Temporal is asked about a given unfinished run at most this often, however often clients poll it. */
+const RECONCILE_EVERY_MS = 3000;
+const lastReconciled = new Map<string, number>();
+
+async function reconcile(services: Services, row: Row, force = false): Promise<Row> {
   if (FINAL.has(row.status as string)) return row;
+  const now = Date.now();
+  if (!force && now - (lastReconciled.get(row.id as string) ?? 0) < RECONCILE_EVERY_MS) return row;
+  if (lastReconciled.size > 10_000) lastReconciled.clear();
+  lastReconciled.set(row.id as string, now);
   try {
     const closed = await closedStatus(services.temporal, row.temporal_workflow_id as string);
     if (!closed) return row;
@@ -174,7 +182,7 @@ export function runRoutes() {
       await services.temporal.workflow.getHandle(run.temporal_workflow_id as string).cancel();
     } catch (err) {
       // Temporal closed it in the meantime: report what the run ended as.
-      const current = await reconcile(services, await getOwnedRun(services, id, run_id, c.get("user").id));
+      const current = await reconcile(services, await getOwnedRun(services, id, run_id, c.get("user").id), true);
       if (FINAL.has(current.status as string)) {
         throw new ApiError("CONFLICT", `the run has already finished (${current.status})`, { status: current.status });
       }
