@@ -155,6 +155,7 @@ for (const n of run.node_executions) {
 console.log(`\n  run output: ${short(run.output, 200)}`);
 console.log(`\nTemporal UI for this run:  ${run.temporal.ui_url}`);
 console.log(`API docs:                  ${api}/docs`);
+console.log(`Decode payloads in the UI: open ${api}/api/codec/session?token=<TOKEN below> once in the browser`);
 console.log(`\nTry it yourself:\n  export TOKEN=${auth}`);
 console.log(`  curl -s ${api}/api/workflows/${workflowId}/runs/${run.id} -H "authorization: Bearer $TOKEN"`);
 console.log(

@@ -63,7 +63,8 @@ node_modules/.bin/tsx db/migrate-cli.ts "$DATABASE_URL"
 
 node --import tsx worker/main.ts > .state/logs/worker.log 2>&1 &
 pids+=($!)
-node_modules/.bin/deno run --allow-net --allow-env --allow-read --allow-ffi --allow-sys api/main.ts > .state/logs/api.log 2>&1 &
+# The binary itself, not the npm shim, so stopping it stops Deno.
+node_modules/deno/deno run --allow-net --allow-env --allow-read --allow-ffi --allow-sys api/main.ts > .state/logs/api.log 2>&1 &
 pids+=($!)
 
 for _ in $(seq 1 120); do
@@ -80,5 +81,8 @@ echo "run: API on http://localhost:$PORT (logs .state/logs/api.log), worker logs
 node --import tsx scripts/demo.ts &
 pids+=($!)
 wait "${pids[-1]}" || true
-# The demo's weather service stays up with the stack; wait for Ctrl-C.
-while true; do sleep 3600; done
+# The demo's weather service stays up with the stack; wait for Ctrl-C (or SIGTERM), which the trap handles.
+while true; do
+  sleep 3600 &
+  wait $!
+done

@@ -5,7 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${1:-7233}; ui_port=${2-8233}; db_file=${3-.state/temporal/weft.db}
 temporal=.state/venv/bin/temporal
+# Weft's search attributes (core/search-attributes.ts): the start flags register them in a new database
+# only, so an existing database file gets them here (creating one that exists is refused; that is fine).
+ensure_search_attributes() {
+  for name in WeftWorkflowId WeftOwnerId WeftStatus; do
+    "$temporal" operator search-attribute create --address "127.0.0.1:$port" --name "$name" --type Keyword \
+      >/dev/null 2>&1 || true
+  done
+}
 if "$temporal" operator cluster health --address "127.0.0.1:$port" >/dev/null 2>&1; then
+  ensure_search_attributes
   echo "temporal: already serving on 127.0.0.1:$port"
   exit 0
 fi
@@ -23,6 +32,7 @@ nohup "$temporal" "${args[@]}" > ".state/temporal/server-$port.log" 2>&1 &
 echo $! > ".state/temporal/server-$port.pid"
 for _ in $(seq 1 120); do
   if "$temporal" operator cluster health --address "127.0.0.1:$port" >/dev/null 2>&1; then
+    ensure_search_attributes
     echo "temporal: dev server ready on 127.0.0.1:$port${ui_port:+ (UI http://localhost:$ui_port)}"
     exit 0
   fi

@@ -62,7 +62,8 @@ export function startWorker(taskQueue: string, extraEnv: Record<string, string> 
 }
 
 export function startDenoApi(port: number, taskQueue: string, extraEnv: Record<string, string> = {}): Promise<Spawned> {
-  return spawnUntil("node_modules/.bin/deno", [
+  // The binary itself: killing the npm shim (node_modules/.bin/deno) would leave Deno running.
+  return spawnUntil("node_modules/deno/deno", [
     "run",
     "--allow-net",
     "--allow-env",

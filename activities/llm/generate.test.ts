@@ -54,6 +54,19 @@ describe("generation options", () => {
     expect(pieces.join("")).toBe(result.text);
   });
 
+  it("hands text over at most once per stream interval, decoding only then", async () => {
+    const lm = await models.languageModel();
+    const pieces: string[] = [];
+    const result = await generateChat(lm, { messages: first.messages, temperature: 0, max_tokens: 24 }, {
+      onText: (t) => pieces.push(t),
+      streamIntervalMs: 60_000,
+    });
+    expect(result.text).toBe(first.generated_text);
+    // The first token's text at once, then everything else when generation ends.
+    expect(pieces.length).toBeLessThanOrEqual(2);
+    expect(pieces.join("")).toBe(result.text);
+  });
+
   it("samples reproducibly with a seed at temperature > 0", async () => {
     const lm = await models.languageModel();
     const run = (seed: number) =>

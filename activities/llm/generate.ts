@@ -30,6 +30,8 @@ export interface ChatOptions {
   signal?: AbortSignal;
   /** Each new piece of text, in order; the pieces joined are exactly the result's text. */
   onText?: (delta: string) => void;
+  /** Text is handed to onText at most this often (0: after every token); decoding waits until then too. */
+  streamIntervalMs?: number;
 }
 
 interface TokenTensor {
@@ -46,8 +48,8 @@ function stopIndex(text: string, stops: string[], from: number): number {
   return at;
 }
 
-/** Tokens decoded again at each step at most: past this the text so far is taken as settled. */
-const MAX_UNSETTLED_TOKENS = 16;
+/** Past this many undecodable trailing tokens (a model emitting invalid UTF-8), the text so far is settled. */
+const MAX_UNSETTLED_TOKENS = 256;
 
 /** How much of `text` is safe to stream: not an unfinished UTF-8 character, not the start of a stop string. */
 function streamableLength(text: string, stops: string[]): number {
@@ -100,7 +102,7 @@ function seededSampler(lm: LanguageModel, temperature: number, topP: number, see
 
 export async function generateChat(lm: LanguageModel, request: ChatRequest, options: ChatOptions = {}) {
   const { tokenizer, model } = lm;
-  const { signal, onText } = options;
+  const { signal, onText, streamIntervalMs = 0 } = options;
   const stops = request.stop ?? [];
   const inputs = tokenizer.apply_chat_template(request.messages as never, {
     add_generation_prompt: true,
@@ -118,6 +120,7 @@ export async function generateChat(lm: LanguageModel, request: ChatRequest, opti
   // the tokens after it are decoded again, so a long generation does not decode everything at every step.
   let settledText = "";
   let settledTokens = 0;
+  let nextStream = 0;
   const longestStop = Math.max(0, ...stops.map((s) => s.length));
   const stream = (upTo: number) => {
     if (upTo > streamed) {
@@ -133,6 +136,10 @@ export async function generateChat(lm: LanguageModel, request: ChatRequest, opti
         return;
       }
       generated.push(value[0][0]);
+      // Without stop strings, text is only needed when it is next streamed: decode then, not per token.
+      const now = performance.now();
+      const due = onText !== undefined && now >= nextStream;
+      if (!stops.length && !due) return;
       const before = text.length;
       const tail = tokenizer.decode(generated.slice(settledTokens), { skip_special_tokens: true });
       text = settledText + tail;
@@ -145,7 +152,10 @@ export async function generateChat(lm: LanguageModel, request: ChatRequest, opti
         stopped = true;
         text = text.slice(0, at);
       }
-      if (onText && !stopped) stream(streamableLength(text, stops));
+      if (due && !stopped) {
+        stream(streamableLength(text, stops));
+        nextStream = now + streamIntervalMs;
+      }
     },
     end() {},
   };

@@ -6,7 +6,7 @@ import type { Sql } from "../../db/client.ts";
 import { nonRetryable } from "../errors.ts";
 import type { ModelRegistry } from "../models/registry.ts";
 import { type ChatMessage, generateChat } from "./generate.ts";
-import { tokenStream } from "./token-events.ts";
+import { STREAM_INTERVAL_MS, tokenStream } from "./token-events.ts";
 
 export interface NodeMeta {
   runId: string;
@@ -22,6 +22,9 @@ export interface LlmCallOutput {
   duration_ms: number;
   tokens_per_s: number;
 }
+
+/** PostgreSQL's JSON cannot hold U+0000; a model that emits it gets U+FFFD instead, in the stream and the output. */
+const storable = (text: string) => text.replaceAll("\u0000", "\ufffd");
 
 const asText = (value: unknown) => (typeof value === "string" ? value : JSON.stringify(value ?? null));
 
@@ -60,11 +63,11 @@ export function createLlmCall(sql: Sql, models: ModelRegistry) {
       top_p: config.top_p,
       stop: config.stop,
       seed: config.seed,
-    }, { signal, onText: (text) => stream.push(text) });
+    }, { signal, onText: (text) => stream.push(storable(text)), streamIntervalMs: STREAM_INTERVAL_MS });
     const durationMs = performance.now() - started;
     await stream.close();
     return {
-      text: result.text,
+      text: storable(result.text),
       model: name,
       finish_reason: result.finish_reason,
       usage: {

@@ -51,6 +51,7 @@ const CHUNK = 10_000;
 const HNSW_DESCRIPTOR = "HNSW32,Flat";
 /** Metadata entries looked at to estimate how many documents a filter lets through. */
 const FILTER_SAMPLE = 1000;
+const SAMPLE_STRIDE = 104_729;
 
 let faissModule: Faiss | undefined;
 /** faiss-node is loaded on first use, so a worker that never searches does not need the native addon. */
@@ -246,12 +247,14 @@ export class VectorStore {
    */
   private filteredK(state: LoadedIndex, filter: MetadataFilter, topK: number): number {
     const total = state.count;
-    const step = Math.max(1, Math.floor(total / FILTER_SAMPLE));
-    let sampled = 0;
+    const sampled = Math.min(total, FILTER_SAMPLE);
     let matched = 0;
-    for (let i = 0; i < total; i += step, sampled++) if (matchesFilter(state.metadata[i], filter)) matched++;
-    if (matched === 0) return total;
-    return Math.min(total, Math.max(topK, Math.ceil((topK * 2 * sampled) / matched) + 16));
+    // A prime stride spreads the sample over the collection without falling into a pattern of the data's.
+    for (let j = 0; j < sampled; j++) {
+      if (matchesFilter(state.metadata[(j * SAMPLE_STRIDE) % total], filter)) matched++;
+    }
+    const wanted = matched === 0 ? topK * 50 : Math.ceil((topK * 2 * sampled) / matched) + 16;
+    return Math.min(total, Math.max(topK, wanted));
   }
 
   /**
