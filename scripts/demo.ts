@@ -1,7 +1,8 @@
 /**
- * Weft's main job on its embedded defaults: against a running API, build a 3-node workflow that calls a
- * small local "weather" service, execute it, print every node's status, output and duration and the
- * Temporal UI link, then keep the local service up until Ctrl-C.
+ * Weft's main job on its embedded defaults: against a running API, build a small RAG workflow — a local
+ * "weather" service, a FAISS search over climate notes, a Qwen llm_call (the bundled tiny model), a report —
+ * execute it, print every node's status, output and duration and the Temporal UI link, then keep the local
+ * service up until Ctrl-C.
  */
 import { createServer } from "node:http";
 
@@ -70,26 +71,69 @@ async function token(): Promise<string> {
   return (await call("POST", "/api/auth/login", { email, password })).access_token;
 }
 
-const DEMO_NAME = "Weft demo: weather report";
+const DEMO_NAME = "Weft demo: RAG weather brief";
+const COLLECTION = "weft-demo-climate";
+
+const CLIMATE_NOTES = [
+  {
+    text: "Paris has a temperate oceanic climate with mild summers and cool, damp winters.",
+    metadata: { city: "paris" },
+  },
+  { text: "Paris rarely sees snow; spring brings frequent light rain showers.", metadata: { city: "paris" } },
+  {
+    text: "Tokyo has a humid subtropical climate with hot, muggy summers and a rainy season in June.",
+    metadata: { city: "tokyo" },
+  },
+  { text: "Tokyo winters are dry and sunny, with occasional cold snaps.", metadata: { city: "tokyo" } },
+  {
+    text: "Lima is a coastal desert city: almost no rain, and grey garua mist for much of the year.",
+    metadata: { city: "lima" },
+  },
+  { text: "Lima's summers are warm and sunny while its winters are mild and overcast.", metadata: { city: "lima" } },
+];
+
+/** The demo's vector collection: climate notes embedded on the GPU queue (CPU here) into FAISS. */
+async function demoCollection(auth: string): Promise<string> {
+  const existing = (await call("GET", "/api/vectors/collections", undefined, auth)).items
+    ?.find((c: { name: string }) => c.name === COLLECTION);
+  if (existing) return existing.id;
+  const collection = await call(
+    "POST",
+    "/api/vectors/collections",
+    { name: COLLECTION, description: "climate notes" },
+    auth,
+  );
+  const { ingestion_id } = await call("POST", `/api/vectors/collections/${collection.id}/documents`, {
+    documents: CLIMATE_NOTES,
+  }, auth);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const ingestion = await call(
+      "GET",
+      `/api/vectors/collections/${collection.id}/ingestions/${ingestion_id}`,
+      undefined,
+      auth,
+    );
+    if (ingestion.status === "succeeded") break;
+    if (ingestion.status === "failed" || Date.now() > deadline) throw new Error(`ingestion ${ingestion.status}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return collection.id;
+}
 
 async function demoWorkflow(auth: string): Promise<string> {
   const existing = (await call("GET", "/api/workflows?limit=100", undefined, auth)).items.find((w: { name: string }) =>
     w.name === DEMO_NAME
   );
   if (existing) return existing.id;
-  const wf = await call("POST", "/api/workflows", {
-    name: DEMO_NAME,
-    description: "city → forecast → report",
-    tags: ["demo"],
-  }, auth);
+  const wf = await call(
+    "POST",
+    "/api/workflows",
+    { name: DEMO_NAME, description: "city → (forecast ∥ climate notes) → LLM brief → report", tags: ["demo", "rag"] },
+    auth,
+  );
   const nodes = [
-    {
-      name: "city",
-      type: "http_request",
-      config: { url: `${demoBase}/cities/{{input.city}}` },
-      position_x: 0,
-      position_y: 0,
-    },
+    { name: "city", type: "http_request", config: { url: `${demoBase}/cities/{{input.city}}` } },
     {
       name: "forecast",
       type: "http_request",
@@ -97,8 +141,27 @@ async function demoWorkflow(auth: string): Promise<string> {
         url: `${demoBase}/forecast`,
         query: { lat: "{{nodes.city.output.body.lat}}", lon: "{{nodes.city.output.body.lon}}" },
       },
-      position_x: 250,
-      position_y: 0,
+    },
+    {
+      name: "climate",
+      type: "faiss_search",
+      config: {
+        collection: COLLECTION,
+        query: "{{nodes.city.output.body.name}} climate",
+        top_k: 2,
+        filter: { city: "{{input.city}}" },
+      },
+    },
+    {
+      name: "brief",
+      type: "llm_call",
+      config: {
+        system: "You write one-line weather briefs.",
+        prompt:
+          "City: {{nodes.city.output.body.name}}. Warmest day: {{$max(nodes.forecast.output.body.daily_max_c)}}°C. Notes: {{nodes.climate.output.results.0.text}} Write the brief.",
+        max_tokens: 24,
+        temperature: 0,
+      },
     },
     {
       name: "report",
@@ -109,18 +172,24 @@ async function demoWorkflow(auth: string): Promise<string> {
         body: {
           city: "{{nodes.city.output.body.name}}",
           warmest_c: "{{$max(nodes.forecast.output.body.daily_max_c)}}",
-          summary:
-            "{{nodes.city.output.body.name}} peaks at {{$max(nodes.forecast.output.body.daily_max_c)}}°C this week",
+          context: "{{nodes.climate.output.results.0.text}}",
+          brief: "{{nodes.brief.output.text}}",
         },
       },
-      position_x: 500,
-      position_y: 0,
     },
   ];
-  const ids: string[] = [];
-  for (const n of nodes) ids.push((await call("POST", `/api/workflows/${wf.id}/nodes`, n, auth)).id);
-  for (let i = 1; i < ids.length; i++) {
-    await call("POST", `/api/workflows/${wf.id}/edges`, { source_node_id: ids[i - 1], target_node_id: ids[i] }, auth);
+  const ids: Record<string, string> = {};
+  for (const [i, n] of nodes.entries()) {
+    ids[n.name] =
+      (await call("POST", `/api/workflows/${wf.id}/nodes`, { ...n, position_x: i * 220, position_y: 0 }, auth)).id;
+  }
+  for (
+    const [a, b] of [["city", "forecast"], ["city", "climate"], ["forecast", "brief"], ["climate", "brief"], [
+      "brief",
+      "report",
+    ]]
+  ) {
+    await call("POST", `/api/workflows/${wf.id}/edges`, { source_node_id: ids[a], target_node_id: ids[b] }, auth);
   }
   return wf.id;
 }
@@ -132,6 +201,7 @@ const short = (v: unknown, max = 90) => {
 
 const server = await startWeatherService();
 const auth = await token();
+await demoCollection(auth);
 const workflowId = await demoWorkflow(auth);
 const city = process.env.DEMO_CITY ?? "paris";
 const started = await call("POST", `/api/workflows/${workflowId}/execute`, { input: { city } }, auth);
@@ -149,7 +219,7 @@ for (const n of run.node_executions) {
   console.log(
     `  ${n.node_name.padEnd(10)} ${n.status.padEnd(11)} ${String(n.attempt).padEnd(8)} ${
       `${n.duration_ms} ms`.padEnd(9)
-    } ${short(n.output?.body ?? n.error)}`,
+    } ${short(n.output?.body ?? n.output?.results?.map((r: { text: string }) => r.text) ?? n.output?.text ?? n.error)}`,
   );
 }
 console.log(`\n  run output: ${short(run.output, 200)}`);
