@@ -1,10 +1,11 @@
 /** Replays every recorded history (test/histories, see record-histories.test.ts) against the current workflow code. */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { weftDataConverter } from "../core/payload-codec.ts";
 import { Worker } from "@temporalio/worker";
 import { describe, expect, it } from "vitest";
 import { WORKFLOWS_PATH } from "../worker/bundle.ts";
-import { TEST_BUNDLE_PATH } from "./env.ts";
+import { TEST_BUNDLE_PATH, TEST_PAYLOAD_KEY } from "./env.ts";
 
 const DIR = "test/histories";
 // Parsed with the protobufjs copy of @temporalio/proto's types: @temporalio/common 1.24's historyFromJSON (which
@@ -30,7 +31,9 @@ describe("replaying recorded histories", () => {
     }));
     const failures: string[] = [];
     let replayed = 0;
-    for await (const result of Worker.runReplayHistories(code, histories)) {
+    // Histories recorded with payload encryption on need the same codec to replay.
+    const dataConverter = await weftDataConverter({ WEFT_PAYLOAD_KEY: TEST_PAYLOAD_KEY });
+    for await (const result of Worker.runReplayHistories({ ...code, dataConverter }, histories)) {
       replayed++;
       if (result.error) failures.push(`${result.workflowId}: ${(result.error as Error).name}: ${result.error}`);
     }
