@@ -29,7 +29,10 @@ function spawnUntil(cmd: string, args: string[], env: Record<string, string>, re
       }),
   };
   return new Promise<Spawned>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${cmd} did not become ready:\n${out}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      proc.kill("SIGKILL");
+      reject(new Error(`${cmd} did not become ready:\n${out}`));
+    }, timeoutMs);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       if (out.length > 200_000) out = out.slice(-100_000);

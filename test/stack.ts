@@ -2,16 +2,14 @@
  * A private stack for the durability tests: a Temporal dev server with a persistent database file (so it can be
  * stopped and started again), Deno API processes and Node worker processes on a task queue of their own.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { connect as tcpConnect, createServer } from "node:net";
-import { TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_PAYLOAD_KEY, TEST_SECRETS_KEY, TEST_TEMPORAL_PORT } from "./env.ts";
-import { type Spawned, startWorker } from "./processes.ts";
+import { TEST_TEMPORAL_PORT } from "./env.ts";
+import { type Spawned, startDenoApi, startWorker } from "./processes.ts";
 
 /** Port of the durability suite's own dev server: 50 above the global one, so parallel runs stay apart. */
 export const DURABILITY_TEMPORAL_PORT = Number(process.env.WEFT_DURABILITY_TEMPORAL_PORT ?? TEST_TEMPORAL_PORT + 50);
-/** The Deno binary itself: node_modules/.bin/deno is a Node wrapper, and killing it would orphan Deno. */
-const DENO_BIN = "node_modules/deno/deno";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -155,61 +153,9 @@ export async function stopWithin(p: Spawned, graceMs: number, signal: NodeJS.Sig
 /** SIGKILL, then wait for the exit. */
 export const kill9 = (p: Spawned) => p.stop("SIGKILL");
 
-function spawnReady(cmd: string, args: string[], env: Record<string, string>, ready: RegExp, timeoutMs = 60_000) {
-  const proc: ChildProcess = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  const spawned: Spawned = {
-    proc,
-    output: () => out,
-    stop: (signal = "SIGTERM") =>
-      new Promise((resolve) => {
-        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-        proc.once("exit", () => resolve());
-        proc.kill(signal);
-      }),
-  };
-  return new Promise<Spawned>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      proc.kill("SIGKILL");
-      reject(new Error(`${cmd} did not become ready:\n${out}`));
-    }, timeoutMs);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.length > 200_000) out = out.slice(-100_000);
-      if (ready.test(out)) {
-        clearTimeout(timer);
-        resolve(spawned);
-      }
-    };
-    proc.stdout!.on("data", onData);
-    proc.stderr!.on("data", onData);
-    proc.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${cmd} exited with ${code} before it was ready:\n${out}`));
-    });
-  });
-}
-
 /** The Deno API on `port`, run by the Deno binary itself so that a signal reaches the process that listens. */
 export function startApi(port: number, taskQueue: string, temporalAddress: string): Promise<Spawned> {
-  return spawnReady(DENO_BIN, [
-    "run",
-    "--allow-net",
-    "--allow-env",
-    "--allow-read",
-    "--allow-ffi",
-    "--allow-sys",
-    "api/main.ts",
-  ], {
-    DATABASE_URL: TEST_DATABASE_URL,
-    TEMPORAL_ADDRESS: temporalAddress,
-    WEFT_TASK_QUEUE: taskQueue,
-    JWT_SECRET: TEST_JWT_SECRET,
-    WEFT_SECRETS_KEY: TEST_SECRETS_KEY,
-    WEFT_PAYLOAD_KEY: TEST_PAYLOAD_KEY,
-    PORT: String(port),
-    LOG_REQUESTS: "false",
-  }, /"msg":"listening"/);
+  return startDenoApi(port, taskQueue, { TEMPORAL_ADDRESS: temporalAddress, LOG_REQUESTS: "false" });
 }
 
 /** A Node worker on `taskQueue` against `temporalAddress` (test/processes.ts's startWorker). */
