@@ -50,6 +50,12 @@ function createHandlers(egress: EgressPolicy, sandbox: () => Sql): Record<string
 
 const HEARTBEAT_EVERY_MS = 1000;
 
+const ATTEMPT_LOST = {
+  message: "attempt abandoned: the worker stopped or the attempt timed out",
+  type: "AttemptLost",
+  retryable: true,
+};
+
 /** `extra` adds handlers for more node types (the GPU queue's llm_call and faiss_search). */
 export function createExecuteNode(
   sql: Sql,
@@ -85,16 +91,12 @@ export function createExecuteNode(
         prepareError = err;
       }
     }
-    // Earlier attempts still marked running died with their worker or timed out.
-    await sql`UPDATE node_executions SET status = 'failed', finished_at = now(),
-                error = ${
-      sql.json({
-        message: "attempt abandoned: the worker stopped or the attempt timed out",
-        type: "AttemptLost",
-        retryable: true,
-      })
+    // Earlier attempts still marked running died with their worker or timed out (a first attempt has none,
+    // so the common path skips this write).
+    if (attempt > 1) {
+      await sql`UPDATE node_executions SET status = 'failed', finished_at = now(), error = ${sql.json(ATTEMPT_LOST)}
+                WHERE run_id = ${runId} AND node_id = ${node.id} AND status = 'running' AND attempt < ${attempt}`;
     }
-              WHERE run_id = ${runId} AND node_id = ${node.id} AND status = 'running' AND attempt < ${attempt}`;
     const [row] = await sql`
       INSERT INTO node_executions (run_id, node_id, node_name, type, status, attempt, input)
       VALUES (${runId}, ${node.id}, ${node.name}, ${node.type}, 'running', ${attempt},
