@@ -5,6 +5,7 @@
  */
 import type { Payload, PayloadCodec } from "@temporalio/common";
 import proto from "@temporalio/proto";
+import { loadMasterKeys } from "./secrets-crypto.ts";
 
 // A CommonJS package: its namespace comes as the default export in both Node and Deno.
 const { temporal } = proto;
@@ -18,17 +19,8 @@ export class EncryptionCodec implements PayloadCodec {
 
   /** WEFT_PAYLOAD_KEY: 32 bytes, base64. Earlier keys (comma-separated) still decrypt old histories. */
   static async create(current: string, old = ""): Promise<EncryptionCodec> {
-    const keys = new Map<string, CryptoKey>();
-    let currentId = "";
-    for (const [i, text] of [current, ...old.split(",").map((s) => s.trim()).filter(Boolean)].entries()) {
-      const raw = Uint8Array.from(atob(text.trim()), (c) => c.charCodeAt(0));
-      if (raw.length !== 32) throw new Error("a payload key must be 32 bytes, base64-encoded");
-      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", raw));
-      const id = Array.from(digest.slice(0, 6), (b) => b.toString(16).padStart(2, "0")).join("");
-      keys.set(id, await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]));
-      if (i === 0) currentId = id;
-    }
-    return new EncryptionCodec(currentId, keys);
+    const keys = await loadMasterKeys(current, old);
+    return new EncryptionCodec(keys.current.id, keys.all);
   }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {

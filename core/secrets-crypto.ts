@@ -17,9 +17,10 @@ export interface Sealed {
 
 const b64decode = (text: string) => Uint8Array.from(atob(text.trim()), (c) => c.charCodeAt(0));
 
-async function importKey(base64: string): Promise<{ id: string; key: CryptoKey }> {
+/** An AES-256-GCM key from 32 base64-encoded bytes, with a short id derived from it (its SHA-256). */
+async function importAesKey(base64: string): Promise<{ id: string; key: CryptoKey }> {
   const raw = b64decode(base64);
-  if (raw.length !== 32) throw new Error("a secrets master key must be 32 bytes, base64-encoded");
+  if (raw.length !== 32) throw new Error("a master key must be 32 bytes, base64-encoded");
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", raw));
   const id = Array.from(digest.slice(0, 6), (b) => b.toString(16).padStart(2, "0")).join("");
   return { id, key: await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]) };
@@ -27,10 +28,10 @@ async function importKey(base64: string): Promise<{ id: string; key: CryptoKey }
 
 /** WEFT_SECRETS_KEY (current) and WEFT_SECRETS_OLD_KEYS (comma-separated, still accepted for decryption). */
 export async function loadMasterKeys(current: string, old = ""): Promise<MasterKeys> {
-  const now = await importKey(current);
+  const now = await importAesKey(current);
   const all = new Map([[now.id, now.key]]);
   for (const k of old.split(",").map((s) => s.trim()).filter(Boolean)) {
-    const imported = await importKey(k);
+    const imported = await importAesKey(k);
     all.set(imported.id, imported.key);
   }
   return { current: now, all };
