@@ -1,5 +1,5 @@
 /** Creating a run: snapshot the workflow's current graph (validated, hashed) and insert the run row. */
-import { graphHash, type WorkflowSnapshot } from "../core/snapshot.ts";
+import { graphHash, type SnapshotEdge, type SnapshotNode, type WorkflowSnapshot } from "../core/snapshot.ts";
 import { validateWorkflow } from "../core/workflow-validation.ts";
 import type { GraphError } from "../core/graph.ts";
 import type { Sql } from "./client.ts";
@@ -17,6 +17,27 @@ export const temporalWorkflowId = (runId: string) => `weft-run-${runId}`;
 
 type Row = Record<string, unknown>;
 
+/** Node and edge rows as they appear in a snapshot (and in its content hash). */
+export function snapshotGraph(
+  nodes: readonly Row[],
+  edges: readonly Row[],
+): { nodes: SnapshotNode[]; edges: SnapshotEdge[] } {
+  return {
+    nodes: nodes.map((n) => ({
+      id: n.id as string,
+      name: n.name as string,
+      type: n.type as string,
+      config: n.config as Record<string, unknown>,
+    })),
+    edges: edges.map((e) => ({
+      id: e.id as string,
+      source_node_id: e.source_node_id as string,
+      target_node_id: e.target_node_id as string,
+      condition: (e.condition as string | null) ?? null,
+    })),
+  };
+}
+
 /** The workflow's current graph as an immutable, hashed snapshot; throws InvalidGraphError. */
 export async function snapshotWorkflow(sql: Sql, workflow: Row): Promise<WorkflowSnapshot> {
   const id = workflow.id as string;
@@ -26,18 +47,7 @@ export async function snapshotWorkflow(sql: Sql, workflow: Row): Promise<Workflo
   ]);
   const validation = validateWorkflow(nodes as never, edges as never);
   if (!validation.valid) throw new InvalidGraphError(validation.errors);
-  const snapNodes = nodes.map((n) => ({
-    id: n.id as string,
-    name: n.name as string,
-    type: n.type as string,
-    config: n.config as Record<string, unknown>,
-  }));
-  const snapEdges = edges.map((e) => ({
-    id: e.id as string,
-    source_node_id: e.source_node_id as string,
-    target_node_id: e.target_node_id as string,
-    condition: (e.condition as string | null) ?? null,
-  }));
+  const { nodes: snapNodes, edges: snapEdges } = snapshotGraph(nodes, edges);
   return {
     workflow_id: id,
     version: workflow.version as number,

@@ -4,6 +4,7 @@ import { graphHash } from "../../core/snapshot.ts";
 import { notFound } from "../errors.ts";
 import { bearerSecurity, errorResponses, jsonResponse, uuid } from "../openapi.ts";
 import { createRouter } from "../openapi.ts";
+import { snapshotGraph } from "../../db/runs.ts";
 import { getOwnedWorkflow, loadGraph } from "./store.ts";
 
 const VersionSchema = z.object({
@@ -57,20 +58,8 @@ export function versionRoutes() {
           FROM workflow_versions v WHERE v.workflow_id = ${id} ORDER BY v.version DESC`,
       loadGraph(sql, id),
     ]);
-    const hash = await graphHash(
-      graph.nodes.map((n) => ({
-        id: n.id as string,
-        name: n.name as string,
-        type: n.type as string,
-        config: n.config as Record<string, unknown>,
-      })),
-      graph.edges.map((e) => ({
-        id: e.id as string,
-        source_node_id: e.source_node_id as string,
-        target_node_id: e.target_node_id as string,
-        condition: (e.condition as string | null) ?? null,
-      })),
-    );
+    const { nodes, edges } = snapshotGraph(graph.nodes, graph.edges);
+    const hash = await graphHash(nodes, edges);
     return c.json({ current: { version: workflow.version as number, hash }, items: [...items] } as never, 200);
   });
 
