@@ -7,6 +7,7 @@
  * Usage: node --import tsx bench/engine.ts [seconds for (c)=60] [rounds for (a),(b)=5] [clients=50] [poll ms=100]
  * BENCH_TRANSFER_POLL_RPS=1000 starts the dev server with history.transferProcessorMaxPollRPS raised from its
  * default of 20, which otherwise puts every workflow task after an activity on a 50 ms grid.
+ * BENCH_PARTS=b (any of a, b, c) runs only those parts and prints their medians without writing results.
  */
 import { Client, Connection } from "@temporalio/client";
 import { randomUUID } from "node:crypto";
@@ -64,7 +65,14 @@ const apiProc = await spawnLogged(
   `http://127.0.0.1:${apiPort}/healthz`,
 );
 const workerLog = ".state/logs/bench-engine-worker.log";
-const workerProc = await spawnLogged("node", ["--import", "tsx", "bench/engine-worker.ts"], env, workerLog);
+// BENCH_WORKER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the worker.
+const workerArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? "").split(" ").filter(Boolean);
+const workerProc = await spawnLogged(
+  "node",
+  [...workerArgs, "--import", "tsx", "bench/engine-worker.ts"],
+  env,
+  workerLog,
+);
 const pg = postgres(BENCH_DATABASE_URL, { max: 1, onnotice: () => {} });
 const connection = await Connection.connect({ address: BENCH_TEMPORAL_ADDRESS });
 const temporal = new Client({ connection });
@@ -174,38 +182,58 @@ try {
     return { ...s, cpu, executes: api.counts.execute - counts.execute, polls: api.counts.poll - counts.poll };
   };
 
-  console.log(`(a) chain of ${N} http_request nodes: Weft vs rawChain, ${rounds} rounds`);
-  const a = await alternate({ weft: () => weftOnce(wf.chain, N), raw: () => rawOnce("rawChain", N) });
-  console.log(`(b) fan-out of ${N} after one start node vs a single node, ${rounds} rounds`);
-  const b = await alternate({
-    fan: () => weftOnce(wf.fan, N + 1),
-    single: () => weftOnce(wf.single, 1),
-    rawFan: () => rawOnce("rawFanOut", N),
-    rawSingle: () => rawOnce("rawChain", 1),
-  });
-  console.log(`(c) 3-node chain, ${clients} clients, ${seconds} s: through the API (poll every ${pollMs} ms)`);
-  const cWeft = await load(async () => {
-    const { runId } = await api.execute(wf.chain3);
-    return (await api.waitFinal(wf.chain3, runId, pollMs)).status;
-  });
-  console.log(`    then executed through the API but awaited on Temporal (no polling)`);
-  const cNoPoll = await load(async () => {
-    const { runId, temporalWorkflowId } = await api.execute(wf.chain3);
-    await temporal.workflow.getHandle(temporalWorkflowId).result();
-    return (await api.getRun(wf.chain3, runId)).status;
-  });
-  console.log(`    then rawChain(3) started and awaited straight through Temporal`);
-  const cRaw = await load(async () => (await rawOnce("rawChain", 3), "succeeded"));
+  const parts = process.env.BENCH_PARTS ?? "abc";
+  const medians = (r: Record<string, { wall: number[] }>) =>
+    Object.entries(r).map(([k, v]) => `${k} ${Math.round(v.wall.sort((x, y) => x - y)[v.wall.length >> 1])} ms`);
+  if (parts !== "abc") {
+    if (parts.includes("a")) {
+      const a = await alternate({ weft: () => weftOnce(wf.chain, N), raw: () => rawOnce("rawChain", N) });
+      console.log(`(a) medians: ${medians(a).join(", ")}`);
+    }
+    if (parts.includes("b")) {
+      const b = await alternate({
+        fan: () => weftOnce(wf.fan, N + 1),
+        single: () => weftOnce(wf.single, 1),
+        rawFan: () => rawOnce("rawFanOut", N),
+        rawSingle: () => rawOnce("rawChain", 1),
+      });
+      console.log(`(b) medians: ${medians(b).join(", ")}`);
+      for (const [k, v] of Object.entries(b)) console.log(`    ${k} cpu ${JSON.stringify(v.cpu)}`);
+    }
+  } else {
+    console.log(`(a) chain of ${N} http_request nodes: Weft vs rawChain, ${rounds} rounds`);
+    const a = await alternate({ weft: () => weftOnce(wf.chain, N), raw: () => rawOnce("rawChain", N) });
+    console.log(`(b) fan-out of ${N} after one start node vs a single node, ${rounds} rounds`);
+    const b = await alternate({
+      fan: () => weftOnce(wf.fan, N + 1),
+      single: () => weftOnce(wf.single, 1),
+      rawFan: () => rawOnce("rawFanOut", N),
+      rawSingle: () => rawOnce("rawChain", 1),
+    });
+    console.log(`(c) 3-node chain, ${clients} clients, ${seconds} s: through the API (poll every ${pollMs} ms)`);
+    const cWeft = await load(async () => {
+      const { runId } = await api.execute(wf.chain3);
+      return (await api.waitFinal(wf.chain3, runId, pollMs)).status;
+    });
+    console.log(`    then executed through the API but awaited on Temporal (no polling)`);
+    const cNoPoll = await load(async () => {
+      const { runId, temporalWorkflowId } = await api.execute(wf.chain3);
+      await temporal.workflow.getHandle(temporalWorkflowId).result();
+      return (await api.getRun(wf.chain3, runId)).status;
+    });
+    console.log(`    then rawChain(3) started and awaited straight through Temporal`);
+    const cRaw = await load(async () => (await rawOnce("rawChain", 3), "succeeded"));
 
-  const result = report({ n: N, seconds, rounds, clients, pollMs, temporal_dynamic_config: dynamicConfig }, a, b, {
-    weft: cWeft,
-    noPoll: cNoPoll,
-    raw: cRaw,
-  });
-  mkdirSync("bench/results", { recursive: true });
-  const file = `bench/results/engine${dynamicConfig.length ? "-transfer-rps" : ""}.json`;
-  writeFileSync(file, JSON.stringify(result, null, 2));
-  console.log(`results written to ${file}`);
+    const result = report({ n: N, seconds, rounds, clients, pollMs, temporal_dynamic_config: dynamicConfig }, a, b, {
+      weft: cWeft,
+      noPoll: cNoPoll,
+      raw: cRaw,
+    });
+    mkdirSync("bench/results", { recursive: true });
+    const file = `bench/results/engine${dynamicConfig.length ? "-transfer-rps" : ""}.json`;
+    writeFileSync(file, JSON.stringify(result, null, 2));
+    console.log(`results written to ${file}`);
+  }
 } finally {
   await pg.end({ timeout: 1 });
   await connection.close();
