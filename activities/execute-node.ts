@@ -10,6 +10,7 @@ import type { EgressPolicy } from "./http/egress-policy.ts";
 import { createDbWrite } from "./db/index.ts";
 import { httpRequest } from "./http/index.ts";
 import { resolveContext } from "../db/output-refs.ts";
+import { type AttemptEnd, createNodeExecutionLog } from "../db/node-executions.ts";
 import { INLINE_OUTPUT_LIMIT_BYTES, jsonBytes, type OutputRef } from "../core/output-ref.ts";
 import { transform } from "./transform/index.ts";
 
@@ -65,6 +66,7 @@ export function createExecuteNode(
 ) {
   const handlers: Record<string, Handler> = { ...createHandlers(egress, sandbox), ...extra };
   const resolveSecrets = createSecretResolver(sql, process.env);
+  const log = createNodeExecutionLog(sql);
   return async function executeNode({ runId, node, context: given }: ExecuteNodeInput): Promise<unknown> {
     const ctx = Context.current();
     let context = await resolveContext(sql, given);
@@ -97,19 +99,23 @@ export function createExecuteNode(
       await sql`UPDATE node_executions SET status = 'failed', finished_at = now(), error = ${sql.json(ATTEMPT_LOST)}
                 WHERE run_id = ${runId} AND node_id = ${node.id} AND status = 'running' AND attempt < ${attempt}`;
     }
-    const [row] = await sql`
-      INSERT INTO node_executions (run_id, node_id, node_name, type, status, attempt, input)
-      VALUES (${runId}, ${node.id}, ${node.name}, ${node.type}, 'running', ${attempt},
-              ${prepared ? sql.json(scrub(prepared) as never) : null})
-      ON CONFLICT (run_id, node_id, attempt) DO UPDATE SET status = 'running', started_at = now(), input = excluded.input
-      RETURNING id`;
-    const finish = async (status: string, output: unknown, error: unknown) => {
-      await sql`UPDATE node_executions SET status = ${status}, finished_at = now(),
-                  output = ${output === undefined ? null : sql.json(output as never)},
-                  error = ${error ? sql.json(error as never) : null},
-                  duration_ms = ${Math.round(performance.now() - started)}
-                WHERE id = ${row.id as number}`;
-    };
+    const id = await log.started({
+      run_id: runId,
+      node_id: node.id,
+      node_name: node.name,
+      type: node.type,
+      attempt,
+      input: prepared ? scrub(prepared) : null,
+    });
+    const finish = (status: AttemptEnd["status"], output: unknown, error: unknown) =>
+      log.finished({
+        id,
+        run_id: runId,
+        status,
+        output,
+        error: error || null,
+        duration_ms: Math.round(performance.now() - started),
+      });
     // Heartbeats let Temporal notice a dead worker quickly and deliver cancellation to this attempt.
     const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
     try {

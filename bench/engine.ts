@@ -191,12 +191,15 @@ try {
       console.log(`(a) medians: ${medians(a).join(", ")}`);
     }
     if (parts.includes("b")) {
-      const b = await alternate({
+      const all: Record<string, Once> = {
         fan: () => weftOnce(wf.fan, N + 1),
         single: () => weftOnce(wf.single, 1),
         rawFan: () => rawOnce("rawFanOut", N),
         rawSingle: () => rawOnce("rawChain", 1),
-      });
+      };
+      // BENCH_VARIANTS=fan (comma-separated) runs only those, e.g. to profile one of them.
+      const only = process.env.BENCH_VARIANTS?.split(",");
+      const b = await alternate(Object.fromEntries(Object.entries(all).filter(([k]) => !only || only.includes(k))));
       console.log(`(b) medians: ${medians(b).join(", ")}`);
       for (const [k, v] of Object.entries(b)) console.log(`    ${k} cpu ${JSON.stringify(v.cpu)}`);
     }

@@ -1,6 +1,15 @@
 /** The node types Weft knows, each with the zod schema its stored config must satisfy. */
 import { z } from "zod";
-import { referencedNodes } from "./template.ts";
+import { nodeKinds, type NodeType } from "./node-kinds.ts";
+
+export {
+  type ApprovalDecision,
+  isNodeType,
+  KNOWN_NODE_TYPES,
+  NODE_NAME_PATTERN,
+  nodeReferences,
+  type NodeType,
+} from "./node-kinds.ts";
 
 /** Keys every node type accepts: per-node timeout and retry policy. */
 export const retryPolicySchema = z.object({
@@ -46,13 +55,6 @@ export const approvalConfigSchema = z.object({
   on_reject: z.enum(["fail", "continue"]).default("fail"),
   ...commonConfig,
 }).strict();
-
-export interface ApprovalDecision {
-  node_name: string;
-  approved: boolean;
-  data?: unknown;
-  decided_by?: string | null;
-}
 
 /** A table or column name, optionally schema-qualified; escaped as an identifier, never interpolated. */
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}(\.[A-Za-z_][A-Za-z0-9_$]{0,62})?$/, {
@@ -150,21 +152,15 @@ export const faissSearchConfigSchema = z.object({
   ...commonConfig,
 }).strict();
 
+/** Each node type's kind (core/node-kinds.ts) with the zod schema its stored config must satisfy. */
 export const nodeTypes = {
-  http_request: { schema: httpRequestConfigSchema, queue: "cpu", expressionFields: [] as string[] },
-  transform: { schema: transformConfigSchema, queue: "cpu", expressionFields: ["expression"] },
-  approval: { schema: approvalConfigSchema, queue: "cpu", expressionFields: [] as string[] },
-  llm_call: { schema: llmCallConfigSchema, queue: "gpu", expressionFields: [] as string[] },
-  faiss_search: { schema: faissSearchConfigSchema, queue: "gpu", expressionFields: [] as string[] },
-  db_write: { schema: dbWriteConfigSchema, queue: "cpu", expressionFields: [] as string[] },
-} as const;
-
-export type NodeType = keyof typeof nodeTypes;
-export const KNOWN_NODE_TYPES = Object.keys(nodeTypes) as NodeType[];
-
-export function isNodeType(type: string): type is NodeType {
-  return Object.hasOwn(nodeTypes, type);
-}
+  http_request: { ...nodeKinds.http_request, schema: httpRequestConfigSchema },
+  transform: { ...nodeKinds.transform, schema: transformConfigSchema },
+  approval: { ...nodeKinds.approval, schema: approvalConfigSchema },
+  llm_call: { ...nodeKinds.llm_call, schema: llmCallConfigSchema },
+  faiss_search: { ...nodeKinds.faiss_search, schema: faissSearchConfigSchema },
+  db_write: { ...nodeKinds.db_write, schema: dbWriteConfigSchema },
+} as const satisfies Record<NodeType, unknown>;
 
 export interface ConfigIssue {
   path: string;
@@ -182,18 +178,4 @@ export function parseNodeConfig(
     ok: false,
     issues: result.error.issues.map((i) => ({ path: ["config", ...i.path].join("."), message: i.message })),
   };
-}
-
-export const NODE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-
-/** The node names a node reads as `nodes.<name>`, in templates and in its type's expression fields. */
-export function nodeReferences(type: string, config: Record<string, unknown>): Set<string> | "all" {
-  const expressionFields: readonly string[] = isNodeType(type) ? nodeTypes[type].expressionFields : [];
-  const names = new Set<string>();
-  for (const [key, value] of Object.entries(config)) {
-    const found = referencedNodes(value, expressionFields.includes(key));
-    if (found === "all") return "all";
-    for (const name of found) names.add(name);
-  }
-  return names;
 }

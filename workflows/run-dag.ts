@@ -23,7 +23,7 @@ import type { Activities } from "../activities/index.ts";
 import type { NodeOutcome } from "../activities/runs/bookkeeping.ts";
 import { DagScheduler, isTruthy } from "../core/dag-scheduler.ts";
 import { ancestors, buildAdjacency, topologicalOrder } from "../core/graph.ts";
-import { type ApprovalDecision, isNodeType, nodeReferences, nodeTypes } from "../core/node-types.ts";
+import { type ApprovalDecision, isNodeType, nodeKinds, nodeReferences } from "../core/node-kinds.ts";
 import { contextHasRefs, isOutputRef } from "../core/output-ref.ts";
 import { WEFT_STATUS } from "../core/search-attributes.ts";
 import type { RunDagInput, RunDagResult, SnapshotNode } from "../core/snapshot.ts";
@@ -49,7 +49,7 @@ function nodeActivity(node: SnapshotNode, gpuTaskQueue: string | undefined) {
   };
   const timeoutMs = typeof node.config.timeout_ms === "number" ? node.config.timeout_ms : DEFAULT_TIMEOUT_MS;
   // GPU node types go to the GPU queue, where the models are; everything else stays on the run's queue.
-  const gpu = gpuTaskQueue && isNodeType(node.type) && nodeTypes[node.type].queue === "gpu";
+  const gpu = gpuTaskQueue && isNodeType(node.type) && nodeKinds[node.type].queue === "gpu";
   return proxyActivities<Activities>({
     ...(gpu ? { taskQueue: gpuTaskQueue } : {}),
     activityId: node.name,
@@ -97,6 +97,11 @@ export async function runDag(args: RunDagInput): Promise<RunDagResult> {
   const outputs = new Map<string, unknown>();
   const status = new Map<string, string>();
   const running = new Map<string, Promise<void>>();
+  // Node settlements so far, and the main loop's wake-up while it waits for the next one. One promise per wait:
+  // racing every running node instead subscribes to each of them on every wait (O(n²) promises in a wide fan-out,
+  // and each workflow promise costs a captured stack trace in the SDK's promise hook).
+  let settled = 0;
+  let wake: (() => void) | null = null;
   const queue: string[] = [];
   const failFast = snapshot.on_failure !== "continue";
   // Node activities run in their own scope: fail_fast cancels it; cancelling the run cancels it too.
@@ -242,13 +247,18 @@ export async function runDag(args: RunDagInput): Promise<RunDagResult> {
           scheduler.resolveOutgoing(id, false);
         },
       )
-      .finally(() => running.delete(id));
+      .finally(() => {
+        running.delete(id);
+        settled++;
+        wake?.();
+      });
     running.set(id, done);
   };
 
   const stopped = () => cancelled || draining || (failFast && failure !== null);
 
   for (;;) {
+    const seen = settled;
     const outcomes: NodeOutcome[] = [];
     let progressed = true;
     while (progressed) {
@@ -288,11 +298,9 @@ export async function runDag(args: RunDagInput): Promise<RunDagResult> {
     if (outcomes.length) await record(() => bookkeeping.recordNodeOutcomes({ runId, outcomes }));
     while (!stopped() && queue.length && running.size < snapshot.max_parallel) start(queue.shift()!);
     if (!running.size) break;
-    try {
-      await Promise.race(running.values());
-    } catch (err) {
-      if (!isCancellation(err)) throw err;
-    }
+    // Nodes that settled while this pass awaited bookkeeping are handled on the next pass without waiting.
+    if (settled === seen) await new Promise<void>((resolve) => (wake = resolve));
+    wake = null;
     const info = workflowInfo();
     if (!draining && (info.continueAsNewSuggested || info.historyLength > maxHistoryEvents)) draining = true;
     if (CancellationScope.current().consideredCancelled) {

@@ -1,0 +1,44 @@
+/**
+ * What the workflow needs to know of each node type — its task queue and which config fields are expressions —
+ * without the config schemas (core/node-types.ts). The workflow bundle imports this file only: every workflow
+ * execution evaluates its bundle's modules afresh, and building the zod schemas cost ~7 ms of worker CPU per run.
+ */
+import { referencedNodes } from "./template.ts";
+
+export const nodeKinds = {
+  http_request: { queue: "cpu", expressionFields: [] as string[] },
+  transform: { queue: "cpu", expressionFields: ["expression"] },
+  approval: { queue: "cpu", expressionFields: [] as string[] },
+  llm_call: { queue: "gpu", expressionFields: [] as string[] },
+  faiss_search: { queue: "gpu", expressionFields: [] as string[] },
+  db_write: { queue: "cpu", expressionFields: [] as string[] },
+} as const;
+
+export type NodeType = keyof typeof nodeKinds;
+export const KNOWN_NODE_TYPES = Object.keys(nodeKinds) as NodeType[];
+
+export function isNodeType(type: string): type is NodeType {
+  return Object.hasOwn(nodeKinds, type);
+}
+
+/** A person's decision on an approval node, as the API sends it to the waiting workflow. */
+export interface ApprovalDecision {
+  node_name: string;
+  approved: boolean;
+  data?: unknown;
+  decided_by?: string | null;
+}
+
+export const NODE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/** The node names a node reads as `nodes.<name>`, in templates and in its type's expression fields. */
+export function nodeReferences(type: string, config: Record<string, unknown>): Set<string> | "all" {
+  const expressionFields: readonly string[] = isNodeType(type) ? nodeKinds[type].expressionFields : [];
+  const names = new Set<string>();
+  for (const [key, value] of Object.entries(config)) {
+    const found = referencedNodes(value, expressionFields.includes(key));
+    if (found === "all") return "all";
+    for (const name of found) names.add(name);
+  }
+  return names;
+}

@@ -1,0 +1,100 @@
+/** node_executions through group commit, against the test database: batches, JSON nulls, run events, isolation. */
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TEST_DATABASE_URL } from "../test/env.ts";
+import { connect, type Sql } from "./client.ts";
+import { createNodeExecutionLog } from "./node-executions.ts";
+
+let sql: Sql;
+let owner: string;
+let workflow: string;
+
+const newRun = async () => {
+  const id = randomUUID();
+  await sql`INSERT INTO workflow_runs (id, workflow_id, owner_id, status, snapshot, version_hash, workflow_version,
+              temporal_workflow_id)
+            VALUES (${id}, ${workflow}, ${owner}, 'running', '{}', 'h', 1, ${"run-" + id})`;
+  return id;
+};
+
+beforeAll(async () => {
+  sql = connect(TEST_DATABASE_URL, { max: 10 });
+  [{ id: owner }] = await sql`INSERT INTO users (email, password_hash) VALUES (${
+    randomUUID() + "@t"
+  }, 'x') RETURNING id`;
+  [{ id: workflow }] = await sql`INSERT INTO workflows (owner_id, name) VALUES (${owner}, 'log test') RETURNING id`;
+});
+afterAll(async () => {
+  await sql`DELETE FROM users WHERE id = ${owner}`;
+  await sql.end();
+});
+
+describe("node execution log", () => {
+  it("records many parallel attempts of several runs, with their events in order per run", async () => {
+    const log = createNodeExecutionLog(sql);
+    const runs = [await newRun(), await newRun()];
+    const attempts = Array.from({ length: 40 }, (_, i) => ({
+      run_id: runs[i % 2],
+      node_id: randomUUID(),
+      node_name: `n${i}`,
+      type: "http_request",
+      attempt: 1,
+      input: i === 0 ? null : { i },
+    }));
+    const ids = await Promise.all(attempts.map((a) => log.started(a)));
+    expect(new Set(ids).size).toBe(40);
+    await Promise.all(attempts.map((a, i) =>
+      log.finished({
+        id: ids[i],
+        run_id: a.run_id,
+        status: i === 1 ? "failed" : "succeeded",
+        // undefined leaves output NULL; null is JSON null; a string stays a JSON string.
+        output: i === 1 ? undefined : i === 2 ? null : i === 3 ? "text" : { out: i },
+        error: i === 1 ? { message: "boom", type: "X" } : null,
+        duration_ms: i,
+      })
+    ));
+    const rows = await sql`SELECT id, node_name, status, attempt, input, output, output IS NULL AS sql_null, error,
+                                  duration_ms, finished_at IS NOT NULL AS finished
+                             FROM node_executions WHERE run_id IN ${sql(runs)} ORDER BY node_name`;
+    const by = new Map(rows.map((r) => [r.node_name as string, r]));
+    expect(rows).toHaveLength(40);
+    expect(by.get("n0")).toMatchObject({ input: null, status: "succeeded", output: { out: 0 }, finished: true });
+    expect(by.get("n1")).toMatchObject({ status: "failed", sql_null: true, error: { message: "boom", type: "X" } });
+    expect(by.get("n2")).toMatchObject({ status: "succeeded", sql_null: false, output: null });
+    expect(by.get("n3")).toMatchObject({ output: "text", duration_ms: 3, input: { i: 3 } });
+    for (const r of rows) expect(Number(r.id)).toBe(ids[Number((r.node_name as string).slice(1))]);
+    // Every attempt announced itself running, then its final status; per run, event ids follow that order.
+    for (const run of runs) {
+      const events = await sql`SELECT id, data FROM run_events WHERE run_id = ${run} AND type = 'node' ORDER BY id`;
+      expect(events).toHaveLength(40);
+      const seen = new Map<string, string[]>();
+      for (const e of events) {
+        const d = e.data as { node_name: string; status: string };
+        seen.set(d.node_name, [...(seen.get(d.node_name) ?? []), d.status]);
+      }
+      for (const [, statuses] of seen) expect(statuses[0]).toBe("running");
+      expect([...seen.values()].every((s) => s.length === 2)).toBe(true);
+    }
+  });
+
+  it("a second start of the same attempt takes over its row; a bad item fails alone", async () => {
+    const log = createNodeExecutionLog(sql);
+    const run = await newRun();
+    const node = randomUUID();
+    const first = await log.started({ run_id: run, node_id: node, node_name: "a", type: "t", attempt: 1, input: {} });
+    const missingRun = randomUUID(); // no such run: the foreign key refuses this row
+    const settled = await Promise.allSettled([
+      log.started({ run_id: run, node_id: randomUUID(), node_name: "b", type: "t", attempt: 1, input: {} }),
+      log.started({ run_id: run, node_id: node, node_name: "a", type: "t", attempt: 1, input: { again: true } }),
+      log.started({ run_id: missingRun, node_id: randomUUID(), node_name: "c", type: "t", attempt: 1, input: {} }),
+      log.started({ run_id: run, node_id: randomUUID(), node_name: "d", type: "t", attempt: 1, input: {} }),
+    ]);
+    expect(settled.map((s) => s.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+    expect((settled[1] as PromiseFulfilledResult<number>).value).toBe(first);
+    const [row] = await sql`SELECT input FROM node_executions WHERE id = ${first}`;
+    expect(row.input).toEqual({ again: true });
+    const names = await sql`SELECT node_name FROM node_executions WHERE run_id = ${run} ORDER BY node_name`;
+    expect(names.map((r) => r.node_name)).toEqual(["a", "b", "d"]);
+  });
+});
