@@ -1,5 +1,6 @@
 /** Runs one node of a run: render its config, record the attempt, dispatch by type, record the result. */
 import { Context } from "@temporalio/activity";
+import { ApplicationFailure } from "@temporalio/common";
 import type { SnapshotNode } from "../core/snapshot.ts";
 import { renderTemplate, TemplateError } from "../core/template.ts";
 import type { Sql } from "../db/client.ts";
@@ -11,7 +12,8 @@ import { createDbWrite } from "./db/index.ts";
 import { httpRequest } from "./http/index.ts";
 import { resolveContext } from "../db/output-refs.ts";
 import { type AttemptEnd, createNodeExecutionLog } from "../db/node-executions.ts";
-import { INLINE_OUTPUT_LIMIT_BYTES, jsonBytes, type OutputRef } from "../core/output-ref.ts";
+import { INLINE_OUTPUT_LIMIT_BYTES, isOutputRef, jsonBytes, type OutputRef } from "../core/output-ref.ts";
+import { backoffMs, nodePolicy, RECORD_SLACK_MS } from "../core/node-policy.ts";
 import { transform } from "./transform/index.ts";
 
 export interface ExecuteNodeInput {
@@ -19,6 +21,19 @@ export interface ExecuteNodeInput {
   node: SnapshotNode;
   /** `input` (the run input), `nodes.<name>.output` for the upstream nodes it reads, `run.id`. */
   context: Record<string, unknown>;
+}
+
+/**
+ * Sibling nodes the workflow started at once, run by one activity (core/node-group.ts has the contract): the
+ * upstream outputs they read travel once, each member names those it sees.
+ */
+export interface ExecuteNodeGroupInput {
+  runId: string;
+  input: unknown;
+  nodes: Record<string, { output: unknown }>;
+  members: { node: SnapshotNode; reads: string[] }[];
+  /** fail_fast: a member's final failure cancels the members still running. */
+  failFast: boolean;
 }
 
 export interface Handler {
@@ -67,10 +82,22 @@ export function createExecuteNode(
   const handlers: Record<string, Handler> = { ...createHandlers(egress, sandbox), ...extra };
   const resolveSecrets = createSecretResolver(sql, process.env);
   const log = createNodeExecutionLog(sql);
-  return async function executeNode({ runId, node, context: given }: ExecuteNodeInput): Promise<unknown> {
-    const ctx = Context.current();
+
+  /** Earlier attempts still marked running died with their worker or timed out. */
+  const abandonEarlierAttempts = (runId: string, nodeIds: string[], attempt: number) =>
+    sql`UPDATE node_executions SET status = 'failed', finished_at = now(), error = ${sql.json(ATTEMPT_LOST)}
+        WHERE run_id = ${runId} AND node_id IN ${sql(nodeIds)} AND status = 'running' AND attempt < ${attempt}`;
+
+  /**
+   * One attempt of one node: render its config, record the attempt, run it, record the result. Returns the
+   * output (a reference when large); throws the handler's error, scrubbed of secrets.
+   */
+  async function runAttempt(
+    { runId, node, context: given }: ExecuteNodeInput,
+    attempt: number,
+    signal: AbortSignal,
+  ): Promise<unknown> {
     let context = await resolveContext(sql, given);
-    const attempt = ctx.info.attempt;
     const started = performance.now();
     const handler = handlers[node.type];
     let prepared: Record<string, unknown> | null = null;
@@ -93,12 +120,6 @@ export function createExecuteNode(
         prepareError = err;
       }
     }
-    // Earlier attempts still marked running died with their worker or timed out (a first attempt has none,
-    // so the common path skips this write).
-    if (attempt > 1) {
-      await sql`UPDATE node_executions SET status = 'failed', finished_at = now(), error = ${sql.json(ATTEMPT_LOST)}
-                WHERE run_id = ${runId} AND node_id = ${node.id} AND status = 'running' AND attempt < ${attempt}`;
-    }
     const id = await log.started({
       run_id: runId,
       node_id: node.id,
@@ -116,23 +137,21 @@ export function createExecuteNode(
         error: error || null,
         duration_ms: Math.round(performance.now() - started),
       });
-    // Heartbeats let Temporal notice a dead worker quickly and deliver cancellation to this attempt.
-    const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
     try {
       if (prepareError) throw prepareError;
       const meta = { runId, nodeId: node.id, nodeName: node.name, attempt };
-      const output = scrub((await handler.run(prepared!, context, ctx.cancellationSignal, meta)) ?? null);
+      const output = scrub((await handler.run(prepared!, context, signal, meta)) ?? null);
       await finish("succeeded", output, null);
       const bytes = jsonBytes(output);
       if (bytes <= INLINE_OUTPUT_LIMIT_BYTES) return output;
       const ref: OutputRef = { $weft_ref: { run_id: runId, node_id: node.id, bytes } };
       return ref;
     } catch (err) {
-      const cancelled = ctx.cancellationSignal.aborted;
+      const cancelled = signal.aborted;
       await finish(
         cancelled ? "cancelled" : "failed",
         undefined,
-        scrub(describeError(cancelled ? ctx.cancellationSignal.reason ?? err : err)),
+        scrub(describeError(cancelled ? signal.reason ?? err : err)),
       );
       // The failure goes into Temporal's history: it must not carry a secret either.
       const message = (err as Error)?.message ?? "";
@@ -143,8 +162,157 @@ export function createExecuteNode(
           : nonRetryable(described.type, scrub(message));
       }
       throw err;
+    }
+  }
+
+  /** One node as its own Temporal activity: Temporal retries it, its attempt is Temporal's. */
+  async function executeNode(input: ExecuteNodeInput): Promise<unknown> {
+    const ctx = Context.current();
+    const attempt = ctx.info.attempt;
+    // A first attempt has no earlier ones, so the common path skips this write.
+    if (attempt > 1) await abandonEarlierAttempts(input.runId, [input.node.id], attempt);
+    // Heartbeats let Temporal notice a dead worker quickly and deliver cancellation to this attempt.
+    const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+    try {
+      return await runAttempt(input, attempt, ctx.cancellationSignal);
     } finally {
       clearInterval(heartbeat);
     }
-  };
+  }
+
+  /**
+   * Sibling nodes as one activity: each member runs at once with its own retry policy and timeout, retried here
+   * rather than by Temporal, every attempt recorded as for a lone node. Returns each member's outcome. When this
+   * activity is itself retried (its worker died), members that already ended keep their recorded outcome and
+   * the others go on from their next attempt.
+   */
+  async function executeNodeGroup(group: ExecuteNodeGroupInput): Promise<GroupOutcome[]> {
+    const ctx = Context.current();
+    const { runId, members } = group;
+    const ids = members.map((m) => m.node.id);
+    const recorded = new Map<string, { attempt: number; status: string; output: unknown; error: unknown }>();
+    if (ctx.info.attempt > 1) {
+      await abandonEarlierAttempts(runId, ids, 2 ** 31 - 1); // every attempt still marked running
+      const rows = await sql`
+        SELECT DISTINCT ON (node_id) node_id, attempt, status, output, error FROM node_executions
+        WHERE run_id = ${runId} AND node_id IN ${sql(ids)} AND attempt > 0 ORDER BY node_id, attempt DESC`;
+      for (const r of rows) recorded.set(r.node_id as string, r as never);
+    }
+    const controllers = members.map(() => new AbortController());
+    const counts = { running: members.length, succeeded: 0, failed: 0, cancelled: 0 };
+    const heartbeat = setInterval(() => ctx.heartbeat(counts), HEARTBEAT_EVERY_MS);
+    const cancelOthers = (failed: string) => {
+      for (const c of controllers) {
+        if (!c.signal.aborted) c.abort(new Error(`cancelled: node "${failed}" failed and the workflow fails fast`));
+      }
+    };
+    try {
+      const outcomes = await Promise.all(members.map(async (m, i): Promise<GroupOutcome> => {
+        const signal = AbortSignal.any([ctx.cancellationSignal, controllers[i].signal]);
+        const context = {
+          input: group.input,
+          nodes: Object.fromEntries(m.reads.map((name) => [name, group.nodes[name]])),
+          run: { id: runId },
+        };
+        const outcome = await runMember(runId, m.node, context, recorded.get(m.node.id), signal);
+        counts.running--;
+        counts[outcome.status]++;
+        if (outcome.status === "failed" && group.failFast) cancelOthers(m.node.name);
+        return outcome;
+      }));
+      if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+      return fitOutcomes(runId, members, outcomes);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  async function runMember(
+    runId: string,
+    node: SnapshotNode,
+    context: Record<string, unknown>,
+    last: { attempt: number; status: string; output: unknown; error: unknown } | undefined,
+    signal: AbortSignal,
+  ): Promise<GroupOutcome> {
+    const policy = nodePolicy(node.config);
+    const lastError = last?.error as { message: string; type: string; retryable: boolean } | null | undefined;
+    if (last?.status === "succeeded") return { status: "succeeded", output: last.output };
+    // Otherwise the last attempt failed, was lost with its worker, or was cancelled by a worker shutting down
+    // (a cancelled run never retries its group): go on unless that failure was final.
+    if (last && lastError && (!lastError.retryable || last.attempt >= policy.maxAttempts)) {
+      return { status: "failed", error: lastError };
+    }
+    for (let attempt = (last?.attempt ?? 0) + 1;; attempt++) {
+      // The attempt's own deadline, as Temporal's start-to-close timeout would give a lone node.
+      const deadline = AbortSignal.timeout(policy.timeoutMs + RECORD_SLACK_MS);
+      try {
+        const output = await runAttempt(
+          { runId, node, context },
+          attempt,
+          AbortSignal.any([signal, deadline]),
+        );
+        return { status: "succeeded", output };
+      } catch (err) {
+        if (signal.aborted) return { status: "cancelled" };
+        const error = deadline.aborted
+          ? {
+            message: `attempt timed out after ${policy.timeoutMs + RECORD_SLACK_MS} ms`,
+            type: "Timeout",
+            retryable: true,
+          }
+          : describeError(err);
+        if (!error.retryable || policy.nonRetryableErrorTypes.includes(error.type) || attempt >= policy.maxAttempts) {
+          return { status: "failed", error };
+        }
+        // A Retry-After the handler passed on wins over the policy's backoff, as it does with Temporal.
+        const asked = err instanceof ApplicationFailure ? msOf(err.nextRetryDelay) : undefined;
+        if (!(await sleep(asked ?? backoffMs(policy, attempt), signal))) return { status: "cancelled" };
+      }
+    }
+  }
+
+  /** Inline outputs of a group share one Temporal payload: the largest go by reference above GROUP_INLINE_BYTES. */
+  function fitOutcomes(runId: string, members: { node: SnapshotNode }[], outcomes: GroupOutcome[]) {
+    const sizes = outcomes.map((o) => (o.status === "succeeded" && !isOutputRef(o.output) ? jsonBytes(o.output) : 0));
+    let total = sizes.reduce((a, b) => a + b, 0);
+    const largestFirst = sizes.map((bytes, i) => ({ bytes, i })).sort((a, b) => b.bytes - a.bytes);
+    for (const { bytes, i } of largestFirst) {
+      if (total <= GROUP_INLINE_BYTES || bytes === 0) break;
+      outcomes[i] = {
+        status: "succeeded",
+        output: { $weft_ref: { run_id: runId, node_id: members[i].node.id, bytes } },
+      };
+      total -= bytes;
+    }
+    return outcomes;
+  }
+
+  return { executeNode, executeNodeGroup };
+}
+
+/** What a group member ended as. */
+export type GroupOutcome =
+  | { status: "succeeded"; output: unknown }
+  | { status: "failed"; error: { message: string; type: string; retryable: boolean } }
+  | { status: "cancelled" };
+
+/** Above this many bytes of inline outputs, a group's largest outputs are handed back by reference. */
+const GROUP_INLINE_BYTES = 512 * 1024;
+
+const msOf = (d: unknown): number | undefined =>
+  typeof d === "number" ? d : typeof d === "string" && /^\d+$/.test(d) ? Number(d) : undefined;
+
+/** Waits `ms`, or less when the signal aborts; true when it waited the whole time. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (waited: boolean) => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      resolve(waited);
+    };
+    const onAbort = () => done(false);
+    const timer = setTimeout(() => done(true), ms);
+    signal.addEventListener("abort", onAbort);
+  });
 }

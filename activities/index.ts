@@ -36,7 +36,7 @@ export function createActivities(
 ) {
   const gpuParts = createGpuParts({ sql, ...gpu });
   return {
-    executeNode: createExecuteNode(sql, egress, sandbox, gpuParts.handlers),
+    ...createExecuteNode(sql, egress, sandbox, gpuParts.handlers),
     ...gpuParts.activities,
     ...createRunBookkeeping(sql),
     ...createRunScheduling({ sql }),

@@ -151,6 +151,56 @@ describe("durability with real processes", () => {
     240_000,
   );
 
+  it(
+    "a worker killed mid-group: members that finished keep their one attempt, the others run a second",
+    async () => {
+      await ensureStack();
+      // Eight siblings after a start node run as one activity; four answer at once, four after 1.5 s.
+      const names = nodeNames(8);
+      const quick = new Set(names.slice(0, 4));
+      const wf = await client.fanOut(
+        "kill-group",
+        { name: "start", config: { url: `${upstream.url}/group/start` } },
+        names.map((name) => ({
+          name,
+          config: { url: `${upstream.url}/group/${name}`, query: { ms: quick.has(name) ? "0" : "1500" } },
+        })),
+      );
+      const started = await client.execute(wf);
+      expect(started.status).toBe(202);
+      const runId: string = started.body.run_id;
+      const done = async () =>
+        (await executions(runId)).filter((r) => quick.has(r.node_name) && r.status === "succeeded").length;
+      await waitFor(
+        "every member in flight and the quick ones done",
+        async () => names.every((n) => requestsTo(`/group/${n}`).length === 1) && (await done()) === 4,
+        60_000,
+        20,
+        logs,
+      );
+      await kill9(workers[0]);
+      await addWorker();
+      const run = await client.waitForFinal(wf, runId, 90_000, logs);
+      expect(run.status, JSON.stringify([run.error, await executions(runId)])).toBe("succeeded");
+      expect(Object.keys(run.output).sort()).toEqual(names);
+
+      const rows = await executions(runId);
+      const expected: Row[] = [
+        ...names.flatMap((node_name) =>
+          quick.has(node_name) ? [{ node_name, attempt: 1, status: "succeeded", error_type: null }] : [
+            { node_name, attempt: 1, status: "failed", error_type: "AttemptLost" },
+            { node_name, attempt: 2, status: "succeeded", error_type: null },
+          ]
+        ),
+        { node_name: "start", attempt: 1, status: "succeeded", error_type: null },
+      ];
+      expect(rows.map((r) => ({ ...r }))).toEqual(expected);
+      const counts = Object.fromEntries(names.map((n) => [n, requestsTo(`/group/${n}`).length]));
+      expect(counts).toEqual(Object.fromEntries(names.map((n) => [n, quick.has(n) ? 1 : 2])));
+    },
+    180_000,
+  );
+
   it("the Temporal server stopped mid-run and started again on its database: the run completes", async () => {
     await ensureStack();
     const worker = workers[0];

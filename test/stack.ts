@@ -219,6 +219,30 @@ export class ApiClient {
     return wf.body.id;
   }
 
+  /** One start node and `members` after it, all `http_request`: the members run as one group. */
+  async fanOut(
+    name: string,
+    start: { name: string; config: Record<string, unknown> },
+    members: { name: string; config: Record<string, unknown> }[],
+  ): Promise<string> {
+    const wf = await this.request("POST", "/api/workflows", { name });
+    if (wf.status !== 201) throw new Error(`workflow: ${wf.status} ${JSON.stringify(wf.body)}`);
+    const ids: string[] = [];
+    for (const n of [start, ...members]) {
+      const res = await this.request("POST", `/api/workflows/${wf.body.id}/nodes`, { ...n, type: "http_request" });
+      if (res.status !== 201) throw new Error(`node ${n.name}: ${res.status} ${JSON.stringify(res.body)}`);
+      ids.push(res.body.id);
+    }
+    for (const target of ids.slice(1)) {
+      const res = await this.request("POST", `/api/workflows/${wf.body.id}/edges`, {
+        source_node_id: ids[0],
+        target_node_id: target,
+      });
+      if (res.status !== 201) throw new Error(`edge: ${res.status} ${JSON.stringify(res.body)}`);
+    }
+    return wf.body.id;
+  }
+
   async execute(workflowId: string, input: Record<string, unknown> = {}) {
     return await this.request("POST", `/api/workflows/${workflowId}/execute`, { input });
   }

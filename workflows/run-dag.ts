@@ -13,6 +13,7 @@ import {
   continueAsNew,
   defineUpdate,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -22,6 +23,7 @@ import {
 import type { Activities } from "../activities/index.ts";
 import type { NodeOutcome } from "../activities/runs/bookkeeping.ts";
 import { DagScheduler, isTruthy } from "../core/dag-scheduler.ts";
+import { nodePolicy, RECORD_SLACK_MS, worstCaseMs } from "../core/node-policy.ts";
 import { ancestors, buildAdjacency, topologicalOrder } from "../core/graph.ts";
 import { type ApprovalDecision, isNodeType, nodeKinds, nodeReferences } from "../core/node-kinds.ts";
 import { contextHasRefs, isOutputRef } from "../core/output-ref.ts";
@@ -37,17 +39,8 @@ const bookkeeping = proxyLocalActivities<Activities>({
   retry: { maximumAttempts: 20, initialInterval: "200ms", maximumInterval: "10s" },
 });
 
-const DEFAULT_TIMEOUT_MS = 60_000;
-
 function nodeActivity(node: SnapshotNode, gpuTaskQueue: string | undefined) {
-  const retry = (node.config.retry ?? {}) as {
-    max_attempts?: number;
-    initial_interval_ms?: number;
-    backoff_coefficient?: number;
-    max_interval_ms?: number;
-    non_retryable_error_codes?: string[];
-  };
-  const timeoutMs = typeof node.config.timeout_ms === "number" ? node.config.timeout_ms : DEFAULT_TIMEOUT_MS;
+  const policy = nodePolicy(node.config);
   // GPU node types go to the GPU queue, where the models are; everything else stays on the run's queue.
   const gpu = gpuTaskQueue && isNodeType(node.type) && nodeKinds[node.type].queue === "gpu";
   return proxyActivities<Activities>({
@@ -55,18 +48,39 @@ function nodeActivity(node: SnapshotNode, gpuTaskQueue: string | undefined) {
     activityId: node.name,
     summary: `${node.name} (${node.type})`,
     // The attempt gets the node's own timeout plus room to record its result.
-    startToCloseTimeout: timeoutMs + 10_000,
+    startToCloseTimeout: policy.timeoutMs + RECORD_SLACK_MS,
     // Activities heartbeat every second: a dead worker is noticed in seconds, and cancellation arrives.
     heartbeatTimeout: "10s",
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
-      maximumAttempts: retry.max_attempts ?? 3,
-      initialInterval: retry.initial_interval_ms ?? 1000,
-      backoffCoefficient: retry.backoff_coefficient ?? 2,
-      maximumInterval: retry.max_interval_ms ?? 30_000,
-      nonRetryableErrorTypes: retry.non_retryable_error_codes ?? [],
+      maximumAttempts: policy.maxAttempts,
+      initialInterval: policy.initialIntervalMs,
+      backoffCoefficient: policy.backoffCoefficient,
+      maximumInterval: policy.maxIntervalMs,
+      nonRetryableErrorTypes: policy.nonRetryableErrorTypes,
     },
   }).executeNode;
+}
+
+/** Node types a group may hold: they run in the worker's own process on the run's queue. */
+const GROUPABLE = new Set(["http_request", "transform", "db_write"]);
+/** Marks histories whose runs may start sibling nodes as one activity; older histories replay without it. */
+const GROUPS_PATCH = "weft-node-groups";
+
+function groupActivity(nodes: SnapshotNode[]) {
+  const names = nodes.map((n) => n.name);
+  const policies = nodes.map((n) => nodePolicy(n.config));
+  const listed = names.join(", ");
+  return proxyActivities<Activities>({
+    activityId: `${names[0]}+${names.length - 1}`,
+    summary: `${names.length} nodes: ${listed.length > 200 ? `${listed.slice(0, 200)}…` : listed}`,
+    // Members retry inside the activity: it may take every attempt and backoff of its slowest member.
+    startToCloseTimeout: Math.max(...policies.map(worstCaseMs)),
+    heartbeatTimeout: "10s",
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    // Only a lost or broken group attempt is retried by Temporal; its members go on from what was recorded.
+    retry: { maximumAttempts: Math.max(...policies.map((p) => p.maxAttempts)) + 1, initialInterval: "1s" },
+  }).executeNodeGroup;
 }
 
 function failureMessage(err: unknown): string {
@@ -255,6 +269,69 @@ export async function runDag(args: RunDagInput): Promise<RunDagResult> {
     running.set(id, done);
   };
 
+  /** Sibling nodes started at once as one activity (executeNodeGroup); each member keeps its own outcome. */
+  const startGroup = (ids: string[]) => {
+    const nodes = ids.map((id) => byId.get(id)!);
+    const shared: Record<string, { output: unknown }> = {};
+    const members = nodes.map((node) => {
+      status.set(node.id, "running");
+      const { nodes: reads } = contextFor(node, nodeReferences(node.type, node.config));
+      Object.assign(shared, reads);
+      return { node, reads: Object.keys(reads) };
+    });
+    const fail = (node: SnapshotNode, message: string) => {
+      status.set(node.id, "failed");
+      failure ??= { message: `node "${node.name}" failed: ${message}`, node: node.name };
+      if (failFast) nodesScope.cancel();
+      scheduler.resolveOutgoing(node.id, false);
+    };
+    const done = nodesScope.run(() => groupActivity(nodes)({ runId, input, nodes: shared, members, failFast }))
+      .then(
+        async (results) => {
+          for (const [i, node] of nodes.entries()) {
+            const result = results[i];
+            if (result.status === "succeeded") {
+              outputs.set(node.id, result.output);
+              status.set(node.id, "succeeded");
+              await resolveOutgoing(node.id);
+            } else if (result.status === "failed") {
+              fail(node, result.error.message);
+            } else {
+              status.set(node.id, "cancelled");
+              scheduler.resolveOutgoing(node.id, false);
+            }
+          }
+        },
+        (err) => {
+          for (const node of nodes) {
+            if (!isCancellation(err)) fail(node, failureMessage(err));
+            else {
+              status.set(node.id, "cancelled");
+              scheduler.resolveOutgoing(node.id, false);
+            }
+          }
+        },
+      )
+      .finally(() => {
+        for (const id of ids) running.delete(id);
+        settled++;
+        wake?.();
+      });
+    for (const id of ids) running.set(id, done);
+  };
+  let groups: boolean | undefined;
+  /** Starts what the queue holds within max_parallel: two or more groupable nodes go as one activity. */
+  const startQueued = () => {
+    const take = queue.splice(0, Math.max(0, snapshot.max_parallel - running.size));
+    const groupable = take.filter((id) => GROUPABLE.has(byId.get(id)!.type));
+    if (groupable.length >= 2 && (groups ??= patched(GROUPS_PATCH))) {
+      startGroup(groupable);
+      for (const id of take) if (!groupable.includes(id)) start(id);
+    } else {
+      for (const id of take) start(id);
+    }
+  };
+
   const stopped = () => cancelled || draining || (failFast && failure !== null);
 
   for (;;) {
@@ -296,7 +373,7 @@ export async function runDag(args: RunDagInput): Promise<RunDagResult> {
       }
     }
     if (outcomes.length) await record(() => bookkeeping.recordNodeOutcomes({ runId, outcomes }));
-    while (!stopped() && queue.length && running.size < snapshot.max_parallel) start(queue.shift()!);
+    if (!stopped() && queue.length) startQueued();
     if (!running.size) break;
     // Nodes that settled while this pass awaited bookkeeping are handled on the next pass without waiting.
     if (settled === seen) await new Promise<void>((resolve) => (wake = resolve));

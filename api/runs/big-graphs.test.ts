@@ -45,19 +45,21 @@ async function executionsPerNode(runId: string) {
 
 describe("big graphs", () => {
   it("continues as new when the history grows, without re-running finished nodes", async () => {
-    // n0 → n1..n60 → n61 (which reads every upstream output).
+    // n0 → n1..n150 → n151 (which reads every upstream output). Eight at a time: siblings run as groups of
+    // eight, one activity each, and the history still outgrows WEFT_MAX_HISTORY_EVENTS=100 several times.
+    const M = 150;
     const { workflowId } = await insertGraph(
-      62,
-      (i) => (i === 0 ? null : i <= 60 ? 0 : null),
-      (i) => (i === 0 ? "1" : i <= 60 ? `nodes.n0.output + ${i}` : "$count($keys(nodes))"),
+      M + 2,
+      (i) => (i === 0 ? null : i <= M ? 0 : null),
+      (i) => (i === 0 ? "1" : i <= M ? `nodes.n0.output + ${i}` : "$count($keys(nodes))"),
       8,
     );
     const ids = await t.sql`SELECT id, name FROM nodes WHERE workflow_id = ${workflowId}`;
     const byName = Object.fromEntries(ids.map((r) => [r.name, r.id]));
-    const joinEdges = Array.from({ length: 60 }, (_, k) => ({
+    const joinEdges = Array.from({ length: M }, (_, k) => ({
       workflow_id: workflowId,
       source_node_id: byName[`n${k + 1}`],
-      target_node_id: byName.n61,
+      target_node_id: byName[`n${M + 1}`],
     }));
     await t.sql`INSERT INTO edges ${t.sql(joinEdges as never)}`;
     const started = (await call(small.app, "POST", `/api/workflows/${workflowId}/execute`, {
@@ -66,9 +68,9 @@ describe("big graphs", () => {
     })).body;
     const run = await waitForRun(small.app, alice.token, workflowId, started.run_id, 120_000);
     expect(run.status, JSON.stringify(run.error)).toBe("succeeded");
-    expect(run.output).toEqual({ n61: 61 });
+    expect(run.output).toEqual({ [`n${M + 1}`]: M + 1 });
     const per = await executionsPerNode(started.run_id);
-    expect(per).toHaveLength(62);
+    expect(per).toHaveLength(M + 2);
     for (const row of per) expect(row, row.node_name as string).toMatchObject({ rows: 1, attempts: 1, ok: true });
     const latest = await temporalFinalStatus(t.temporal, started.temporal.workflow_id);
     expect(latest.runId).not.toBe(started.temporal.run_id); // it continued as new at least once

@@ -16,6 +16,7 @@ let t: TestContext;
 let alice: Awaited<ReturnType<typeof registerUser>>;
 let bob: Awaited<ReturnType<typeof registerUser>>;
 let upstream: Upstream;
+const hits = new Map<string, number>();
 
 beforeAll(async () => {
   t = await setupApp();
@@ -25,6 +26,17 @@ beforeAll(async () => {
     const ms = Number(url.searchParams.get("ms") ?? 0);
     const answer = () => {
       if (url.pathname === "/missing") return json(res, 404, { error: "nope" });
+      // /flaky?key=k&fail=n: the first n requests for k answer 503; /limited?key=k: the first answers 429.
+      const key = url.searchParams.get("key") ?? "";
+      const seen = (hits.get(url.pathname + key) ?? 0) + 1;
+      hits.set(url.pathname + key, seen);
+      if (url.pathname === "/flaky" && seen <= Number(url.searchParams.get("fail"))) {
+        return json(res, 503, { error: "busy" });
+      }
+      if (url.pathname === "/limited" && seen === 1) {
+        res.setHeader("retry-after", "1");
+        return json(res, 429, { error: "slow down" });
+      }
       json(res, 200, { path: url.pathname, n: Number(url.searchParams.get("n") ?? 0) });
     };
     if (ms) setTimeout(answer, ms);
@@ -257,5 +269,93 @@ describe("cancel", () => {
       token: alice.token,
     });
     expect(again.status).toBe(409);
+  });
+});
+
+describe("sibling groups", () => {
+  const node = (name: string, path: string, config: Record<string, unknown> = {}) => ({
+    name,
+    config: { url: `${upstream.url}${path}`, ...config },
+  });
+  const attempts = (r: { node_executions: Exec[] }, name: string) =>
+    r.node_executions.filter((e) => e.node_name === name).map((e) => [
+      (e as unknown as { attempt: number }).attempt,
+      e.status,
+    ]);
+
+  it("siblings started together run as one activity; each member keeps its own retries and attempts", async () => {
+    const key = crypto.randomUUID();
+    const wf = await graph(
+      [
+        node("S", "/s"),
+        node("flaky", `/flaky?key=${key}&fail=2`, { retry: { max_attempts: 3, initial_interval_ms: 100 } }),
+        node("ok1", "/ok1?ms=300"),
+        node("ok2", "/ok2"),
+      ],
+      [["S", "flaky"], ["S", "ok1"], ["S", "ok2"]],
+    );
+    const { started, result } = await run(wf);
+    const r = await result();
+    expect(r.status, JSON.stringify(r.error)).toBe("succeeded");
+    expect(attempts(r, "flaky")).toEqual([[1, "failed"], [2, "failed"], [3, "succeeded"]]);
+    expect(attempts(r, "ok1")).toEqual([[1, "succeeded"]]);
+    expect(attempts(r, "ok2")).toEqual([[1, "succeeded"]]);
+    const failedAttempt = r.node_executions.find((e) => e.node_name === "flaky" && e.status === "failed");
+    expect(failedAttempt?.error).toMatchObject({ type: "HTTP_503", retryable: true });
+    // In Temporal: S alone, then one activity for the three siblings, named after the first of them.
+    const history = await t.temporal.workflow.getHandle(started.temporal.workflow_id).fetchHistory();
+    const ids = history.events!.filter((e) => e.activityTaskScheduledEventAttributes)
+      .map((e) => e.activityTaskScheduledEventAttributes!.activityId);
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).toBe("S");
+    expect(ids[1]).toMatch(/^(flaky|ok1|ok2)\+2$/);
+  });
+
+  it("honours a member's Retry-After and timeout, and with on_failure continue its siblings still finish", async () => {
+    const key = crypto.randomUUID();
+    const wf = await graph(
+      [
+        node("S", "/s"),
+        node("limited", `/limited?key=${key}`, { retry: { max_attempts: 2, initial_interval_ms: 10 } }),
+        node("stuck", "/stuck?ms=3000", { timeout_ms: 200, retry: { max_attempts: 2, initial_interval_ms: 10 } }),
+        node("fine", "/fine?ms=200"),
+      ],
+      [["S", "limited"], ["S", "stuck"], ["S", "fine"]],
+      { on_failure: "continue" },
+    );
+    const r = await (await run(wf)).result();
+    expect(r.status).toBe("failed");
+    expect(r.error.node).toBe("stuck");
+    const n = r.node_executions.filter((e) => e.node_name === "limited");
+    expect(n.map((e) => e.status)).toEqual(["failed", "succeeded"]);
+    // The 429 asked for a second: the policy's 10 ms backoff gave way to it.
+    expect(Date.parse(n[1].started_at) - Date.parse(n[0].finished_at)).toBeGreaterThanOrEqual(950);
+    expect(attempts(r, "stuck")).toEqual([[1, "failed"], [2, "failed"]]);
+    expect(r.node_executions.find((e) => e.node_name === "stuck")?.error).toMatchObject({ type: "Timeout" });
+    expect(attempts(r, "fine")).toEqual([[1, "succeeded"]]);
+  });
+
+  it("cancelling the run cancels every running member", async () => {
+    const wf = await graph([node("S", "/s"), node("a", "/cancel-a?ms=15000"), node("b", "/cancel-b?ms=15000")], [[
+      "S",
+      "a",
+    ], [
+      "S",
+      "b",
+    ]]);
+    const { started, result } = await run(wf);
+    const arrived = (path: string) => upstream.requests.some((q) => q.url.startsWith(path));
+    for (let i = 0; i < 200 && !(arrived("/cancel-a") && arrived("/cancel-b")); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(arrived("/cancel-a") && arrived("/cancel-b")).toBe(true);
+    const began = Date.now();
+    const res = await call(t.app, "POST", `/api/workflows/${wf}/runs/${started.run_id}/cancel`, { token: alice.token });
+    expect(res.status).toBe(202);
+    const r = await result();
+    expect(Date.now() - began).toBeLessThan(5000);
+    expect(r.status).toBe("cancelled");
+    expect(attempts(r, "a")).toEqual([[1, "cancelled"]]);
+    expect(attempts(r, "b")).toEqual([[1, "cancelled"]]);
   });
 });
