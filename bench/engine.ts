@@ -203,6 +203,14 @@ try {
       console.log(`(b) medians: ${medians(b).join(", ")}`);
       for (const [k, v] of Object.entries(b)) console.log(`    ${k} cpu ${JSON.stringify(v.cpu)}`);
     }
+    if (parts.includes("c")) {
+      const c = await load(async () => {
+        const { runId, temporalWorkflowId } = await api.execute(wf.chain3);
+        await temporal.workflow.getHandle(temporalWorkflowId).result();
+        return (await api.getRun(wf.chain3, runId)).status;
+      });
+      console.log(`(c) no polling: ${(c.succeeded / seconds).toFixed(1)} runs/s, cpu ${JSON.stringify(c.cpu)}`);
+    }
   } else {
     console.log(`(a) chain of ${N} http_request nodes: Weft vs rawChain, ${rounds} rounds`);
     const a = await alternate({ weft: () => weftOnce(wf.chain, N), raw: () => rawOnce("rawChain", N) });
