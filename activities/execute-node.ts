@@ -271,13 +271,18 @@ export function createExecuteNode(
     }
   }
 
-  /** Inline outputs of a group share one Temporal payload: the largest go by reference above GROUP_INLINE_BYTES. */
+  /**
+   * Inline outputs of a group share one Temporal payload: the largest go by reference above GROUP_INLINE_BYTES
+   * in all, and any above INLINE_OUTPUT_LIMIT_BYTES.
+   */
   function fitOutcomes(runId: string, members: { node: SnapshotNode }[], outcomes: GroupOutcome[]) {
     const sizes = outcomes.map((o) => (o.status === "succeeded" && !isOutputRef(o.output) ? jsonBytes(o.output) : 0));
     let total = sizes.reduce((a, b) => a + b, 0);
     const largestFirst = sizes.map((bytes, i) => ({ bytes, i })).sort((a, b) => b.bytes - a.bytes);
     for (const { bytes, i } of largestFirst) {
-      if (total <= GROUP_INLINE_BYTES || bytes === 0) break;
+      // An output recorded by an earlier attempt of the group comes back whole from PostgreSQL: above the
+      // inline limit it goes by reference like any other.
+      if ((total <= GROUP_INLINE_BYTES && bytes <= INLINE_OUTPUT_LIMIT_BYTES) || bytes === 0) break;
       outcomes[i] = {
         status: "succeeded",
         output: { $weft_ref: { run_id: runId, node_id: members[i].node.id, bytes } },

@@ -28,6 +28,7 @@ beforeAll(async () => {
       res.writeHead(200, { "content-type": "application/json" });
       return res.end(big);
     }
+    if (req.url === "/medium") return json(res, 200, { blob: "m".repeat(200_000) });
     if (req.url === "/flaky") return broken ? json(res, 404, { error: "not yet" }) : json(res, 200, { ok: true });
     json(res, 200, { ok: true });
   });
@@ -68,6 +69,48 @@ describe("large outputs", () => {
     const big = run.node_executions.find((n: { node_name: string }) => n.node_name === "big");
     expect(big.output.body.items).toHaveLength(ITEMS);
     expect(await historyBytes(started.temporal.workflow_id)).toBeLessThan(200_000);
+  });
+
+  it("siblings run as one group keep their shared result small: the largest outputs go by reference", async () => {
+    // start → (m1, m2, m3: ~200 KB each, big: 3 MB) → join. The four siblings run as one activity; inline
+    // they would need ~3.9 MB in one Temporal payload.
+    const mids = ["m1", "m2", "m3"];
+    const wf = await buildWorkflow(
+      t.app,
+      alice.token,
+      [
+        { name: "start", config: { url: `${upstream.url}/ok` } },
+        ...mids.map((name) => ({ name, config: { url: `${upstream.url}/medium` } })),
+        { name: "big", config: { url: `${upstream.url}/big` } },
+        {
+          name: "join",
+          type: "transform",
+          config: {
+            expression:
+              "$length(nodes.m1.output.body.blob) + $length(nodes.m2.output.body.blob) + $length(nodes.m3.output.body.blob) + $count(nodes.big.output.body.items)",
+          },
+        },
+      ],
+      [...[...mids, "big"].flatMap((n) => [["start", n], [n, "join"]] as [string, string][])],
+    );
+    const started = (await call(t.app, "POST", `/api/workflows/${wf.workflowId}/execute`, {
+      token: alice.token,
+      body: { input: {} },
+    })).body;
+    const run = await waitForRun(t.app, alice.token, wf.workflowId, started.run_id);
+    expect(run.status, JSON.stringify(run.error)).toBe("succeeded");
+    expect(run.output.join).toBe(3 * 200_000 + ITEMS);
+    for (const m of mids) {
+      expect(run.node_executions.find((n: { node_name: string }) => n.node_name === m).output.body.blob).toHaveLength(
+        200_000,
+      );
+    }
+    const history = await t.temporal.workflow.getHandle(started.temporal.workflow_id).fetchHistory();
+    const groups = history.events!.filter((e) =>
+      e.activityTaskScheduledEventAttributes?.activityType?.name === "executeNodeGroup"
+    );
+    expect(groups).toHaveLength(1);
+    expect(await historyBytes(started.temporal.workflow_id)).toBeLessThan(1_500_000);
   });
 
   it("a large sink output is returned whole in the run output", async () => {
