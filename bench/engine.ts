@@ -185,9 +185,13 @@ try {
   const parts = process.env.BENCH_PARTS ?? "abc";
   const medians = (r: Record<string, { wall: number[] }>) =>
     Object.entries(r).map(([k, v]) => `${k} ${Math.round(v.wall.sort((x, y) => x - y)[v.wall.length >> 1])} ms`);
+  // BENCH_VARIANTS=weft or fan,single (comma-separated) runs only those, e.g. to profile one of them.
+  const only = process.env.BENCH_VARIANTS?.split(",");
+  const pick = (all: Record<string, Once>) =>
+    Object.fromEntries(Object.entries(all).filter(([k]) => !only || only.includes(k)));
   if (parts !== "abc") {
     if (parts.includes("a")) {
-      const a = await alternate({ weft: () => weftOnce(wf.chain, N), raw: () => rawOnce("rawChain", N) });
+      const a = await alternate(pick({ weft: () => weftOnce(wf.chain, N), raw: () => rawOnce("rawChain", N) }));
       console.log(`(a) medians: ${medians(a).join(", ")}`);
     }
     if (parts.includes("b")) {
@@ -197,9 +201,7 @@ try {
         rawFan: () => rawOnce("rawFanOut", N),
         rawSingle: () => rawOnce("rawChain", 1),
       };
-      // BENCH_VARIANTS=fan (comma-separated) runs only those, e.g. to profile one of them.
-      const only = process.env.BENCH_VARIANTS?.split(",");
-      const b = await alternate(Object.fromEntries(Object.entries(all).filter(([k]) => !only || only.includes(k))));
+      const b = await alternate(pick(all));
       console.log(`(b) medians: ${medians(b).join(", ")}`);
       for (const [k, v] of Object.entries(b)) console.log(`    ${k} cpu ${JSON.stringify(v.cpu)}`);
     }
