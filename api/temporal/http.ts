@@ -113,8 +113,12 @@ export class TemporalHttpClient implements TemporalApi {
           await sleep(50);
           continue;
         }
+        // Deno's fetch says only "fetch failed"; the reason is in its cause.
+        const cause = (err as Error).cause as Error | undefined;
         throw new TemporalServiceError(
-          `Temporal's HTTP API at ${this.base} did not answer: ${(err as Error).message}`,
+          `Temporal's HTTP API at ${this.base} did not answer: ${(err as Error).message}${
+            cause?.message ? ` (${cause.message})` : ""
+          }`,
           aborted ? GrpcCode.DEADLINE_EXCEEDED : GrpcCode.UNAVAILABLE,
           0,
         );
