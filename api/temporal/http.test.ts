@@ -10,16 +10,7 @@ import { EncryptionCodec } from "../../core/payload-codec.ts";
 import { WEFT_STATUS } from "../../core/search-attributes.ts";
 import { TEST_PAYLOAD_KEY, TEST_TEMPORAL_ADDRESS } from "../../test/env.ts";
 import { buildWorkflow, call, registerUser, setupApp, type TestContext, waitForRun } from "../../test/helpers.ts";
-import {
-  GrpcCode,
-  InvalidArgumentError,
-  ScheduleNotFoundError,
-  TemporalServiceError,
-  WorkflowAlreadyStartedError,
-  WorkflowFailedError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-} from "./client.ts";
+import * as errors from "./client.ts";
 import { TemporalHttpClient } from "./http.ts";
 
 let t: TestContext;
@@ -60,8 +51,8 @@ describe("Temporal's HTTP API client", () => {
     expect((await http.systemInfo()).serverVersion).toMatch(/^\d+\.\d+/);
     const nobody = new TemporalHttpClient({ url: "http://127.0.0.1:1", namespace: "default" });
     const err = await nobody.systemInfo().catch((e) => e);
-    expect(err).toBeInstanceOf(TemporalServiceError);
-    expect(err.code).toBe(GrpcCode.UNAVAILABLE);
+    expect(err).toBeInstanceOf(errors.TemporalServiceError);
+    expect(err.code).toBe(errors.GrpcCode.UNAVAILABLE);
     expect(err.message).toMatch(/HTTP API at http:\/\/127\.0\.0\.1:1 did not answer/);
   });
 
@@ -89,8 +80,8 @@ describe("Temporal's HTTP API client", () => {
     expect(await decodeWithSdk(input[0] as Payload)).toEqual(args[0]);
 
     const again = await http.startWorkflow("runDag", { workflowId, taskQueue: IDLE_QUEUE, args }).catch((e) => e);
-    expect(again).toBeInstanceOf(WorkflowAlreadyStartedError);
-    expect(again.code).toBe(GrpcCode.ALREADY_EXISTS);
+    expect(again).toBeInstanceOf(errors.WorkflowAlreadyStartedError);
+    expect(again.code).toBe(errors.GrpcCode.ALREADY_EXISTS);
 
     await http.cancelWorkflow(workflowId);
     const events = (await raw.workflow.getHandle(workflowId).fetchHistory()).events!;
@@ -109,9 +100,9 @@ describe("Temporal's HTTP API client", () => {
       ]
     ) {
       const err = await attempt.catch((e) => e);
-      expect(err).toBeInstanceOf(WorkflowNotFoundError);
-      expect(err.name).toBe("WorkflowNotFoundError");
-      expect(err.code).toBe(GrpcCode.NOT_FOUND);
+      expect(err).toBeInstanceOf(errors.WorkflowNotFoundError);
+      expect(err.name).toBe("errors.WorkflowNotFoundError");
+      expect(err.code).toBe(errors.GrpcCode.NOT_FOUND);
     }
   });
 
@@ -135,11 +126,11 @@ describe("Temporal's HTTP API client", () => {
     let rejected: unknown;
     for (let i = 0; i < 100; i++) {
       rejected = await http.executeUpdate(temporalId, "approve", [decision("nobody")]).catch((e) => e);
-      if (rejected instanceof WorkflowUpdateFailedError) break;
+      if (rejected instanceof errors.WorkflowUpdateFailedError) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(rejected).toBeInstanceOf(WorkflowUpdateFailedError);
-    expect((rejected as WorkflowUpdateFailedError).failure.message).toMatch(/nobody/);
+    expect(rejected).toBeInstanceOf(errors.WorkflowUpdateFailedError);
+    expect((rejected as errors.WorkflowUpdateFailedError).failure.message).toMatch(/nobody/);
 
     let result: unknown;
     for (let i = 0; i < 100 && result === undefined; i++) {
@@ -153,7 +144,7 @@ describe("Temporal's HTTP API client", () => {
     expect((await historyText(temporalId)).text).not.toContain("plaintext-update-marker");
 
     const closed = await http.executeUpdate(temporalId, "approve", [decision("review")]).catch((e) => e);
-    expect(closed).toBeInstanceOf(WorkflowNotFoundError);
+    expect(closed).toBeInstanceOf(errors.WorkflowNotFoundError);
   });
 
   it("executes a workflow to its result, encrypted both ways, and reports failures and time-outs", async () => {
@@ -195,7 +186,7 @@ describe("Temporal's HTTP API client", () => {
       taskQueue: "weft-gpu",
       args: [{ collectionId: crypto.randomUUID(), ownerId: alice.id, query: "q", top_k: 1 }],
     }).catch((e) => e);
-    expect(failed).toBeInstanceOf(WorkflowFailedError);
+    expect(failed).toBeInstanceOf(errors.WorkflowFailedError);
     const types: string[] = [];
     for (let f = failed.failure; f; f = f.cause) if (f.type) types.push(f.type);
     expect(types).toContain("CollectionNotFound");
@@ -206,7 +197,7 @@ describe("Temporal's HTTP API client", () => {
       args: [{}],
       executionTimeout: "1s",
     }).catch((e) => e);
-    expect(timedOut).toBeInstanceOf(WorkflowFailedError);
+    expect(timedOut).toBeInstanceOf(errors.WorkflowFailedError);
     expect(timedOut.message).toBe("Workflow execution timed out");
   });
 
@@ -252,9 +243,9 @@ describe("Temporal's HTTP API client", () => {
       action: { workflowType: "scheduledRun", workflowId: "x", taskQueue: IDLE_QUEUE, args: [] },
       catchupWindow: "60s",
     }).catch((e) => e);
-    expect(bad).toBeInstanceOf(InvalidArgumentError);
+    expect(bad).toBeInstanceOf(errors.InvalidArgumentError);
 
     await http.deleteSchedule(scheduleId);
-    expect(await http.deleteSchedule(scheduleId).catch((e) => e)).toBeInstanceOf(ScheduleNotFoundError);
+    expect(await http.deleteSchedule(scheduleId).catch((e) => e)).toBeInstanceOf(errors.ScheduleNotFoundError);
   });
 });
