@@ -101,7 +101,7 @@ describe("Temporal's HTTP API client", () => {
     ) {
       const err = await attempt.catch((e) => e);
       expect(err).toBeInstanceOf(errors.WorkflowNotFoundError);
-      expect(err.name).toBe("errors.WorkflowNotFoundError");
+      expect(err.name).toBe("WorkflowNotFoundError");
       expect(err.code).toBe(errors.GrpcCode.NOT_FOUND);
     }
   });
