@@ -92,14 +92,15 @@ describe("Temporal's HTTP API client", () => {
 
   it("maps an unknown workflow to WorkflowNotFoundError", async () => {
     const missing = id("missing");
+    // One at a time: a rejection must not wait unhandled while an earlier call is awaited.
     for (
       const attempt of [
-        http.workflowStatus(missing),
-        http.cancelWorkflow(missing),
-        http.executeUpdate(missing, "approve", [{}]),
+        () => http.workflowStatus(missing),
+        () => http.cancelWorkflow(missing),
+        () => http.executeUpdate(missing, "approve", [{}]),
       ]
     ) {
-      const err = await attempt.catch((e) => e);
+      const err = await (attempt() as Promise<unknown>).catch((e) => e);
       expect(err).toBeInstanceOf(errors.WorkflowNotFoundError);
       expect(err.name).toBe("WorkflowNotFoundError");
       expect(err.code).toBe(errors.GrpcCode.NOT_FOUND);
