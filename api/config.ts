@@ -1,11 +1,17 @@
 /** The API's configuration, read once from the environment and validated with a readable error. */
 import { z } from "zod";
+import { temporalHttpTarget } from "./temporal/address.ts";
 import { certAndKeyTogether, certAndKeyTogetherError, temporalTlsEnv } from "../core/temporal-connection.ts";
 
 export const configSchema = z.object({
   DATABASE_URL: z.string().url().default("postgres://postgres@127.0.0.1:5432/weft"),
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   TEMPORAL_ADDRESS: z.string().min(1).default("127.0.0.1:7233"),
+  /**
+   * Temporal's HTTP API, which the API calls (the worker uses gRPC on TEMPORAL_ADDRESS): host:port or a URL;
+   * by default TEMPORAL_ADDRESS's host at its port + 10 (see api/temporal/address.ts).
+   */
+  TEMPORAL_HTTP_ADDRESS: z.string().optional().transform((v) => v || undefined),
   TEMPORAL_NAMESPACE: z.string().min(1).default("default"),
   TEMPORAL_UI_URL: z.string().url().default("http://localhost:8233"),
   WEFT_TASK_QUEUE: z.string().min(1).default("weft-cpu"),
@@ -27,7 +33,13 @@ export const configSchema = z.object({
   WEFT_READ_CACHE: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   LOG_REQUESTS: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   ...temporalTlsEnv,
-}).refine(certAndKeyTogether, certAndKeyTogetherError);
+}).refine(certAndKeyTogether, certAndKeyTogetherError).superRefine((config, ctx) => {
+  try {
+    temporalHttpTarget(config);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", path: ["TEMPORAL_HTTP_ADDRESS"], message: (err as Error).message });
+  }
+});
 
 export type ApiConfig = z.infer<typeof configSchema>;
 

@@ -1,17 +1,18 @@
 /** Hono's typed per-request variables and the services every handler receives. */
-import type { Client } from "@temporalio/client";
 import type { PayloadCodec } from "@temporalio/common";
 import type { Sql } from "../db/client.ts";
 import type { ApiConfig } from "./config.ts";
 import type { Logger } from "./logger.ts";
+import type { TemporalApi } from "./temporal/client.ts";
 import type { WorkflowCache } from "./workflows/cache.ts";
 
 export interface Services {
   config: ApiConfig;
   sql: Sql;
-  temporal: Client;
+  /** Temporal as the handlers use it (over its HTTP API in the API process). */
+  temporal: TemporalApi;
   logger: Logger;
-  /** The payload codec the API's Temporal client uses; served to the Temporal UI as a codec server. */
+  /** The payload codec the API's Temporal calls use; served to the Temporal UI as a codec server. */
   codec?: PayloadCodec;
   /** Cached workflow definitions for reads; absent when WEFT_READ_CACHE=false. */
   workflowCache?: WorkflowCache;

@@ -2,11 +2,13 @@
 import { Hono } from "hono";
 import type { AppEnv } from "./env.ts";
 
-const withTimeout = <T>(p: Promise<T>, ms: number) =>
-  Promise.race([
+const withTimeout = <T>(p: Promise<T>, ms: number) => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
     p,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)),
-  ]);
+    new Promise<never>((_, reject) => timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)),
+  ]).finally(() => clearTimeout(timer));
+};
 
 export function healthRoutes() {
   const app = new Hono<AppEnv>();
@@ -23,7 +25,7 @@ export function healthRoutes() {
     };
     const [postgres, temporalStatus] = await Promise.all([
       check(() => sql`SELECT 1`),
-      check(() => temporal.workflowService.getSystemInfo({})),
+      check(() => temporal.systemInfo(AbortSignal.timeout(2000))),
     ]);
     const ready = postgres === "ok" && temporalStatus === "ok";
     return c.json(

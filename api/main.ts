@@ -1,14 +1,14 @@
-/** The API process (Deno): read config, connect to PostgreSQL and Temporal, serve. */
-import { readFileSync } from "node:fs";
+/** The API process (Deno): read config, connect to PostgreSQL, reach Temporal over its HTTP API, serve. */
 import process from "node:process";
-import { Client, Connection } from "@temporalio/client";
-import { temporalTlsOptions } from "../core/temporal-connection.ts";
 import { connect } from "../db/client.ts";
 import { weftDataConverter } from "../core/payload-codec.ts";
 import { createApp } from "./app.ts";
 import { closeRunEventStreams } from "./runs/event-hub.ts";
 import { loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
+import { temporalHttpTarget } from "./temporal/address.ts";
+import { temporalFetch } from "./temporal/deno.ts";
+import { TemporalHttpClient } from "./temporal/http.ts";
 
 const logger = createLogger({ service: "weft-api" });
 
@@ -21,13 +21,18 @@ try {
 }
 
 const sql = connect(config.DATABASE_URL, { max: 20 });
-const connection = await Connection.connect({
-  address: config.TEMPORAL_ADDRESS,
-  ...temporalTlsOptions(config, (path) => readFileSync(path)),
-});
 const dataConverter = await weftDataConverter(process.env);
-const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
-const app = createApp({ config, sql, temporal, logger, codec: dataConverter?.payloadCodecs[0] });
+const codec = dataConverter?.payloadCodecs[0];
+// Temporal's HTTP API, not gRPC: Deno's node:http2 aborts the process when a server shuts down (denoland/deno#36788).
+const target = temporalHttpTarget(config);
+const temporal = new TemporalHttpClient({
+  url: target.url,
+  namespace: config.TEMPORAL_NAMESPACE,
+  apiKey: config.TEMPORAL_API_KEY,
+  codec,
+  fetch: temporalFetch(config, target),
+});
+const app = createApp({ config, sql, temporal, logger, codec });
 
 const server = Deno.serve({
   port: config.PORT,
@@ -40,7 +45,7 @@ const shutdown = async () => {
   // Open event streams would otherwise hold the graceful shutdown until their runs finish.
   closeRunEventStreams(sql);
   await server.shutdown();
-  await Promise.allSettled([sql.end({ timeout: 5 }), connection.close()]);
+  await sql.end({ timeout: 5 });
   Deno.exit(0);
 };
 Deno.addSignalListener("SIGINT", shutdown);

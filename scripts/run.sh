@@ -11,6 +11,8 @@ TEMPORAL_PORT=${TEMPORAL_PORT:-7233}
 TEMPORAL_UI_PORT=${TEMPORAL_UI_PORT:-8233}
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/weft}
 export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}
+# The dev server's HTTP API (scripts/temporal-dev.sh puts it at the gRPC port + 10), which the API calls.
+export TEMPORAL_HTTP_ADDRESS=${TEMPORAL_HTTP_ADDRESS:-127.0.0.1:$((TEMPORAL_PORT + 10))}
 export TEMPORAL_UI_URL=${TEMPORAL_UI_URL:-http://localhost:$TEMPORAL_UI_PORT}
 export WORKFLOW_BUNDLE_PATH=.state/workflow-bundle.js
 # The demo's weather service listens on loopback, which http_request nodes may not reach unless allowed.

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Starts the Temporal dev server (persistent SQLite file under .state/) unless one already answers.
-# Usage: scripts/temporal-dev.sh PORT UI_PORT DB_FILE|"" — an empty DB_FILE keeps state in memory.
+# Usage: scripts/temporal-dev.sh PORT UI_PORT DB_FILE|"" [HTTP_PORT] — an empty DB_FILE keeps state in memory.
+# The HTTP API, which the Weft API calls, listens on HTTP_PORT: by default PORT + 10 (7233 → 7243), the port the
+# API's TEMPORAL_HTTP_ADDRESS defaults to.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-port=${1:-7233}; ui_port=${2-8233}; db_file=${3-.state/temporal/weft.db}
+port=${1:-7233}; ui_port=${2-8233}; db_file=${3-.state/temporal/weft.db}; http_port=${4:-$((port + 10))}
 temporal=.state/venv/bin/temporal
 # Weft's search attributes (core/search-attributes.ts): the start flags register them in a new database
 # only, so an existing database file gets them here (creating one that exists is refused; that is fine).
@@ -13,14 +15,19 @@ ensure_search_attributes() {
       >/dev/null 2>&1 || true
   done
 }
+http_ready() { curl -fs "http://127.0.0.1:$http_port/api/v1/system-info" >/dev/null 2>&1; }
 if "$temporal" operator cluster health --address "127.0.0.1:$port" >/dev/null 2>&1; then
   ensure_search_attributes
+  if ! http_ready; then
+    echo "temporal: the server on 127.0.0.1:$port has no HTTP API on :$http_port (started without --http-port?);" \
+      "the Weft API needs it: stop that server or set TEMPORAL_HTTP_ADDRESS" >&2
+  fi
   echo "temporal: already serving on 127.0.0.1:$port"
   exit 0
 fi
 mkdir -p .state/temporal
 # Weft's search attributes (core/search-attributes.ts), so runs can be filtered in the UI.
-args=(server start-dev --ip 127.0.0.1 --port "$port" --log-level warn
+args=(server start-dev --ip 127.0.0.1 --port "$port" --http-port "$http_port" --log-level warn
   --dynamic-config-value frontend.enableUpdateWorkflowExecution=true
   --search-attribute WeftWorkflowId=Keyword --search-attribute WeftOwnerId=Keyword
   --search-attribute WeftStatus=Keyword)
@@ -31,9 +38,9 @@ if [ -n "${TEMPORAL_UI_CODEC_ENDPOINT:-}" ]; then args+=(--ui-codec-endpoint "$T
 nohup "$temporal" "${args[@]}" > ".state/temporal/server-$port.log" 2>&1 &
 echo $! > ".state/temporal/server-$port.pid"
 for _ in $(seq 1 120); do
-  if "$temporal" operator cluster health --address "127.0.0.1:$port" >/dev/null 2>&1; then
+  if "$temporal" operator cluster health --address "127.0.0.1:$port" >/dev/null 2>&1 && http_ready; then
     ensure_search_attributes
-    echo "temporal: dev server ready on 127.0.0.1:$port${ui_port:+ (UI http://localhost:$ui_port)}"
+    echo "temporal: dev server ready on 127.0.0.1:$port, HTTP API on :$http_port${ui_port:+ (UI http://localhost:$ui_port)}"
     exit 0
   fi
   sleep 0.5

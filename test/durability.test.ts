@@ -218,8 +218,7 @@ describe("durability with real processes", () => {
     } finally {
       temporal.start();
     }
-    // The run is driven by the same worker process, which reconnected by itself. (The API's own survival is the
-    // skipped test below: a Deno bug may kill it here, so it is restarted if needed to read the run.)
+    // The run is driven by the same worker process, which reconnected by itself.
     const run = await waitFor(
       "the run to finish",
       async () => {
@@ -232,10 +231,7 @@ describe("durability with real processes", () => {
     );
     expect(run).toBe("succeeded");
     expect(alive(worker)).toBe(true);
-    if (!alive(api)) {
-      console.warn(`the API died while Temporal was away (${api.proc.signalCode ?? api.proc.exitCode}): restarting it`);
-    }
-    await ensureStack();
+    expect(alive(api), `the API exited: ${api.proc.signalCode ?? api.proc.exitCode}`).toBe(true);
     const reported = await client.waitForFinal(wf, runId, 30_000, logs);
     expect(reported.status).toBe("succeeded");
     expect(reported.output.n10.body).toEqual({ path: "/temporal/n10", run: runId });
@@ -254,13 +250,9 @@ describe("durability with real processes", () => {
     }
   }, 240_000);
 
-  // SKIPPED, product bug: the Deno API process dies when the Temporal server shuts down (its GOAWAY on the
-  // client's HTTP/2 connection): SIGSEGV (exit 139) or SIGABRT with "nghttp2_session.c:2402:
-  // find_stream_on_goaway_func: Assertion `stream->closed_next == NULL' failed" — Deno 2.9.6's node:http2 under
-  // @temporalio/client's grpc-js, denoland/deno#36788 (open). Once the connection has carried calls it crashed in
-  // nearly every try (this test 4 of 4, the test above 3 of 4), a freshly started idle API only sometimes: too
-  // uneven for `it.fails`. Un-skip when the API survives; the test above restarts the API when it did not.
-  it.skip("the Deno API survives the Temporal server going away, answers not ready, then reconnects", async () => {
+  // The API once died here: with @temporalio/client's gRPC on Deno's node:http2, the server's GOAWAY aborted the
+  // process inside nghttp2 (denoland/deno#36788). It now calls Temporal's HTTP API with fetch, and must live on.
+  it("the Deno API survives the Temporal server going away, answers not ready, then reconnects", async () => {
     await ensureStack();
     const before = api;
     // Warm the API's connection to Temporal the way a client does: a run started and polled until done.

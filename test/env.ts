@@ -4,6 +4,8 @@
  */
 export const TEST_TEMPORAL_PORT = Number(process.env.WEFT_TEST_TEMPORAL_PORT ?? 7299);
 export const TEST_TEMPORAL_ADDRESS = `127.0.0.1:${TEST_TEMPORAL_PORT}`;
+/** The dev server's HTTP API, which the API calls: scripts/temporal-dev.sh puts it at the gRPC port + 10. */
+export const TEST_TEMPORAL_HTTP_URL = `http://127.0.0.1:${TEST_TEMPORAL_PORT + 10}`;
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/weft_test";
 export const TEST_TASK_QUEUE = "weft-test";
 export const TEST_JWT_SECRET = "weft-test-secret-0123456789abcdef0123456789";

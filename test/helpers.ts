@@ -1,4 +1,7 @@
-/** Test helpers: the API app in-process on the real database and Temporal, users, a local upstream server. */
+/**
+ * Test helpers: the API app in-process on the real database and Temporal, users, a local upstream server. The
+ * app reaches Temporal as the API process does, over its HTTP API; tests inspect Temporal with the SDK's client.
+ */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Client, Connection } from "@temporalio/client";
@@ -6,6 +9,7 @@ import { afterAll } from "vitest";
 import { createApp, type WeftApp } from "../api/app.ts";
 import { loadConfig } from "../api/config.ts";
 import { createLogger } from "../api/logger.ts";
+import { TemporalHttpClient } from "../api/temporal/http.ts";
 import { weftDataConverter } from "../core/payload-codec.ts";
 import { connect, type Sql } from "../db/client.ts";
 import {
@@ -15,12 +19,16 @@ import {
   TEST_SECRETS_KEY,
   TEST_TASK_QUEUE,
   TEST_TEMPORAL_ADDRESS,
+  TEST_TEMPORAL_HTTP_URL,
 } from "./env.ts";
 
 export interface TestContext {
   app: WeftApp;
   sql: Sql;
+  /** The SDK's gRPC client, for tests to look into Temporal (histories, descriptions); the app does not use it. */
   temporal: Client;
+  /** What the app calls Temporal with: the HTTP API client. */
+  temporalHttp: TemporalHttpClient;
 }
 
 /** One app per test file, closed after the file's tests. */
@@ -38,10 +46,15 @@ export async function setupApp(env: Record<string, string> = {}): Promise<TestCo
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const dataConverter = await weftDataConverter({ WEFT_PAYLOAD_KEY: TEST_PAYLOAD_KEY });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
+  const temporalHttp = new TemporalHttpClient({
+    url: TEST_TEMPORAL_HTTP_URL,
+    namespace: config.TEMPORAL_NAMESPACE,
+    codec: dataConverter?.payloadCodecs[0],
+  });
   const app = createApp({
     config,
     sql,
-    temporal,
+    temporal: temporalHttp,
     logger: createLogger({ test: true }, "warn"),
     codec: dataConverter?.payloadCodecs[0],
   });
@@ -49,7 +62,7 @@ export async function setupApp(env: Record<string, string> = {}): Promise<TestCo
     await sql.end();
     await connection.close();
   });
-  return { app, sql, temporal };
+  return { app, sql, temporal, temporalHttp };
 }
 
 // Responses are arbitrary JSON that each test inspects as it needs.

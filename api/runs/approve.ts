@@ -1,8 +1,8 @@
 /** Deciding an approval node: the decision goes to the run's workflow as a Temporal update. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from "@temporalio/client";
 import { NODE_NAME_PATTERN } from "../../core/node-types.ts";
 import { ApiError, notFound } from "../errors.ts";
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from "../temporal/client.ts";
 import { bearerSecurity, createRouter, errorResponses, ErrorSchema, jsonBody, jsonResponse, uuid } from "../openapi.ts";
 
 const Params = z.object({
@@ -47,12 +47,12 @@ export function approvalRoutes() {
       throw new ApiError("CONFLICT", `the run has already finished (${run.status})`);
     }
     try {
-      await temporal.workflow.getHandle(run.temporal_workflow_id as string).executeUpdate("approve", {
-        args: [{ node_name, approved: body.approved, data: body.data ?? null, decided_by: user.email }],
-      });
+      await temporal.executeUpdate(run.temporal_workflow_id as string, "approve", [
+        { node_name, approved: body.approved, data: body.data ?? null, decided_by: user.email },
+      ]);
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
-        throw new ApiError("CONFLICT", err.cause?.message ?? `node "${node_name}" is not waiting for approval`);
+        throw new ApiError("CONFLICT", err.failure.message || `node "${node_name}" is not waiting for approval`);
       }
       if (err instanceof WorkflowNotFoundError) throw new ApiError("CONFLICT", "the run has already finished");
       throw err;

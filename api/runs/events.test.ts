@@ -19,7 +19,7 @@ import { closeRunEventStreams, runEventHub } from "./event-hub.ts";
 import { sseTiming } from "./events.ts";
 import { TEST_DATABASE_URL, TEST_JWT_SECRET } from "../../test/env.ts";
 import { connect } from "../../db/client.ts";
-import type { Client } from "@temporalio/client";
+import type { TemporalApi } from "../temporal/client.ts";
 
 let t: TestContext;
 let alice: Awaited<ReturnType<typeof registerUser>>;
@@ -351,7 +351,7 @@ describe("PostgreSQL only", () => {
       get: () => {
         throw new Error("the event stream must not call Temporal");
       },
-    }) as Client;
+    }) as TemporalApi;
     const config = loadConfig({
       DATABASE_URL: "postgres://unused",
       JWT_SECRET: TEST_JWT_SECRET,
@@ -380,7 +380,7 @@ describe("shutdown", () => {
     const sql = connect(TEST_DATABASE_URL, { max: 2 });
     try {
       const config = loadConfig({ JWT_SECRET: TEST_JWT_SECRET, LOG_REQUESTS: "false", WEFT_READ_CACHE: "false" });
-      const app = createApp({ config, sql, temporal: t.temporal, logger: createLogger({ test: true }, "warn") });
+      const app = createApp({ config, sql, temporal: t.temporalHttp, logger: createLogger({ test: true }, "warn") });
       const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "long", config: http("/long?ms=4000") }]);
       const runId = await execute(workflowId);
       const stream = await openStream(app, eventsPath(workflowId, runId), alice.token);

@@ -179,7 +179,7 @@ export function runRoutes() {
       throw new ApiError("CONFLICT", `the run has already finished (${run.status})`, { status: run.status });
     }
     try {
-      await services.temporal.workflow.getHandle(run.temporal_workflow_id as string).cancel();
+      await services.temporal.cancelWorkflow(run.temporal_workflow_id as string);
     } catch (err) {
       // Temporal closed it in the meantime: report what the run ended as.
       const current = await reconcile(services, await getOwnedRun(services, id, run_id, c.get("user").id), true);

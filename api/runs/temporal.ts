@@ -1,8 +1,8 @@
 /** How the API talks to Temporal: start the DAG workflow by name, and reconcile runs Temporal ended. */
-import type { Client } from "@temporalio/client";
 import type { RunDagInput } from "../../core/snapshot.ts";
-import { runSearchAttributes } from "../../core/search-attributes.ts";
+import { WEFT_OWNER_ID, WEFT_STATUS, WEFT_WORKFLOW_ID } from "../../core/search-attributes.ts";
 import type { ApiConfig } from "../config.ts";
+import type { TemporalApi } from "../temporal/client.ts";
 
 export const RUN_WORKFLOW_TYPE = "runDag";
 
@@ -21,30 +21,35 @@ export function temporalUiUrl(
 }
 
 export async function startRunWorkflow(
-  client: Client,
+  temporal: TemporalApi,
   taskQueue: string,
   input: RunDagInput,
   ownerId: string,
 ): Promise<string> {
-  const handle = await client.workflow.start(RUN_WORKFLOW_TYPE, {
+  const { runId } = await temporal.startWorkflow(RUN_WORKFLOW_TYPE, {
     taskQueue,
     workflowId: temporalWorkflowId(input.runId),
     args: [input],
     ...(input.searchAttributes
-      ? { typedSearchAttributes: runSearchAttributes(input.snapshot.workflow_id, ownerId, "running") }
+      ? {
+        searchAttributes: {
+          [WEFT_WORKFLOW_ID.name]: input.snapshot.workflow_id,
+          [WEFT_OWNER_ID.name]: ownerId,
+          [WEFT_STATUS.name]: "running",
+        },
+      }
       : {}),
   });
-  return handle.firstExecutionRunId;
+  return runId;
 }
 
 /** Temporal's view of a run that the database still calls unfinished, or null when it is still running. */
 export async function closedStatus(
-  client: Client,
+  temporal: TemporalApi,
   workflowId: string,
 ): Promise<{ status: "failed" | "cancelled"; reason: string } | null> {
-  const description = await client.workflow.getHandle(workflowId).describe();
-  const name = description.status.name;
+  const name = await temporal.workflowStatus(workflowId);
   if (name === "RUNNING" || name === "COMPLETED" || name === "CONTINUED_AS_NEW") return null;
-  if (name === "CANCELLED") return { status: "cancelled", reason: "the workflow was cancelled in Temporal" };
+  if (name === "CANCELED") return { status: "cancelled", reason: "the workflow was cancelled in Temporal" };
   return { status: "failed", reason: `the workflow ended in Temporal as ${name}` };
 }

@@ -1,7 +1,7 @@
 /** How schedules live in Temporal: one Temporal Schedule per Weft schedule, each firing starts scheduledRun. */
-import { type Client, ScheduleNotFoundError, ScheduleOverlapPolicy } from "@temporalio/client";
 import type { ScheduledRunInput } from "../../activities/runs/scheduling.ts";
 import type { ApiConfig } from "../config.ts";
+import { InvalidArgumentError, ScheduleNotFoundError, type TemporalApi } from "../temporal/client.ts";
 
 export const SCHEDULED_RUN_WORKFLOW_TYPE = "scheduledRun";
 
@@ -28,41 +28,37 @@ export interface ScheduleSpec {
 }
 
 export async function createTemporalSchedule(
-  client: Client,
+  temporal: TemporalApi,
   taskQueue: string,
   id: string,
   spec: ScheduleSpec,
   args: ScheduledRunInput,
 ): Promise<void> {
   try {
-    await client.schedule.create({
-      scheduleId: id,
-      spec: { cronExpressions: [spec.cron], timezone: spec.timezone },
-      action: {
-        type: "startWorkflow",
-        workflowType: SCHEDULED_RUN_WORKFLOW_TYPE,
-        taskQueue,
-        // Temporal appends each firing's time to this id.
-        workflowId: id,
-        args: [args],
-      },
-      // Every firing is its own run, even while an earlier one is still going; after a Temporal outage
-      // only firings missed in the last minute are caught up, not a burst of everything missed.
-      policies: { overlap: ScheduleOverlapPolicy.ALLOW_ALL, catchupWindow: "1 minute" },
-      state: { paused: spec.paused, note: `Weft workflow ${args.workflowId}` },
+    await temporal.createSchedule(id, {
+      cron: spec.cron,
+      timezone: spec.timezone,
+      paused: spec.paused,
+      note: `Weft workflow ${args.workflowId}`,
       memo: { weft_workflow_id: args.workflowId, weft_schedule_id: args.scheduleId },
+      // Temporal appends each firing's time to the workflow id.
+      action: { workflowType: SCHEDULED_RUN_WORKFLOW_TYPE, workflowId: id, taskQueue, args: [args] },
+      // Every firing is its own run, even while an earlier one is still going (the overlap policy is
+      // ALLOW_ALL); after a Temporal outage only firings missed in the last minute are caught up, not a burst of
+      // everything missed.
+      catchupWindow: "60s",
     });
   } catch (err) {
-    // The client turns the server's "Invalid schedule spec" (INVALID_ARGUMENT) into a TypeError.
-    if (err instanceof TypeError) throw new InvalidScheduleError(err.message);
+    // Temporal answers INVALID_ARGUMENT for a spec it cannot use.
+    if (err instanceof InvalidArgumentError) throw new InvalidScheduleError(err.message);
     throw err;
   }
 }
 
 /** Deletes the Temporal Schedule; one already gone counts as deleted. */
-export async function deleteTemporalSchedule(client: Client, id: string): Promise<void> {
+export async function deleteTemporalSchedule(temporal: TemporalApi, id: string): Promise<void> {
   try {
-    await client.schedule.getHandle(id).delete();
+    await temporal.deleteSchedule(id);
   } catch (err) {
     if (!(err instanceof ScheduleNotFoundError)) throw err;
   }

@@ -1,7 +1,6 @@
 /** How the API reaches the GPU queue for vectors: ingestion workflows and search, started by name. */
-import { type Client, WorkflowFailedError } from "@temporalio/client";
-import { ApplicationFailure } from "@temporalio/common";
 import { ApiError } from "../errors.ts";
+import { type TemporalApi, type TemporalFailure, WorkflowFailedError } from "../temporal/client.ts";
 
 export const INGEST_WORKFLOW_TYPE = "ingestDocuments";
 export const SEARCH_WORKFLOW_TYPE = "searchCollection";
@@ -12,12 +11,12 @@ const SEARCH_TIMEOUT = "30s";
 export const ingestionWorkflowId = (ingestionId: string) => `weft-ingest-${ingestionId}`;
 
 export async function startIngestion(
-  client: Client,
+  temporal: TemporalApi,
   taskQueue: string,
   input: { ingestionId: string; collectionId: string },
 ): Promise<string> {
   const workflowId = ingestionWorkflowId(input.ingestionId);
-  await client.workflow.start(INGEST_WORKFLOW_TYPE, { taskQueue, workflowId, args: [input] });
+  await temporal.startWorkflow(INGEST_WORKFLOW_TYPE, { taskQueue, workflowId, args: [input] });
   return workflowId;
 }
 
@@ -30,28 +29,24 @@ export interface SearchInput {
   filter?: Record<string, unknown>;
 }
 
-/** The innermost ApplicationFailure of a failed workflow: what the activity threw. */
-function applicationCause(err: unknown): ApplicationFailure | null {
-  let e = err as { cause?: unknown } | undefined;
-  let found: ApplicationFailure | null = null;
-  while (e) {
-    if (e instanceof ApplicationFailure) found = e;
-    e = e.cause as { cause?: unknown } | undefined;
-  }
+/** The innermost application failure of a failed workflow: what the activity threw. */
+function applicationCause(failure: TemporalFailure | undefined): TemporalFailure | null {
+  let found: TemporalFailure | null = null;
+  for (let f = failure; f; f = f.cause) if (f.type) found = f;
   return found;
 }
 
-export async function searchOnGpu(client: Client, taskQueue: string, input: SearchInput): Promise<unknown> {
+export async function searchOnGpu(temporal: TemporalApi, taskQueue: string, input: SearchInput): Promise<unknown> {
   try {
-    return await client.workflow.execute(SEARCH_WORKFLOW_TYPE, {
+    return await temporal.executeWorkflow(SEARCH_WORKFLOW_TYPE, {
       taskQueue,
       workflowId: `weft-search-${crypto.randomUUID()}`,
       args: [input],
-      workflowExecutionTimeout: SEARCH_TIMEOUT,
+      executionTimeout: SEARCH_TIMEOUT,
     });
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
-    const cause = applicationCause(err);
+    const cause = applicationCause(err.failure);
     if (cause?.type === "CollectionNotFound") throw new ApiError("NOT_FOUND", "collection not found");
     if (cause?.type === "EmbeddingModelMismatch") throw new ApiError("CONFLICT", cause.message);
     throw new ApiError("SERVICE_UNAVAILABLE", "the search did not complete on the GPU workers", {
