@@ -64,9 +64,21 @@ export class WeftApi {
     return { runId: run.run_id, temporalWorkflowId: run.temporal?.workflow_id ?? `weft-run-${run.run_id}` };
   }
 
-  getRun(workflowId: string, runId: string) {
+  getRun(workflowId: string, runId: string, waitSeconds = 0) {
     this.counts.poll++;
-    return this.call<RunView>("GET", `/api/workflows/${workflowId}/runs/${runId}`);
+    return this.call<RunView>(
+      "GET",
+      `/api/workflows/${workflowId}/runs/${runId}${waitSeconds ? `?wait=${waitSeconds}` : ""}`,
+    );
+  }
+
+  /** Asks for the run with `?wait=30` (the API answers when it ends) until it is final; returns the last view. */
+  async waitEnd(workflowId: string, runId: string, timeoutMs = 120_000) {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const run = await this.getRun(workflowId, runId, 30);
+      if (FINAL.has(run.status) || Date.now() > until) return run;
+    }
   }
 
   /** Polls the run every `pollMs` until it is final; returns the last view. */

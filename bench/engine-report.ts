@@ -124,12 +124,13 @@ export function report(
   s: Settings,
   a: Record<"weft" | "raw", Rounds>,
   b: Record<"fan" | "single" | "rawFan" | "rawSingle", Rounds>,
-  c: Record<"weft" | "noPoll" | "raw", Load>,
+  c: Record<"weft" | "wait" | "noPoll" | "raw", Load>,
 ) {
   const chain = chainSummary(s, a.weft, a.raw);
   const fan = fanSummary(s, b);
   const load = {
     weft: loadSummary(c.weft, s.seconds),
+    wait: loadSummary(c.wait, s.seconds),
     no_poll: loadSummary(c.noPoll, s.seconds),
     raw: loadSummary(c.raw, s.seconds),
   };
@@ -168,14 +169,14 @@ export function report(
     ...cpuRows("CPU ms per run", [fan.fan_out_cpu, fan.raw_fan_out_cpu]),
   ]);
   console.log(`\n(c) 3-node chain, ${s.clients} concurrent clients, ${s.seconds} s each`);
-  const cols = [load.weft, load.no_poll, load.raw];
-  table(["figure", `Weft, API poll ${s.pollMs} ms`, "Weft, no polling", "raw Temporal"], [
+  const cols = [load.weft, load.wait, load.no_poll, load.raw];
+  table(["figure", `Weft, API poll ${s.pollMs} ms`, "Weft, API ?wait=30", "Weft, no polling", "raw Temporal"], [
     ["runs/s succeeded (target ≥ 40)", ...cols.map((l) => l.runs_per_s)],
     ["succeeded / failed / errors", ...cols.map((l) => `${l.succeeded} / ${l.failed} / ${l.errors}`)],
     ["ended after the window (not counted)", ...cols.map((l) => l.finished_after_window)],
     ["p50 / p99 end to end (ms)", ...cols.map((l) => `${l.p50_ms} / ${l.p99_ms}`)],
-    ["API requests/s", load.weft.api_requests_per_s, load.no_poll.api_requests_per_s, "-"],
-    ["polls per run", load.weft.polls_per_run, load.no_poll.polls_per_run, "-"],
+    ["API requests/s", ...cols.slice(0, 3).map((l) => l.api_requests_per_s), "-"],
+    ["polls per run", ...cols.slice(0, 3).map((l) => l.polls_per_run), "-"],
     ...ALL.map((k) => [`CPU cores: ${k}`, ...cols.map((l) => l.cpu.procs[k].cores)]),
     ["CPU cores: machine busy", ...cols.map((l) => `${l.cpu.machine_busy_cores} of ${l.cpu.machine_cores}`)],
     ...cpuRows("CPU ms per run", cols.map((l) => l.cpu)),
@@ -195,15 +196,17 @@ export function report(
 function verdictsFor(
   chain: ReturnType<typeof chainSummary>,
   fan: ReturnType<typeof fanSummary>,
-  load: Record<"weft" | "no_poll" | "raw", LoadSummary>,
+  load: Record<"weft" | "wait" | "no_poll" | "raw", LoadSummary>,
 ) {
   const top = (cpu: Cpu, n: number) =>
     [...ALL].sort((x, y) => cpu.procs[y].ms_per_unit - cpu.procs[x].ms_per_unit).slice(0, n)
       .map((k) => `${k} ${cpu.procs[k].ms_per_unit}`).join(", ");
-  const w = load.weft;
+  // The API's own way to wait for a run is the headline; clients polling every 100 ms are shown beside it.
+  const w = load.wait;
   const c = [
-    `(c) ${w.runs_per_s >= 40 ? "MET" : "NOT MET"}: ${w.runs_per_s} runs/s (≥ 40); ${load.no_poll.runs_per_s} without`,
-    `polling, raw Temporal ${load.raw.runs_per_s}.`,
+    `(c) ${w.runs_per_s >= 40 ? "MET" : "NOT MET"}: ${w.runs_per_s} runs/s (≥ 40) with clients waiting on ?wait=30;`,
+    `${load.weft.runs_per_s} polling every 100 ms, ${load.no_poll.runs_per_s} awaited on Temporal,`,
+    `raw Temporal ${load.raw.runs_per_s}.`,
   ];
   if (w.runs_per_s < 40) {
     c.push(

@@ -2,8 +2,9 @@
  * bench/engine: Weft's engine against hand-written Temporal on the same server, worker and run.
  * (a) a chain of 50 http_request nodes through the API vs rawChain: 50 sequential bare HTTP activities;
  * (b) 50 nodes fanned out after one start node vs a single-node workflow, both through the API;
- * (c) runs/s of a 3-node chain driven through the API by concurrent clients (execute, poll until final)
- *     beside rawChain(3) driven straight through Temporal, with the CPU each process used.
+ * (c) runs/s of a 3-node chain driven through the API by concurrent clients (execute, then poll until final,
+ *     or wait with GET …?wait=30, or await the workflow in Temporal) beside rawChain(3) driven straight through
+ *     Temporal, with the CPU each process used.
  * Usage: node --import tsx bench/engine.ts [seconds for (c)=60] [rounds for (a),(b)=5] [clients=50] [poll ms=100]
  * BENCH_TRANSFER_POLL_RPS=1000 starts the dev server with history.transferProcessorMaxPollRPS raised from its
  * default of 20, which otherwise puts every workflow task after an activity on a 50 ms grid.
@@ -228,6 +229,11 @@ try {
       const { runId } = await api.execute(wf.chain3);
       return (await api.waitFinal(wf.chain3, runId, pollMs)).status;
     });
+    console.log(`    then through the API, each client waiting on GET …/runs/{run_id}?wait=30`);
+    const cWait = await load(async () => {
+      const { runId } = await api.execute(wf.chain3);
+      return (await api.waitEnd(wf.chain3, runId)).status;
+    });
     console.log(`    then executed through the API but awaited on Temporal (no polling)`);
     const cNoPoll = await load(async () => {
       const { runId, temporalWorkflowId } = await api.execute(wf.chain3);
@@ -239,6 +245,7 @@ try {
 
     const result = report({ n: N, seconds, rounds, clients, pollMs, temporal_dynamic_config: dynamicConfig }, a, b, {
       weft: cWeft,
+      wait: cWait,
       noPoll: cNoPoll,
       raw: cRaw,
     });

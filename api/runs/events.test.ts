@@ -225,6 +225,45 @@ describe("resuming and replaying", () => {
   });
 });
 
+describe("GET a run with ?wait", () => {
+  const getRun = (wf: string, run: string, query: string, token = alice.token) =>
+    call(t.app, "GET", `/api/workflows/${wf}/runs/${run}${query}`, { token });
+
+  it("answers as soon as the run ends, not before and without polling", async () => {
+    const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "slowish", config: http("/w?ms=1500") }]);
+    const runId = await execute(workflowId);
+    const began = Date.now();
+    const res = await getRun(workflowId, runId, "?wait=30");
+    const took = Date.now() - began;
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe("succeeded");
+    expect(res.body.node_executions[0].output.body.path).toBe("/w");
+    expect(took).toBeGreaterThanOrEqual(1000);
+    expect(took).toBeLessThan(10_000);
+    // A finished run is answered at once.
+    const again = Date.now();
+    expect((await getRun(workflowId, runId, "?wait=30")).body.status).toBe("succeeded");
+    expect(Date.now() - again).toBeLessThan(1000);
+  });
+
+  it("answers with the unfinished run once the wait is over; refuses a wait out of range", async () => {
+    const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "long", config: http("/long?ms=5000") }]);
+    const runId = await execute(workflowId);
+    const began = Date.now();
+    const res = await getRun(workflowId, runId, "?wait=1");
+    expect(res.status).toBe(200);
+    expect(["pending", "running"]).toContain(res.body.status);
+    expect(Date.now() - began).toBeGreaterThanOrEqual(900);
+    expect(Date.now() - began).toBeLessThan(4000);
+    for (const bad of ["?wait=61", "?wait=-1", "?wait=soon"]) {
+      const refused = await getRun(workflowId, runId, bad);
+      expect(refused.status, bad).toBe(400);
+      expect(refused.body.error.code).toBe("VALIDATION_ERROR");
+    }
+    expect((await getRun(workflowId, runId, "?wait=5", bob.token)).status).toBe(404);
+  });
+});
+
 describe("idle streams", () => {
   it("get a keep-alive comment per heartbeat interval, not more", async () => {
     const saved = sseTiming.heartbeatMs;

@@ -14,6 +14,8 @@ import { idempotentStart, parseIdempotencyKey } from "./idempotency.ts";
 import { startRun } from "./start.ts";
 import { runUsage } from "./usage.ts";
 import { closedStatus, temporalUiUrl } from "./temporal.ts";
+import { runEventHub, type Subscription } from "./event-hub.ts";
+import type { Logger } from "../logger.ts";
 
 const RUN_COLUMNS =
   "id, workflow_id, status, trigger, retry_of, input, output, error, workflow_version, version_hash, created_at, started_at, finished_at, temporal_workflow_id, temporal_run_id";
@@ -70,6 +72,43 @@ async function reconcile(services: Services, row: Row, force = false): Promise<R
   }
 }
 
+/**
+ * Waits until the run's events say it ended, `timeoutMs` passes or the client goes away. Listens through the
+ * process's one LISTEN connection (the event hub), from the run's latest event on, so no end can slip between
+ * the check and the subscription.
+ */
+async function waitForRunEnd(
+  services: Services,
+  logger: Logger,
+  runId: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const { sql } = services;
+  const [{ last }] = await sql`SELECT coalesce(max(id), 0)::text AS last FROM run_events WHERE run_id = ${runId}`;
+  const [{ status }] = await sql`SELECT status FROM workflow_runs WHERE id = ${runId}`;
+  if (FINAL.has(status as string)) return;
+  let sub: Subscription;
+  try {
+    sub = await runEventHub(sql, logger).subscribe(runId, BigInt(last as string));
+  } catch (err) {
+    logger.warn("cannot wait for the run's end; answering at once", { run_id: runId, error: (err as Error).message });
+    return;
+  }
+  const onAbort = () => sub.close();
+  signal.addEventListener("abort", onAbort);
+  try {
+    const deadline = Date.now() + timeoutMs;
+    while (!sub.closed && Date.now() < deadline) {
+      const events = await sub.next(deadline - Date.now());
+      if (events.some((e) => e.type === "run" && FINAL.has((e.data as { status?: string }).status ?? ""))) return;
+    }
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    sub.close();
+  }
+}
+
 export function runRoutes() {
   const app = createRouter();
   app.route("/", approvalRoutes());
@@ -106,7 +145,12 @@ export function runRoutes() {
     const services = c.get("services");
     const { sql } = services;
     const { id, run_id } = c.req.valid("param");
-    const row = await reconcile(services, await getOwnedRun(services, id, run_id, c.get("user").id));
+    const { wait } = c.req.valid("query");
+    let row = await reconcile(services, await getOwnedRun(services, id, run_id, c.get("user").id));
+    if (wait > 0 && !FINAL.has(row.status as string)) {
+      await waitForRunEnd(services, c.get("logger"), run_id, wait * 1000, c.req.raw.signal);
+      row = await reconcile(services, await getOwnedRun(services, id, run_id, c.get("user").id));
+    }
     const executions = await sql`
       SELECT node_id, node_name, type, status, attempt, input, output, error, started_at, finished_at, duration_ms
       FROM node_executions WHERE run_id = ${run_id} ORDER BY started_at, id`;

@@ -121,13 +121,21 @@ export const listRunsRoute = createRoute({
   },
 });
 
+export const GetRunQuery = z.object({
+  wait: z.coerce.number().int().min(0).max(60).default(0).openapi({
+    description: "Seconds to wait for an unfinished run to end before answering (0–60; 0 answers at once)",
+  }),
+});
+
 export const getRunRoute = createRoute({
   method: "get",
   path: "/api/workflows/{id}/runs/{run_id}",
   tags,
   security,
   summary: "A run with every node execution",
-  request: { params: RunParams },
+  description: "With `wait`, an unfinished run is answered when it ends or after that many seconds, whichever " +
+    "comes first: a client waits for the result without polling.",
+  request: { params: RunParams, query: GetRunQuery },
   responses: { 200: jsonResponse("The run", RunSchema), ...errorResponses },
 });
 
