@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type Sql } from "../db/client.ts";
 import { TEST_DATABASE_URL } from "./env.ts";
 import { json, startUpstream, type Upstream } from "./helpers.ts";
-import type { Spawned } from "./processes.ts";
+import { type Spawned, startWorker } from "./processes.ts";
 import {
   ApiClient,
   freePort,
@@ -197,6 +197,56 @@ describe("durability with real processes", () => {
       expect(rows.map((r) => ({ ...r }))).toEqual(expected);
       const counts = Object.fromEntries(names.map((n) => [n, requestsTo(`/group/${n}`).length]));
       expect(counts).toEqual(Object.fromEntries(names.map((n) => [n, quick.has(n) ? 1 : 2])));
+    },
+    180_000,
+  );
+
+  it(
+    "a worker stopped gracefully mid-group (SIGTERM, 1 s grace): finished members stay done, the rest resume",
+    async () => {
+      await ensureStack();
+      // Only a worker with a short drain polls the queue while the group starts.
+      for (const w of workers) await kill9(w);
+      workers = [
+        procs.track(
+          await startWorker(QUEUE, { TEMPORAL_ADDRESS: temporal.address, WORKER_SHUTDOWN_GRACE_SECONDS: "1" }),
+        ),
+      ];
+      const names = nodeNames(6);
+      const quick = new Set(names.slice(0, 3));
+      const wf = await client.fanOut(
+        "drain-group",
+        { name: "start", config: { url: `${upstream.url}/drain/start` } },
+        names.map((name) => ({
+          name,
+          config: { url: `${upstream.url}/drain/${name}`, query: { ms: quick.has(name) ? "0" : "4000" } },
+        })),
+      );
+      const started = await client.execute(wf);
+      expect(started.status).toBe(202);
+      const runId: string = started.body.run_id;
+      const done = async () =>
+        (await executions(runId)).filter((r) => quick.has(r.node_name) && r.status === "succeeded").length;
+      await waitFor(
+        "every member in flight and the quick ones done",
+        async () => names.every((n) => requestsTo(`/drain/${n}`).length === 1) && (await done()) === 3,
+        60_000,
+        20,
+        logs,
+      );
+      const draining = workers[0];
+      draining.proc.kill("SIGTERM");
+      await waitFor("the drained worker to exit", () => !alive(draining), 30_000, 50, logs);
+      await addWorker();
+      const run = await client.waitForFinal(wf, runId, 90_000, logs);
+      expect(run.status, JSON.stringify([run.error, await executions(runId)])).toBe("succeeded");
+      const rows = await executions(runId);
+      for (const n of names) {
+        const mine = rows.filter((r) => r.node_name === n).map((r) => [r.attempt, r.status]);
+        if (quick.has(n)) expect(mine, n).toEqual([[1, "succeeded"]]);
+        else expect(mine, n).toEqual([[1, "cancelled"], [2, "succeeded"]]);
+        expect(requestsTo(`/drain/${n}`).length, n).toBe(quick.has(n) ? 1 : 2);
+      }
     },
     180_000,
   );
