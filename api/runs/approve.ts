@@ -1,8 +1,9 @@
 /** Deciding an approval node: the decision goes to the run's workflow as a Temporal update. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { NODE_NAME_PATTERN } from "../../core/node-types.ts";
-import { ApiError, notFound } from "../errors.ts";
+import { ApiError } from "../errors.ts";
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from "../temporal/client.ts";
+import { FINAL_RUN_STATUSES, getOwnedRun } from "./store.ts";
 import { bearerSecurity, createRouter, errorResponses, ErrorSchema, jsonBody, jsonResponse, uuid } from "../openapi.ts";
 
 const Params = z.object({
@@ -40,10 +41,8 @@ export function approvalRoutes() {
     const { id, run_id, node_name } = c.req.valid("param");
     const body = c.req.valid("json");
     const user = c.get("user");
-    const [run] = await sql`SELECT status, temporal_workflow_id FROM workflow_runs
-      WHERE id = ${run_id} AND workflow_id = ${id} AND owner_id = ${user.id}`;
-    if (!run) throw notFound("run");
-    if (["succeeded", "failed", "cancelled"].includes(run.status as string)) {
+    const run = await getOwnedRun(sql, id, run_id, user.id);
+    if (FINAL_RUN_STATUSES.has(run.status as string)) {
       throw new ApiError("CONFLICT", `the run has already finished (${run.status})`);
     }
     try {

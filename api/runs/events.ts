@@ -1,12 +1,13 @@
 /** GET …/runs/{run_id}/events: a run's progress as Server-Sent Events, read from PostgreSQL, resumable by id. */
+import { FINAL_RUN_STATUSES, getOwnedRun } from "./store.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
 import { readRunEvents, type RunEvent } from "../../db/run-events.ts";
-import { ApiError, notFound } from "../errors.ts";
+import { ApiError } from "../errors.ts";
 import { bearerSecurity, createRouter, errorResponses, uuid } from "../openapi.ts";
 import { runEventHub, type Subscription } from "./event-hub.ts";
 
-const FINAL = new Set(["succeeded", "failed", "cancelled"]);
+const FINAL = FINAL_RUN_STATUSES;
 /** Idle streams get a comment this often so proxies keep them open, and the feed re-reads; tests shorten it. */
 export const sseTiming = { heartbeatMs: 15_000 };
 const REPLAY_BATCH = 500;
@@ -55,9 +56,7 @@ export function runEventRoutes() {
     const { id, run_id } = c.req.valid("param");
     // The header is what a reconnecting EventSource sends, newer than the id in the URL it reconnects to.
     const after = c.req.valid("header")["last-event-id"] ?? c.req.valid("query").last_event_id ?? "0";
-    const [run] = await sql`SELECT status FROM workflow_runs
-      WHERE id = ${run_id} AND workflow_id = ${id} AND owner_id = ${c.get("user").id}`;
-    if (!run) throw notFound("run");
+    const run = await getOwnedRun(sql, id, run_id, c.get("user").id);
 
     if (FINAL.has(run.status as string)) {
       // Every event of a final run is already committed: replay it and end, no subscription needed.

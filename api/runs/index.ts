@@ -1,6 +1,6 @@
 /** Run handlers: execute snapshots the graph and starts the Temporal workflow; reads come from PostgreSQL. */
 import type { Services } from "../env.ts";
-import { ApiError, notFound } from "../errors.ts";
+import { ApiError } from "../errors.ts";
 import { createRouter } from "../openapi.ts";
 import { getOwnedWorkflow, type Row } from "../workflows/store.ts";
 import { INLINE_OUTPUT_LIMIT_BYTES, isOutputRef, jsonBytes } from "../../core/output-ref.ts";
@@ -15,21 +15,13 @@ import { startRun } from "./start.ts";
 import { runUsage } from "./usage.ts";
 import { closedStatus, temporalUiUrl } from "./temporal.ts";
 import { runEventHub, type Subscription } from "./event-hub.ts";
+import { FINAL_RUN_STATUSES, getOwnedRun as ownedRun, RUN_COLUMNS } from "./store.ts";
+
+const getOwnedRun = (services: Services, workflowId: string, runId: string, ownerId: string) =>
+  ownedRun(services.sql, workflowId, runId, ownerId);
 import type { Logger } from "../logger.ts";
 
-const RUN_COLUMNS =
-  "id, workflow_id, status, trigger, retry_of, input, output, error, workflow_version, version_hash, created_at, started_at, finished_at, temporal_workflow_id, temporal_run_id";
-
-const FINAL = new Set(["succeeded", "failed", "cancelled"]);
-
-async function getOwnedRun(services: Services, workflowId: string, runId: string, ownerId: string): Promise<Row> {
-  const { sql } = services;
-  // Runs stay readable after their workflow is soft-deleted; ownership is the run's own.
-  const [found] = await sql`SELECT ${sql.unsafe(RUN_COLUMNS)} FROM workflow_runs
-    WHERE id = ${runId} AND workflow_id = ${workflowId} AND owner_id = ${ownerId}`;
-  if (!found) throw notFound("run");
-  return found;
-}
+const FINAL = FINAL_RUN_STATUSES;
 
 function presentRun(services: Services, row: Row) {
   const { temporal_workflow_id, temporal_run_id, workflow_version, ...rest } = row;
