@@ -155,7 +155,7 @@ describe("durability with real processes", () => {
     "a worker killed mid-group: members that finished keep their one attempt, the others run a second",
     async () => {
       await ensureStack();
-      // Eight siblings after a start node run as one activity; four answer at once, four after 1.5 s.
+      // Eight siblings after a start node run as one activity; four answer at once, four after 4 s.
       const names = nodeNames(8);
       const quick = new Set(names.slice(0, 4));
       const wf = await client.fanOut(
@@ -163,7 +163,7 @@ describe("durability with real processes", () => {
         { name: "start", config: { url: `${upstream.url}/group/start` } },
         names.map((name) => ({
           name,
-          config: { url: `${upstream.url}/group/${name}`, query: { ms: quick.has(name) ? "0" : "1500" } },
+          config: { url: `${upstream.url}/group/${name}`, query: { ms: quick.has(name) ? "0" : "4000" } },
         })),
       );
       const started = await client.execute(wf);
