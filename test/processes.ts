@@ -60,6 +60,8 @@ export function startWorker(taskQueue: string, extraEnv: Record<string, string> 
     WEFT_EGRESS_ALLOW: "127.0.0.1",
     WEFT_SECRETS_KEY: TEST_SECRETS_KEY,
     WEFT_PAYLOAD_KEY: TEST_PAYLOAD_KEY,
+    // Parallel test stacks on one machine (worktrees) must not fight over the default metrics port.
+    WORKER_METRICS_PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
     ...extraEnv,
   }, /"worker started"/);
 }
