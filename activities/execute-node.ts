@@ -8,7 +8,7 @@ import { redact } from "../core/secrets-crypto.ts";
 import { describeError, nonRetryable, retryable } from "./errors.ts";
 import { createSecretResolver, referencedSecrets } from "./secrets.ts";
 import type { EgressPolicy } from "./http/egress-policy.ts";
-import { createDbWrite } from "./db/index.ts";
+import { checkConnection, createDbWrite, type DbTargets } from "./db/index.ts";
 import { httpRequest } from "./http/index.ts";
 import { resolveContext } from "../db/output-refs.ts";
 import { type AttemptEnd, createNodeExecutionLog } from "../db/node-executions.ts";
@@ -37,6 +37,8 @@ export interface ExecuteNodeGroupInput {
 }
 
 export interface Handler {
+  /** Refuses a config before its secrets are resolved (a form that is no longer accepted). */
+  check?(config: Record<string, unknown>): void;
   /** What the node execution records as its input: the config with templates rendered. */
   prepare(config: Record<string, unknown>, context: Record<string, unknown>): Promise<Record<string, unknown>>;
   run(
@@ -55,12 +57,16 @@ export const render = async (config: Record<string, unknown>, context: Record<st
   }
 };
 
-function createHandlers(egress: EgressPolicy, sandbox: () => Sql): Record<string, Handler> {
-  const dbWrite = createDbWrite(sandbox);
+function createHandlers(egress: EgressPolicy, db: DbTargets): Record<string, Handler> {
+  const dbWrite = createDbWrite(db);
   return {
     http_request: { prepare: render, run: (config, _context, signal) => httpRequest(config, signal, egress) },
     transform: { prepare: (config) => Promise.resolve(config), run: (config, context) => transform(config, context) },
-    db_write: { prepare: render, run: (config, _context, _signal, meta) => dbWrite(config, meta) },
+    db_write: {
+      check: checkConnection,
+      prepare: render,
+      run: (config, _context, _signal, meta) => dbWrite(config, meta),
+    },
   };
 }
 
@@ -76,10 +82,10 @@ const ATTEMPT_LOST = {
 export function createExecuteNode(
   sql: Sql,
   egress: EgressPolicy,
-  sandbox: () => Sql,
+  db: DbTargets,
   extra: Record<string, Handler> = {},
 ) {
-  const handlers: Record<string, Handler> = { ...createHandlers(egress, sandbox), ...extra };
+  const handlers: Record<string, Handler> = { ...createHandlers(egress, db), ...extra };
   const resolveSecrets = createSecretResolver(sql, process.env);
   const log = createNodeExecutionLog(sql);
 
@@ -109,6 +115,7 @@ export function createExecuteNode(
       prepareError = nonRetryable("UnknownNodeType", `this worker has no handler for node type "${node.type}"`);
     } else {
       try {
+        handler.check?.(node.config);
         const names = referencedSecrets(node.config);
         if (names.length) {
           const secrets = await resolveSecrets(runId, names);

@@ -1,42 +1,39 @@
 /** The activity factory: the worker injects real clients, tests may inject others. */
-import { connect, type Sql } from "../db/client.ts";
+import type { Sql } from "../db/client.ts";
 import { sandboxUrlFor } from "../db/sandbox.ts";
+import { loadWorkerConfig, type WorkerConfig } from "../worker/config.ts";
+import { createNamedConnections } from "./db/connections.ts";
+import { createTenantSandboxes, type TenantSandboxes } from "./db/tenant-sandbox.ts";
 import { createExecuteNode } from "./execute-node.ts";
 import { createGpuParts, type GpuDeps } from "./gpu.ts";
-import { type EgressPolicy, egressPolicyFromEnv } from "./http/egress-policy.ts";
+import { egressPolicyFor } from "./http/control-plane.ts";
+import type { EgressPolicy } from "./http/egress-policy.ts";
 import { createRunBookkeeping } from "./runs/bookkeeping.ts";
 import { createConditionEvaluation } from "./runs/conditions.ts";
 import { createRunScheduling } from "./runs/scheduling.ts";
 
 export interface ActivityDeps {
   sql: Sql;
-  /** Where http_request nodes may go; by default public addresses plus WEFT_EGRESS_ALLOW. */
+  /** The worker's settings; by default parsed from the environment. */
+  config?: WorkerConfig;
+  /** Where nodes may connect; by default public addresses plus WEFT_EGRESS_ALLOW, never the control plane. */
   egress?: EgressPolicy;
-  /** The database db_write nodes write to; by default WEFT_SANDBOX_DATABASE_URL or the derived sandbox. */
-  sandbox?: () => Sql;
+  /** The tenants' sandboxes for db_write; by default in WEFT_SANDBOX_DATABASE_URL or the derived sandbox. */
+  sandboxes?: TenantSandboxes;
   /** Models and vector indexes for llm_call, faiss_search and ingestion; by default from MODEL_DIR and INDEX_DIR. */
   gpu?: Omit<GpuDeps, "sql">;
 }
 
-/** One pool per process for the sandbox database, opened on first use. */
-function lazySandbox(): () => Sql {
-  let pool: Sql | undefined;
-  return () => {
-    pool ??= connect(
-      process.env.WEFT_SANDBOX_DATABASE_URL ??
-        sandboxUrlFor(process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/weft"),
-      { max: 10 },
-    );
-    return pool;
-  };
-}
-
-export function createActivities(
-  { sql, egress = egressPolicyFromEnv(process.env), sandbox = lazySandbox(), gpu = {} }: ActivityDeps,
-) {
+export function createActivities({ sql, config = loadWorkerConfig(process.env), gpu = {}, ...deps }: ActivityDeps) {
+  const egress = deps.egress ?? egressPolicyFor(config);
+  const sandboxes = deps.sandboxes ?? createTenantSandboxes(
+    config.WEFT_SANDBOX_DATABASE_URL ?? sandboxUrlFor(config.DATABASE_URL),
+    config.WEFT_SECRETS_KEY,
+  );
+  const named = createNamedConnections(config.WEFT_DB_CONNECTIONS, egress);
   const gpuParts = createGpuParts({ sql, ...gpu });
   return {
-    ...createExecuteNode(sql, egress, sandbox, gpuParts.handlers),
+    ...createExecuteNode(sql, egress, { sql, sandboxes, named }, gpuParts.handlers),
     ...gpuParts.activities,
     ...createRunBookkeeping(sql),
     ...createRunScheduling({ sql }),

@@ -2,7 +2,7 @@
 import { Context } from "@temporalio/activity";
 import { bundleWorkflowCode, NativeConnection, Worker } from "@temporalio/worker";
 import { fileURLToPath } from "node:url";
-import { egressPolicyFromEnv } from "../activities/http/egress-policy.ts";
+import { egressPolicyFor } from "../activities/http/control-plane.ts";
 import { httpRequest } from "../activities/http/index.ts";
 import { createActivities } from "../activities/index.ts";
 import { connect } from "../db/client.ts";
@@ -10,7 +10,7 @@ import { loadWorkerConfig } from "../worker/config.ts";
 import type { RawActivities } from "./engine-workflows.ts";
 
 const config = loadWorkerConfig(process.env);
-const egress = egressPolicyFromEnv(process.env); // the same policy Weft's own http_request nodes get
+const egress = egressPolicyFor(config); // the same policy Weft's own http_request nodes get
 const rawActivities: RawActivities = {
   async rawHttp(url) {
     const started = performance.now();
@@ -30,7 +30,7 @@ const worker = await Worker.create({
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.WEFT_TASK_QUEUE,
   workflowBundle: { code },
-  activities: { ...createActivities({ sql }), ...rawActivities },
+  activities: { ...createActivities({ sql, config, egress }), ...rawActivities },
   maxConcurrentActivityTaskExecutions: config.MAX_CONCURRENT_ACTIVITIES,
   maxCachedWorkflows: config.MAX_CACHED_WORKFLOWS,
   shutdownGraceTime: "5s",

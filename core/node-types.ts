@@ -88,6 +88,21 @@ export const rawStatementSchema = z.object({
 
 export const dbStatementSchema = z.union([structuredStatementSchema, rawStatementSchema]);
 
+/** A db_write connection name: one the operator declared in the worker's WEFT_DB_CONNECTIONS. */
+export const CONNECTION_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
+/** The reserved name of the built-in per-tenant sandbox (also what a node without `connection` uses). */
+export const SANDBOX_CONNECTION = "sandbox";
+
+/** Why a db_write `connection` value is not a connection name, or null when it is one. */
+export function connectionNameProblem(value: string): string | null {
+  if (CONNECTION_NAME_PATTERN.test(value)) return null;
+  if (value.includes("{{") || value.includes("://")) {
+    return "connection no longer takes a URL or a secret ({{secrets.…}}): it names a database connection the " +
+      'operator declared in the worker\'s WEFT_DB_CONNECTIONS (e.g. "orders"); leave it out for the sandbox';
+  }
+  return "connection must be the name of an operator-declared database connection (letters, digits, _ and -)";
+}
+
 /** One statement at the top level, or several in `statements`, run in one transaction. */
 export const dbWriteConfigSchema = z.object({
   statements: z.array(dbStatementSchema).min(1).max(100).optional(),
@@ -101,9 +116,10 @@ export const dbWriteConfigSchema = z.object({
   sql: rawStatementSchema.shape.sql.optional(),
   params: z.array(z.unknown()).max(1000).optional(),
   max_rows: z.number().int().min(1).max(100_000).default(1000),
-  /** Another database instead of the sandbox: a postgres:// URL, which must come from a secret. */
-  connection: z.string().max(2048).regex(/^\s*\{\{\s*secrets\.[A-Za-z_][A-Za-z0-9_]*\s*\}\}\s*$/, {
-    message: 'connection must be a secret reference like "{{secrets.ORDERS_DB}}"',
+  /** Another database instead of the tenant's sandbox: the name of one the operator declared. */
+  connection: z.string().max(2048).superRefine((v, ctx) => {
+    const message = connectionNameProblem(v);
+    if (message) ctx.addIssue({ code: "custom", message });
   }).optional(),
   ...commonConfig,
 }).strict().superRefine((config, ctx) => {

@@ -3,8 +3,10 @@ import postgres from "postgres";
 
 export type Sql = postgres.Sql<Record<string, unknown>>;
 
-export function connect(url: string, options: { max?: number } = {}): Sql {
+/** `options` may add postgres.js settings (a guarded socket, startup parameters, idle timeout). */
+export function connect(url: string, options: postgres.Options<Record<string, never>> = {}): Sql {
   return postgres(url, {
+    ...options,
     max: options.max ?? 10,
     onnotice: () => {},
     // Timestamps as ISO strings: the API returns them as they are.

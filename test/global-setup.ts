@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import postgres from "postgres";
 import { migrate } from "../db/migrate.ts";
-import { ensureSandbox, sandboxUrlFor } from "../db/sandbox.ts";
+import { dropTenantRoles, ensureSandbox, sandboxUrlFor } from "../db/sandbox.ts";
 import { buildWorkflowBundle } from "../worker/bundle.ts";
 import { TEST_BUNDLE_PATH, TEST_DATABASE_URL, TEST_TASK_QUEUE, TEST_TEMPORAL_PORT } from "./env.ts";
 import { type Spawned, startWorker } from "./processes.ts";
@@ -29,6 +29,8 @@ export async function setup() {
   process.stdout.write(said);
   startedTemporal = said.includes("dev server ready");
   await recreateDatabases(TEST_DATABASE_URL, sandboxUrlFor(TEST_DATABASE_URL));
+  // The tenants' roles outlive the dropped sandbox (roles are server-wide); only this stack's are dropped.
+  await dropTenantRoles(TEST_DATABASE_URL, new URL(sandboxUrlFor(TEST_DATABASE_URL)).pathname.slice(1));
   await ensureSandbox(TEST_DATABASE_URL);
   writeFileSync(TEST_BUNDLE_PATH, await buildWorkflowBundle());
   worker = await startWorker(TEST_TASK_QUEUE);

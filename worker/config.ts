@@ -1,6 +1,30 @@
 /** The worker's configuration, read once from the environment and validated with a readable error. */
 import { z } from "zod";
 import { certAndKeyTogether, certAndKeyTogetherError, temporalTlsEnv } from "../core/temporal-connection.ts";
+import { CONNECTION_NAME_PATTERN } from "../core/node-types.ts";
+import { parseRules } from "../activities/http/egress-policy.ts";
+
+/** A comma-separated egress list, checked here so a typo stops the worker at start. */
+const egressList = z.string().default("").superRefine((v, ctx) => {
+  try {
+    parseRules(v);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message });
+  }
+});
+
+/** WEFT_DB_CONNECTIONS: a JSON object of connection name → postgres:// URL, declared by the operator. */
+const dbConnections = z.string().default("{}").transform((v, ctx) => {
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    ctx.addIssue({ code: "custom", message: 'not JSON: give an object like {"orders": "postgres://…"}' });
+    return z.NEVER;
+  }
+}).pipe(z.record(
+  z.string().regex(CONNECTION_NAME_PATTERN, { message: "connection names are letters, digits, _ and -" }),
+  z.string().regex(/^postgres(ql)?:\/\/[^/]/, { message: "a postgres:// URL" }),
+));
 
 export const configSchema = z.object({
   DATABASE_URL: z.string().url().default("postgres://postgres@127.0.0.1:5432/weft"),
@@ -24,6 +48,21 @@ export const configSchema = z.object({
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
   /** When set, Temporal's own SDK metrics (polls, task latencies, slots) are served on this port. */
   TEMPORAL_METRICS_PORT: z.preprocess((v) => v || undefined, z.coerce.number().int().min(1).max(65535).optional()),
+  /** Hosts/CIDRs (optionally :port or :port-range) nodes may reach besides public addresses. */
+  WEFT_EGRESS_ALLOW: egressList,
+  /** More of Weft's own infrastructure nodes must never reach, besides what is derived from these settings. */
+  WEFT_EGRESS_DENY_EXTRA: egressList,
+  /** Temporal's HTTP API and UI (host:port): refused to nodes; by default TEMPORAL_ADDRESS's host at port + 10 and 8233. */
+  TEMPORAL_HTTP_ADDRESS: z.string().optional().transform((v) => v || undefined),
+  TEMPORAL_UI_ADDRESS: z.string().optional().transform((v) => v || undefined),
+  /** Where the Weft API listens (host:port), refused to nodes; by default 127.0.0.1:8000. */
+  WEFT_API_ADDRESS: z.string().optional().transform((v) => v || undefined),
+  /** The sandbox database (db/sandbox.ts), as a role that may create the tenants' roles; derived by default. */
+  WEFT_SANDBOX_DATABASE_URL: z.string().url().optional(),
+  /** Databases db_write nodes may name besides the sandbox (`connection: "<name>"`). */
+  WEFT_DB_CONNECTIONS: dbConnections,
+  /** The master key: the tenants' sandbox role passwords are derived from it. */
+  WEFT_SECRETS_KEY: z.string().optional(),
   ...temporalTlsEnv,
 }).refine(certAndKeyTogether, certAndKeyTogetherError);
 

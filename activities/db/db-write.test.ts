@@ -1,25 +1,36 @@
-/** db_write through real runs: structured and raw SQL, injection attempts, the sandbox, exactly-once. */
+/** db_write through real runs: structured and raw SQL, injection attempts, the tenant's sandbox, exactly-once. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import postgres from "postgres";
-import { sandboxUrlFor } from "../../db/sandbox.ts";
+import { sandboxUrlFor, tenantRole } from "../../db/sandbox.ts";
 import { TEST_DATABASE_URL } from "../../test/env.ts";
 import { buildWorkflow, call, registerUser, setupApp, type TestContext, waitForRun } from "../../test/helpers.ts";
 import { type Spawned, startWorker } from "../../test/processes.ts";
 
 let t: TestContext;
 let alice: Awaited<ReturnType<typeof registerUser>>;
-const sandbox = postgres(sandboxUrlFor(TEST_DATABASE_URL), { max: 2, onnotice: () => {} });
+/** The sandbox database as Weft's own role, to look at what the nodes did (in alice's schema). */
+const admin = postgres(sandboxUrlFor(TEST_DATABASE_URL), { max: 2, onnotice: () => {} });
 const table = `orders_${process.pid}`;
+/** alice's table as the admin names it: "<her schema>".orders_<pid>. */
+let qualified: string;
 
 beforeAll(async () => {
   t = await setupApp();
   alice = await registerUser(t.app, "alice");
-  await sandbox.unsafe(
-    `CREATE TABLE ${table} (id serial PRIMARY KEY, customer text NOT NULL, amount numeric, note text, meta jsonb)`,
-  );
-  await sandbox.unsafe(`INSERT INTO ${table} (customer, amount) VALUES ('ada', 10), ('bob', 20), ('cy', 30)`);
+  qualified = `"${tenantRole(new URL(sandboxUrlFor(TEST_DATABASE_URL)).pathname.slice(1), alice.id)}".${table}`;
+  // The tenant makes its own table: its first db_write provisions its schema and role.
+  const made = await runNode({
+    statements: [
+      {
+        sql:
+          `CREATE TABLE ${table} (id serial PRIMARY KEY, customer text NOT NULL, amount numeric, note text, meta jsonb)`,
+      },
+      { sql: `INSERT INTO ${table} (customer, amount) VALUES ('ada', 10), ('bob', 20), ('cy', 30)` },
+    ],
+  });
+  expect(made.status, JSON.stringify(made.error)).toBe("succeeded");
 });
-afterAll(() => sandbox.end());
+afterAll(() => admin.end());
 
 async function runNode(config: Record<string, unknown>, input: Record<string, unknown> = {}, app = t) {
   const { workflowId } = await buildWorkflow(app.app, alice.token, [{ name: "db", type: "db_write", config }]);
@@ -42,7 +53,7 @@ describe("db_write", () => {
     expect(run.status, JSON.stringify(run.error)).toBe("succeeded");
     expect(run.output.db.row_count).toBe(1);
     expect(run.output.db.rows[0]).toMatchObject({ customer: "dee", amount: "42.5" });
-    const [row] = await sandbox.unsafe(`SELECT meta FROM ${table} WHERE customer = 'dee'`);
+    const [row] = await admin.unsafe(`SELECT meta FROM ${qualified} WHERE customer = 'dee'`);
     expect(row.meta).toEqual({ src: "api" });
   });
 
@@ -64,7 +75,7 @@ describe("db_write", () => {
     expect(upd.output.db).toMatchObject({ row_count: 1, rows: [{ customer: "cy", note: "vip" }] });
     const del = await runNode({ operation: "delete", table, where: { note: { is_null: false } } });
     expect(del.output.db.row_count).toBe(1);
-    expect((await sandbox.unsafe(`SELECT count(*)::int AS n FROM ${table} WHERE customer = 'cy'`))[0].n).toBe(0);
+    expect((await admin.unsafe(`SELECT count(*)::int AS n FROM ${qualified} WHERE customer = 'cy'`))[0].n).toBe(0);
   });
 
   it("runs raw SQL with $n parameters, and several statements in one transaction", async () => {
@@ -73,7 +84,7 @@ describe("db_write", () => {
       params: ["{{input.min}}"],
     }, { min: 15 });
     expect(raw.output.db.rows[0].n).toBeGreaterThanOrEqual(1);
-    const before = (await sandbox.unsafe(`SELECT count(*)::int AS n FROM ${table}`))[0].n;
+    const before = (await admin.unsafe(`SELECT count(*)::int AS n FROM ${qualified}`))[0].n;
     const failing = await runNode({
       statements: [
         { operation: "insert", table, values: { customer: "tx-1" } },
@@ -82,7 +93,7 @@ describe("db_write", () => {
     });
     expect(failing.status).toBe("failed");
     expect(failing.node_executions[0].error).toMatchObject({ type: "DbError", retryable: false });
-    expect((await sandbox.unsafe(`SELECT count(*)::int AS n FROM ${table}`))[0].n).toBe(before); // rolled back
+    expect((await admin.unsafe(`SELECT count(*)::int AS n FROM ${qualified}`))[0].n).toBe(before); // rolled back
   });
 
   it("caps rows and times out long statements", async () => {
@@ -91,30 +102,6 @@ describe("db_write", () => {
     const slow = await runNode({ sql: "SELECT pg_sleep(3)", timeout_ms: 200, retry: { max_attempts: 1 } });
     expect(slow.status).toBe("failed");
     expect(slow.node_executions[0].error.type).toBe("Timeout");
-  });
-});
-
-describe("named connections", () => {
-  it("writes through a connection URL stored as a secret, which is never recorded", async () => {
-    const url = `${sandboxUrlFor(TEST_DATABASE_URL)}?application_name=weft_named`;
-    await call(t.app, "POST", "/api/secrets", { token: alice.token, body: { name: "ORDERS_DB", value: url } });
-    const run = await runNode({
-      connection: "{{secrets.ORDERS_DB}}",
-      operation: "insert",
-      table,
-      values: { customer: "named" },
-      returning: ["customer"],
-    });
-    expect(run.status, JSON.stringify(run.error)).toBe("succeeded");
-    expect(run.output.db.rows).toEqual([{ customer: "named" }]);
-    expect(run.node_executions[0].input.connection).toBe("***");
-    expect(JSON.stringify(run)).not.toContain(url);
-    const wf = (await call(t.app, "POST", "/api/workflows", { token: alice.token, body: { name: "conn" } })).body.id;
-    const literal = await call(t.app, "POST", `/api/workflows/${wf}/nodes`, {
-      token: alice.token,
-      body: { name: "n", type: "db_write", config: { connection: "{{input.url}}", operation: "select", table } },
-    });
-    expect(literal.status).toBe(400);
   });
 });
 
@@ -128,7 +115,7 @@ describe("SQL injection", () => {
   ];
 
   it("values and where clauses full of quotes, semicolons and comments change only the intended row", async () => {
-    const before = await sandbox.unsafe(`SELECT id, customer, note FROM ${table} ORDER BY id`);
+    const before = await admin.unsafe(`SELECT id, customer, note FROM ${qualified} ORDER BY id`);
     for (const evil of nasty) {
       const ins = await runNode({
         operation: "insert",
@@ -150,7 +137,7 @@ describe("SQL injection", () => {
       }, { evil });
       expect(sel.output.db.rows[0].n).toBe(1);
     }
-    const after = await sandbox.unsafe(`SELECT id, customer, note FROM ${table} WHERE id = ANY($1) ORDER BY id`, [
+    const after = await admin.unsafe(`SELECT id, customer, note FROM ${qualified} WHERE id = ANY($1) ORDER BY id`, [
       before.map((r) => r.id),
     ]);
     expect(after).toEqual(before); // earlier rows untouched
@@ -173,12 +160,13 @@ describe("SQL injection", () => {
     expect(tpl.body.error.details[0].message).toMatch(/templates are not allowed in sql/);
   });
 
-  it("the sandbox role cannot reach Weft's tables", async () => {
+  it("the tenant's sandbox role cannot reach Weft's tables", async () => {
     const run = await runNode({ sql: "SELECT * FROM users", retry: { max_attempts: 1 } });
     expect(run.status).toBe("failed");
     expect(run.node_executions[0].error.type).toBe("DbError");
-    const intoWeft = postgres(TEST_DATABASE_URL.replace("postgres@", "weft_sandbox@"), { max: 1, onnotice: () => {} });
-    await expect(intoWeft`SELECT * FROM users`).rejects.toThrow(/permission denied|not permitted/);
+    const role = qualified.split(".")[0].replaceAll('"', "");
+    const intoWeft = postgres(TEST_DATABASE_URL.replace("postgres@", `${role}@`), { max: 1, onnotice: () => {} });
+    await expect(intoWeft`SELECT * FROM users`).rejects.toThrow(/permission denied for database/);
     await intoWeft.end();
   });
 });
@@ -206,13 +194,13 @@ describe("exactly once", () => {
       body: { input: {} },
     })).body;
     await exited; // the worker died after committing, before Temporal heard of it
-    expect((await sandbox.unsafe(`SELECT count(*)::int AS n FROM ${table} WHERE customer = $1`, [marker]))[0].n).toBe(
+    expect((await admin.unsafe(`SELECT count(*)::int AS n FROM ${qualified} WHERE customer = $1`, [marker]))[0].n).toBe(
       1,
     );
     healthy = await startWorker(queue);
     const run = await waitForRun(crashApp.app, alice.token, workflowId, started.run_id, 90_000);
     expect(run.status).toBe("succeeded");
-    expect((await sandbox.unsafe(`SELECT count(*)::int AS n FROM ${table} WHERE customer = $1`, [marker]))[0].n).toBe(
+    expect((await admin.unsafe(`SELECT count(*)::int AS n FROM ${qualified} WHERE customer = $1`, [marker]))[0].n).toBe(
       1,
     );
     const attempts = run.node_executions.map((n: { attempt: number; status: string }) => [n.attempt, n.status]);

@@ -1,12 +1,21 @@
 /**
- * The `db_write` node: statements in one transaction against the sandbox database, with a statement
+ * The `db_write` node: statements in one transaction against the run owner's sandbox schema (or an
+ * operator-declared connection), with a statement
  * timeout and a row cap. Exactly-once under retries: an execution ledger row keyed by run and node is
  * written in the same transaction, so an attempt that committed and then died is not repeated — the next
  * attempt finds the ledger row and returns what was committed.
  */
-import { type DbStatement, dbWriteConfigSchema } from "../../core/node-types.ts";
-import { connect, type Sql } from "../../db/client.ts";
+import {
+  connectionNameProblem,
+  type DbStatement,
+  dbWriteConfigSchema,
+  SANDBOX_CONNECTION,
+} from "../../core/node-types.ts";
+import type { Sql } from "../../db/client.ts";
 import { nonRetryable, retryable } from "../errors.ts";
+import { EgressBlockedError } from "../http/egress-policy.ts";
+import { checkRole } from "./connections.ts";
+import type { TenantSandboxes } from "./tenant-sandbox.ts";
 import { runStatement, type StatementResult } from "./statements.ts";
 
 export interface DbWriteMeta {
@@ -20,6 +29,7 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const BAD_INPUT = /^(22|23|42|44|2F|0A)/;
 
 const ledgerReady = new WeakSet<Sql>();
+/** An operator's database gets the ledger table on first use (the sandbox's is made with the tenant). */
 async function ensureLedger(sql: Sql) {
   if (ledgerReady.has(sql)) return;
   try {
@@ -39,38 +49,64 @@ function statementsOf(config: Record<string, unknown>): DbStatement[] {
   return [{ operation, table, values, where, returning, columns, limit } as DbStatement];
 }
 
-/** Pools for named connections (URLs from secrets), one per URL per worker process. */
-const namedPools = new Map<string, Sql>();
-function namedConnection(url: string): Sql {
-  if (!/^postgres(ql)?:\/\//.test(url)) throw nonRetryable("InvalidConfig", "connection is not a postgres:// URL");
-  let pool = namedPools.get(url);
-  if (!pool) {
-    pool = connect(url, { max: 4 });
-    namedPools.set(url, pool);
-  }
-  return pool;
+export interface DbTargets {
+  /** Weft's own database: only to learn whose run this is. */
+  sql: Sql;
+  sandboxes: TenantSandboxes;
+  /** An operator-declared connection by name (throws a non-retryable error for an undeclared one). */
+  named: (name: string) => Sql;
 }
 
-export function createDbWrite(sandbox: () => Sql) {
+/** Refuses a saved node whose connection is a URL or secret (the form named connections replaced). */
+export function checkConnection(config: Record<string, unknown>) {
+  if (config.connection === undefined) return;
+  const problem = typeof config.connection === "string"
+    ? connectionNameProblem(config.connection)
+    : "connection must be a connection name";
+  if (problem) throw nonRetryable("InvalidConfig", `config.connection: ${problem}`);
+}
+
+/** Where this run's statements go: the named database, or the run owner's own sandbox schema. */
+async function target(targets: DbTargets, connection: unknown, runId: string) {
+  if (typeof connection === "string" && connection !== SANDBOX_CONNECTION) {
+    const sql = targets.named(connection);
+    await ensureLedger(sql).catch(rethrowRefusal);
+    return { sql, ledger: "weft_execution_ledger", what: `connection "${connection}"` };
+  }
+  const [run] = await targets.sql`SELECT owner_id FROM workflow_runs WHERE id = ${runId}`;
+  if (!run) throw nonRetryable("RunNotFound", `run ${runId} does not exist`);
+  const tenant = run.owner_id as string;
+  const { sql, schema } = await targets.sandboxes.forTenant(tenant);
+  // Qualified: a search_path the tenant's own SQL changed must not move the ledger.
+  return { sql, ledger: `"${schema}".weft_execution_ledger`, what: "the sandbox" };
+}
+
+/** An egress refusal while connecting is the node's fault, not a transient one. */
+function rethrowRefusal(err: unknown): never {
+  if (err instanceof EgressBlockedError) throw nonRetryable("EgressBlocked", err.message);
+  throw err;
+}
+
+export function createDbWrite(targets: DbTargets) {
   return async function dbWrite(rendered: Record<string, unknown>, meta: DbWriteMeta): Promise<unknown> {
-    // The connection arrives rendered (the secret's URL), so it is checked apart from the rest.
-    const { connection, ...rest } = rendered;
-    const parsed = dbWriteConfigSchema.safeParse(rest);
+    checkConnection(rendered);
+    const parsed = dbWriteConfigSchema.safeParse(rendered);
     if (!parsed.success) {
       const fields = parsed.error.issues.map((i) => `${["config", ...i.path].join(".")}: ${i.message}`).join("; ");
       throw nonRetryable("InvalidConfig", `invalid db_write config after rendering templates: ${fields}`);
     }
     const config = parsed.data as Record<string, unknown> & { max_rows: number; timeout_ms?: number };
-    const sql = typeof connection === "string" && connection ? namedConnection(connection) : sandbox();
-    await ensureLedger(sql);
+    const { sql, ledger, what } = await target(targets, config.connection, meta.runId);
     const key = `${meta.runId}:${meta.nodeId}`;
     let output: unknown;
     try {
       output = await sql.begin(async (tx) => {
+        // Before any statement of the node: a role that could take over the server is refused.
+        await checkRole(tx as unknown as Sql, what);
         await tx.unsafe(`SET LOCAL statement_timeout = ${Math.floor(config.timeout_ms ?? DEFAULT_TIMEOUT_MS)}`);
         // Serialise attempts of the same node; a committed earlier attempt wins.
         await tx`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 7723))`;
-        const [done] = await tx`SELECT output FROM weft_execution_ledger WHERE key = ${key}`;
+        const [done] = await tx.unsafe(`SELECT output FROM ${ledger} WHERE key = $1`, [key]);
         if (done) return { ...(done.output as Record<string, unknown>), replayed: true };
         const results: StatementResult[] = [];
         for (const statement of statementsOf(config)) {
@@ -87,12 +123,11 @@ export function createDbWrite(sandbox: () => Sql) {
           ...(results.length > 1 ? { statements: results } : {}),
           ...((last as { truncated?: boolean }).truncated ? { truncated: true } : {}),
         };
-        await tx`INSERT INTO weft_execution_ledger (key, output) VALUES (${key}, ${
-          tx.json(JSON.parse(JSON.stringify(out)))
-        })`;
+        await tx.unsafe(`INSERT INTO ${ledger} (key, output) VALUES ($1, $2::jsonb)`, [key, JSON.stringify(out)]);
         return out;
       });
     } catch (err) {
+      if (err instanceof EgressBlockedError) rethrowRefusal(err);
       const code = (err as { code?: string }).code;
       if (code && BAD_INPUT.test(code)) throw nonRetryable("DbError", `${(err as Error).message} (SQLSTATE ${code})`);
       if (code === "57014") {

@@ -2,7 +2,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { blockedReason, EgressBlockedError, egressPolicy } from "./egress-policy.ts";
+import { controlPlaneRules } from "./control-plane.ts";
+import { blockedReason, EgressBlockedError, egressPolicy, resolveChecked, resolvedDenyRules } from "./egress-policy.ts";
 import { egressFetch } from "./egress.ts";
 
 let server: Server;
@@ -92,9 +93,9 @@ describe("SSRF protection (no configuration)", () => {
 
   it("allows public unicast addresses", () => {
     const policy = egressPolicy("");
-    expect(blockedReason("93.184.216.34", policy)).toBeNull();
-    expect(blockedReason("2606:2800:220:1:248:1893:25c8:1946", policy)).toBeNull();
-    expect(blockedReason("172.32.0.1", policy)).toBeNull(); // just outside 172.16/12
+    expect(blockedReason("93.184.216.34", 80, policy)).toBeNull();
+    expect(blockedReason("2606:2800:220:1:248:1893:25c8:1946", 443, policy)).toBeNull();
+    expect(blockedReason("172.32.0.1", 80, policy)).toBeNull(); // just outside 172.16/12
   });
 });
 
@@ -139,5 +140,78 @@ describe("SSRF protection with WEFT_EGRESS_ALLOW", () => {
   it("allows hosts by name too", async () => {
     const policy = egressPolicy("svc.internal", fakeDns({ "svc.internal": ["127.0.0.1"] }));
     expect((await get(`http://svc.internal:${port}/`, policy)).status).toBe(200);
+  });
+});
+
+describe("allow entries with ports, and Weft's control plane", () => {
+  it("an allow entry with a port or port range allows only those ports", async () => {
+    const policy = egressPolicy(`127.0.0.1:${port},10.0.0.0/8:8000-8099,[fd00::/8]:443,svc.internal:9000`);
+    expect(blockedReason("127.0.0.1", port, policy)).toBeNull();
+    expect(blockedReason("127.0.0.1", port + 1, policy)).toMatch(/loopback/);
+    expect(blockedReason("10.2.3.4", 8050, policy)).toBeNull();
+    expect(blockedReason("10.2.3.4", 8100, policy)).toMatch(/private/);
+    expect(blockedReason("fd00::1", 443, policy)).toBeNull();
+    expect(blockedReason("fd00::1", 80, policy)).toMatch(/uniqueLocal/);
+    expect(blockedReason("10.9.9.9", 9000, policy, [], "svc.internal")).toBeNull();
+    expect(blockedReason("10.9.9.9", 9001, policy, [], "svc.internal")).toMatch(/private/);
+    expect((await get(`http://127.0.0.1:${port}/`, policy)).status).toBe(200);
+    await expect(get(`http://127.0.0.1:${port + 1}/`, policy)).rejects.toThrow(/loopback/);
+  });
+
+  it("rejects malformed entries", () => {
+    for (const bad of ["10.0.0.0/33", "host:0", "host:90-80", "host:70000", "a b", "::1:80x"]) {
+      expect(() => egressPolicy(bad), bad).toThrow(/egress entry/);
+    }
+  });
+
+  it("refuses a control-plane port on every local address even when the allow list names it", async () => {
+    const deny = controlPlaneRules({
+      DATABASE_URL: "postgres://weft@127.0.0.1:5432/weft",
+      TEMPORAL_ADDRESS: "localhost:7233",
+      WORKER_METRICS_PORT: port,
+      WEFT_EGRESS_DENY_EXTRA: "10.0.0.0/8:9999,vault.internal",
+    });
+    const policy = egressPolicy(
+      `127.0.0.0/8,localhost,10.0.0.0/8,vault.internal,::1`,
+      fakeDns({ "vault.internal": ["10.3.3.3"], "localhost": ["127.0.0.1", "::1"], "db.alias": ["127.0.0.1"] }),
+      deny,
+    );
+    for (
+      const url of [
+        `http://127.0.0.1:${port}/metrics`, // the worker's metrics port, though 127.0.0.1 is allowed
+        `http://127.0.0.2:${port}/`, // a server on 0.0.0.0 answers on all of 127/8
+        `http://[::1]:${port}/`,
+        "http://127.0.0.1:5432/",
+        "http://db.alias:5432/", // a name resolving to the database's address
+        "http://localhost:7233/",
+        "http://127.0.0.1:7243/", // Temporal's HTTP API (gRPC + 10)
+        "http://127.0.0.1:8233/", // Temporal UI
+        "http://127.0.0.1:8000/", // the API
+        "http://10.1.1.1:9999/", // WEFT_EGRESS_DENY_EXTRA
+        "http://vault.internal/",
+      ]
+    ) {
+      await expect(get(url, policy), url).rejects.toThrow(/Weft's own infrastructure/);
+    }
+    // Other ports of the same allowed addresses still work.
+    expect(blockedReason("127.0.0.1", 5433, policy, await resolvedDenyRules(policy))).toBeNull();
+  });
+
+  it("resolves control-plane host names: another name for the same address is refused too", async () => {
+    const deny = controlPlaneRules({
+      DATABASE_URL: "postgres://weft@pg.internal:5432/weft",
+      TEMPORAL_ADDRESS: "temporal.internal:7233",
+      WORKER_METRICS_PORT: 9464,
+      WEFT_EGRESS_DENY_EXTRA: "",
+    });
+    const dns = fakeDns({
+      "pg.internal": ["10.0.0.5"],
+      "temporal.internal": ["10.0.0.6"],
+      "evil.example": ["10.0.0.5"],
+    });
+    const policy = egressPolicy("10.0.0.0/8", dns, deny);
+    await expect(resolveChecked("evil.example", 5432, policy)).rejects.toThrow(/PostgreSQL server/);
+    await expect(resolveChecked("10.0.0.6", 7243, policy)).rejects.toThrow(/Temporal HTTP API/);
+    expect(await resolveChecked("evil.example", 5433, policy)).toEqual([{ address: "10.0.0.5", family: 4 }]);
   });
 });

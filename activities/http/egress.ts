@@ -1,13 +1,12 @@
 /**
  * The one path every outbound request from a node takes. SSRF protection lives here: http(s) only; the
  * host is resolved and every address checked (egress-policy.ts); the connection goes to the address that
- * was checked (the check runs inside the socket's own DNS lookup, so there is no rebinding window); every
+ * was checked (the check runs inside the connector, which dials the checked address: no rebinding window); every
  * redirect is checked again, a bounded number of times. Response bodies are read with a size cap.
  */
-import type { LookupAddress } from "node:dns";
 import ipaddr from "ipaddr.js";
-import { Agent, fetch } from "undici";
-import { bareHost, blockedReason, EgressBlockedError, type EgressPolicy, hostAllowedByName } from "./egress-policy.ts";
+import { Agent, buildConnector, fetch } from "undici";
+import { bareHost, blockedReason, EgressBlockedError, type EgressPolicy, resolveChecked } from "./egress-policy.ts";
 
 export { EgressBlockedError } from "./egress-policy.ts";
 
@@ -36,22 +35,20 @@ export class ResponseTooLargeError extends Error {
   }
 }
 
-type LookupCallback = (err: Error | null, address: string | LookupAddress[], family?: number) => void;
-
-/** A socket lookup that resolves with the policy's resolver and refuses when any address is denied. */
-function guardedLookup(policy: EgressPolicy) {
-  return (hostname: string, options: { all?: boolean }, callback: LookupCallback) => {
-    policy.resolve(hostname).then((addresses) => {
-      if (!addresses.length) throw new EgressBlockedError(`${hostname} did not resolve`);
-      if (!hostAllowedByName(hostname, policy)) {
-        for (const a of addresses) {
-          const reason = blockedReason(a.address, policy);
-          if (reason) throw new EgressBlockedError(`blocked request to ${hostname}: ${reason}`);
-        }
-      }
-      if (options.all) callback(null, addresses.map((a) => ({ address: a.address, family: a.family })));
-      else callback(null, addresses[0].address, addresses[0].family);
-    }).catch((err) => callback(err, ""));
+/**
+ * A connector that resolves with the policy's resolver, refuses when any address (at the request's port) is
+ * denied, and connects to the address it checked. TLS still verifies the certificate against the URL's host.
+ */
+function guardedConnector(policy: EgressPolicy, verifySsl: boolean): buildConnector.connector {
+  const connect = buildConnector({ rejectUnauthorized: verifySsl });
+  return (opts, callback) => {
+    const port = Number(opts.port) || (opts.protocol === "https:" ? 443 : 80);
+    resolveChecked(opts.hostname, port, policy).then(([first]) => {
+      const servername = ipaddr.isValid(opts.hostname.replace(/^\[|\]$/g, ""))
+        ? opts.servername
+        : opts.servername ?? opts.hostname;
+      connect({ ...opts, hostname: first.address, port: String(port), servername }, callback);
+    }).catch((err) => callback(err, null));
   };
 }
 
@@ -61,7 +58,7 @@ function agentFor(policy: EgressPolicy, verifySsl: boolean): Agent {
   if (!byTls) agents.set(policy, byTls = new Map());
   let agent = byTls.get(verifySsl);
   if (!agent) {
-    agent = new Agent({ connect: { lookup: guardedLookup(policy) as never, rejectUnauthorized: verifySsl } });
+    agent = new Agent({ connect: guardedConnector(policy, verifySsl) });
     byTls.set(verifySsl, agent);
   }
   return agent;
@@ -73,11 +70,14 @@ export function checkUrl(url: URL, policy: EgressPolicy) {
     throw new EgressBlockedError(`blocked request: only http and https are allowed, not ${url.protocol}`);
   }
   const host = bareHost(url);
+  const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80);
   if (ipaddr.isValid(host)) {
-    const reason = blockedReason(host, policy);
+    const reason = blockedReason(host, port, policy);
     if (reason) throw new EgressBlockedError(`blocked request to ${url.host}: ${reason}`);
   } else if (host === "" || host.toLowerCase() === "localhost" || host.toLowerCase().endsWith(".localhost")) {
-    if (!hostAllowedByName(host, policy)) throw new EgressBlockedError(`blocked request to ${url.host}: loopback host`);
+    if (!policy.allow.some((rule) => rule.host === host.toLowerCase())) {
+      throw new EgressBlockedError(`blocked request to ${url.host}: loopback host`);
+    }
   }
 }
 
