@@ -25,21 +25,19 @@ export interface DbWriteMeta {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
-/** SQLSTATE classes that mean the statement itself is wrong (not worth a retry). */
-const BAD_INPUT = /^(22|23|42|44|2F|0A)/;
+/** SQLSTATE classes that mean the statement itself is wrong (not worth a retry): 25 is "not in a transaction". */
+const BAD_INPUT = /^(22|23|25|42|44|2F|0A)/;
 
-const ledgerReady = new WeakSet<Sql>();
-/** An operator's database gets the ledger table on first use (the sandbox's is made with the tenant). */
-async function ensureLedger(sql: Sql) {
-  if (ledgerReady.has(sql)) return;
-  try {
-    await sql`CREATE TABLE IF NOT EXISTS weft_execution_ledger (
-      key text PRIMARY KEY, output jsonb NOT NULL, committed_at timestamptz NOT NULL DEFAULT now())`;
-  } catch (err) {
-    // Two workers creating it at once: one of them loses the race, and the table exists.
-    if (!["23505", "42P07"].includes((err as { code?: string }).code ?? "")) throw err;
-  }
-  ledgerReady.add(sql);
+/**
+ * An operator's database gets the ledger table on first use, inside the node's transaction (after the role
+ * check), serialised so that two workers creating it at once do not fail. The sandbox's is made with the tenant.
+ */
+async function ensureLedger(tx: Sql) {
+  const [{ found }] = await tx`SELECT to_regclass('weft_execution_ledger') IS NOT NULL AS found`;
+  if (found) return;
+  await tx`SELECT pg_advisory_xact_lock(7725)`;
+  await tx`CREATE TABLE IF NOT EXISTS weft_execution_ledger (
+    key text PRIMARY KEY, output jsonb NOT NULL, committed_at timestamptz NOT NULL DEFAULT now())`;
 }
 
 function statementsOf(config: Record<string, unknown>): DbStatement[] {
@@ -69,9 +67,7 @@ export function checkConnection(config: Record<string, unknown>) {
 /** Where this run's statements go: the named database, or the run owner's own sandbox schema. */
 async function target(targets: DbTargets, connection: unknown, runId: string) {
   if (typeof connection === "string" && connection !== SANDBOX_CONNECTION) {
-    const sql = targets.named(connection);
-    await ensureLedger(sql).catch(rethrowRefusal);
-    return { sql, ledger: "weft_execution_ledger", what: `connection "${connection}"` };
+    return { sql: targets.named(connection), ledger: "weft_execution_ledger", what: `connection "${connection}"` };
   }
   const [run] = await targets.sql`SELECT owner_id FROM workflow_runs WHERE id = ${runId}`;
   if (!run) throw nonRetryable("RunNotFound", `run ${runId} does not exist`);
@@ -103,6 +99,7 @@ export function createDbWrite(targets: DbTargets) {
       output = await sql.begin(async (tx) => {
         // Before any statement of the node: a role that could take over the server is refused.
         await checkRole(tx as unknown as Sql, what);
+        if (ledger === "weft_execution_ledger") await ensureLedger(tx as unknown as Sql);
         await tx.unsafe(`SET LOCAL statement_timeout = ${Math.floor(config.timeout_ms ?? DEFAULT_TIMEOUT_MS)}`);
         // Serialise attempts of the same node; a committed earlier attempt wins.
         await tx`SELECT pg_advisory_xact_lock(hashtextextended(${key}, 7723))`;
