@@ -17,6 +17,8 @@ export TEMPORAL_UI_URL=${TEMPORAL_UI_URL:-http://localhost:$TEMPORAL_UI_PORT}
 export WORKFLOW_BUNDLE_PATH=.state/workflow-bundle.js
 # The demo's weather service listens on loopback, which http_request nodes may not reach unless allowed.
 export WEFT_EGRESS_ALLOW=${WEFT_EGRESS_ALLOW-127.0.0.1}
+# Refused to nodes whatever WEFT_EGRESS_ALLOW says (Weft's own control plane, activities/http/control-plane.ts).
+export WEFT_API_ADDRESS=${WEFT_API_ADDRESS:-127.0.0.1:$PORT} TEMPORAL_UI_ADDRESS=${TEMPORAL_UI_ADDRESS:-127.0.0.1:$TEMPORAL_UI_PORT}
 mkdir -p .state/logs
 # A per-machine signing key, made once and kept in the git-ignored state folder.
 if [ -z "${JWT_SECRET:-}" ]; then

@@ -1,7 +1,7 @@
 /** The worker's configuration, read once from the environment and validated with a readable error. */
 import { z } from "zod";
 import { certAndKeyTogether, certAndKeyTogetherError, temporalTlsEnv } from "../core/temporal-connection.ts";
-import { CONNECTION_NAME_PATTERN } from "../core/node-types.ts";
+import { CONNECTION_NAME_PATTERN, SANDBOX_CONNECTION } from "../core/node-types.ts";
 import { parseRules } from "../activities/http/egress-policy.ts";
 
 /** A comma-separated egress list, checked here so a typo stops the worker at start. */
@@ -14,17 +14,26 @@ const egressList = z.string().default("").superRefine((v, ctx) => {
 });
 
 /** WEFT_DB_CONNECTIONS: a JSON object of connection name → postgres:// URL, declared by the operator. */
-const dbConnections = z.string().default("{}").transform((v, ctx) => {
+const dbConnections = z.preprocess((v) => v || undefined, z.string().default("{}")).transform((v, ctx) => {
   try {
     return JSON.parse(v) as unknown;
   } catch {
     ctx.addIssue({ code: "custom", message: 'not JSON: give an object like {"orders": "postgres://…"}' });
     return z.NEVER;
   }
-}).pipe(z.record(
-  z.string().regex(CONNECTION_NAME_PATTERN, { message: "connection names are letters, digits, _ and -" }),
-  z.string().regex(/^postgres(ql)?:\/\/[^/]/, { message: "a postgres:// URL" }),
-));
+}).pipe(
+  z.record(z.string(), z.string().regex(/^postgres(ql)?:\/\/[^/]/, { message: "a postgres:// URL" }))
+    .superRefine((record, ctx) => {
+      for (const name of Object.keys(record)) {
+        if (!CONNECTION_NAME_PATTERN.test(name)) {
+          ctx.addIssue({ code: "custom", message: `"${name}": connection names are letters, digits, _ and -` });
+        }
+        if (name === SANDBOX_CONNECTION) {
+          ctx.addIssue({ code: "custom", message: `"${name}" is reserved for the built-in per-tenant sandbox` });
+        }
+      }
+    }),
+);
 
 export const configSchema = z.object({
   DATABASE_URL: z.string().url().default("postgres://postgres@127.0.0.1:5432/weft"),
@@ -58,7 +67,7 @@ export const configSchema = z.object({
   /** Where the Weft API listens (host:port), refused to nodes; by default 127.0.0.1:8000. */
   WEFT_API_ADDRESS: z.string().optional().transform((v) => v || undefined),
   /** The sandbox database (db/sandbox.ts), as a role that may create the tenants' roles; derived by default. */
-  WEFT_SANDBOX_DATABASE_URL: z.string().url().optional(),
+  WEFT_SANDBOX_DATABASE_URL: z.preprocess((v) => v || undefined, z.string().url().optional()),
   /** Databases db_write nodes may name besides the sandbox (`connection: "<name>"`). */
   WEFT_DB_CONNECTIONS: dbConnections,
   /** The master key: the tenants' sandbox role passwords are derived from it. */

@@ -75,6 +75,18 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
       name: {{ include "weft.secretName" . }}
       key: WEFT_SECRETS_OLD_KEYS
       optional: true
+- name: WEFT_DB_CONNECTIONS
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "weft.secretName" . }}
+      key: WEFT_DB_CONNECTIONS
+      optional: true
+- name: WEFT_SANDBOX_DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "weft.secretName" . }}
+      key: WEFT_SANDBOX_DATABASE_URL
+      optional: true
 {{- end -}}
 
 {{/* Mounts every container has: a writable /tmp and, when set, Temporal's TLS files. */}}
