@@ -243,7 +243,8 @@ describe("property 2: each tenant's sandbox is its own", () => {
       ],
     });
     expect(made.status, JSON.stringify(nodeError(made))).toBe("succeeded");
-    const first = await runNode(bob, { sql: "SELECT current_user AS who" });
+    // The reserved connection name "sandbox" is the same as none: the caller's own sandbox.
+    const first = await runNode(bob, { connection: "sandbox", sql: "SELECT current_user AS who" });
     expect(first.output.n.rows).toEqual([{ who: schemaOf(bob) }]);
     const before = await snapshot(alice);
     expect(before.rows).toEqual([{ id: 1, body: "alice private" }]);
