@@ -47,6 +47,15 @@ export const errorResponses = {
   },
 } as const;
 
+/** Starting a run whose encoded input is over the engine's limit (execute, re-run, webhooks). */
+export const graphTooLargeResponse = {
+  413: {
+    description:
+      "GRAPH_TOO_LARGE: the run's encoded input (graph snapshot, input, reused outputs) is over the engine's limit",
+    content: { "application/json": { schema: ErrorSchema } },
+  },
+} as const;
+
 export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   body: { content: { "application/json": { schema } }, required: true },
 });
