@@ -47,7 +47,7 @@ export const errorResponses = {
   },
 } as const;
 
-/** Starting a run whose encoded input is over the engine's limit (execute, re-run, webhooks). */
+/** A graph or a run's input over the engine's limit (saving nodes; execute, re-run, webhooks). */
 export const graphTooLargeResponse = {
   413: {
     description:
