@@ -10,6 +10,9 @@ import { edgeRoutes } from "./edges/index.ts";
 import type { Services } from "./env.ts";
 import { ApiError, errorBody, onError } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
+import { inputGuard } from "./input-guard.ts";
+import { loggedPath } from "./logged-path.ts";
+import { baseSecurityHeaders, docsContentSecurityPolicy, noStore } from "./security-headers.ts";
 import { nodeRoutes } from "./nodes/index.ts";
 import { createRouter } from "./openapi.ts";
 import { runEventRoutes } from "./runs/events.ts";
@@ -49,12 +52,15 @@ export function createApp(input: Omit<Services, "workflowCache">) {
     if (services.config.LOG_REQUESTS) {
       logger.info("request", {
         method: c.req.method,
-        path: c.req.path,
+        path: loggedPath(c.req.path),
         status: c.res.status,
         duration_ms: Math.round((performance.now() - started) * 100) / 100,
       });
     }
   });
+  app.use(baseSecurityHeaders());
+  app.use("/api/auth/*", noStore());
+  app.use("/docs", docsContentSecurityPolicy());
   app.use(
     "/api/*",
     bodyLimit({
@@ -64,6 +70,7 @@ export function createApp(input: Omit<Services, "workflowCache">) {
       },
     }),
   );
+  app.use("/api/*", inputGuard());
   // The Temporal UI calls the codec endpoints from the browser: CORS for its origin, preflights unauthenticated.
   app.use(
     "/api/codec/*",

@@ -22,10 +22,21 @@ export const configSchema = z.object({
   JWT_AUDIENCE: z.string().default("weft-api"),
   JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 86400).default(3600),
   BCRYPT_COST: z.coerce.number().int().min(12).max(16).default(12),
+  /** Login attempts not followed by success, per account and per client address, within one window. */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
+  LOGIN_THROTTLE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86400).default(900),
+  /**
+   * How many reverse proxies in front of the API append to X-Forwarded-For: 0 (the default) uses the socket's
+   * peer address; n uses the n-th address from the right, the one the outermost trusted proxy saw.
+   */
+  WEFT_TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   /** Set to false on a cluster without Weft's search attributes (see core/search-attributes.ts). */
   TEMPORAL_SEARCH_ATTRIBUTES: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   /** A run's workflow continues as new past this many history events (Temporal's limit: 51,200). */
   WEFT_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).max(50_000).default(10_000),
+  /** Temporal's blob size limit for a workflow's input (2 MiB by default); larger runs answer 413 GRAPH_TOO_LARGE. */
+  WEFT_MAX_WORKFLOW_INPUT_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
   /** 32 bytes, base64: encrypts secrets at rest. Without it the secrets endpoints answer 503. */
   WEFT_SECRETS_KEY: z.string().optional(),
   /** Earlier master keys (comma-separated), still accepted while secrets are re-encrypted. */

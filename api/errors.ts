@@ -10,11 +10,14 @@ export const ERROR_CODES = {
   INVALID_GRAPH: 400,
   UNKNOWN_NODE_TYPE: 400,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  GRAPH_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
   INTERNAL_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,
 } as const satisfies Record<string, ContentfulStatusCode>;
@@ -24,11 +27,14 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export class ApiError extends HTTPException {
   readonly code: ErrorCode;
   readonly details?: unknown;
+  /** Headers the error answer carries (Retry-After on RATE_LIMITED). */
+  readonly headers?: Record<string, string>;
 
-  constructor(code: ErrorCode, message: string, details?: unknown) {
+  constructor(code: ErrorCode, message: string, details?: unknown, headers?: Record<string, string>) {
     super(ERROR_CODES[code], { message });
     this.code = code;
     this.details = details;
+    this.headers = headers;
   }
 }
 
@@ -42,6 +48,7 @@ function fromHttpException(err: HTTPException): ApiError {
     return new ApiError("BAD_REQUEST", err.message || "bad request");
   }
   if (status === 401) return new ApiError("UNAUTHORIZED", err.message || "unauthorized");
+  if (status === 403) return new ApiError("FORBIDDEN", err.message || "forbidden");
   if (status === 413) return new ApiError("PAYLOAD_TOO_LARGE", "request body is too large");
   if (status === 404) return new ApiError("NOT_FOUND", err.message || "not found");
   return new ApiError(status >= 500 ? "INTERNAL_ERROR" : "BAD_REQUEST", err.message || "request failed");
@@ -75,5 +82,5 @@ export function onError(err: Error, c: Context<AppEnv>) {
     c.get("logger")?.error("unhandled error", { error: err?.message, stack: err?.stack });
     apiError = new ApiError("INTERNAL_ERROR", "internal error");
   }
-  return c.json(errorBody(c, apiError), ERROR_CODES[apiError.code]);
+  return c.json(errorBody(c, apiError), ERROR_CODES[apiError.code], apiError.headers);
 }

@@ -47,6 +47,15 @@ export const errorResponses = {
   },
 } as const;
 
+/** A graph or a run's input over the engine's limit (saving nodes; execute, re-run, webhooks). */
+export const graphTooLargeResponse = {
+  413: {
+    description:
+      "GRAPH_TOO_LARGE: the run's encoded input (graph snapshot, input, reused outputs) is over the engine's limit",
+    content: { "application/json": { schema: ErrorSchema } },
+  },
+} as const;
+
 export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   body: { content: { "application/json": { schema } }, required: true },
 });

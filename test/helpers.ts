@@ -40,6 +40,8 @@ export async function setupApp(env: Record<string, string> = {}): Promise<TestCo
     JWT_SECRET: TEST_JWT_SECRET,
     WEFT_SECRETS_KEY: TEST_SECRETS_KEY,
     LOG_REQUESTS: "false",
+    // In-process requests have no client address: every test file's failed logins share one bucket.
+    LOGIN_MAX_FAILURES_PER_ADDRESS: "1000000",
     ...env,
   });
   const sql = connect(config.DATABASE_URL, { max: 5 });

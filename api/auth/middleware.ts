@@ -12,12 +12,18 @@ export function requireAuth(tokens: TokenService) {
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ??
       (c.req.path.startsWith("/api/codec/") ? getCookie(c, CODEC_SESSION_COOKIE) : undefined);
     if (!token) throw new ApiError("UNAUTHORIZED", "missing bearer token");
+    let claims;
     try {
-      const claims = await tokens.verify(token);
-      c.set("user", { id: claims.sub, email: claims.email });
+      claims = await tokens.verify(token);
     } catch {
       throw new ApiError("UNAUTHORIZED", "invalid or expired token");
     }
+    // Checked on every request, against the database every API process shares: a deleted account's tokens
+    // stop working everywhere the moment its row is gone (a primary-key lookup; the signature check is cached).
+    const { sql } = c.get("services");
+    const [live] = await sql`SELECT 1 FROM users WHERE id = ${claims.sub}`;
+    if (!live) throw new ApiError("UNAUTHORIZED", "the account for this token no longer exists");
+    c.set("user", { id: claims.sub, email: claims.email });
     await next();
   });
 }

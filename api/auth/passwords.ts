@@ -17,3 +17,7 @@ export function timingDummyHash(cost: number): Promise<string> {
   }
   return hash;
 }
+
+/** bcrypt reads only the first 72 bytes: a longer password would be checked by its prefix alone. */
+export const BCRYPT_MAX_BYTES = 72;
+export const fitsBcrypt = (password: string) => new TextEncoder().encode(password).length <= BCRYPT_MAX_BYTES;

@@ -3,6 +3,8 @@ import { jwtVerify, SignJWT } from "jose";
 import type { ApiConfig } from "../config.ts";
 
 const ALGORITHM = "HS256";
+/** Clock skew between API processes that a token's issue time may show. */
+const ISSUED_AT_TOLERANCE_SECONDS = 30;
 
 export interface TokenClaims {
   sub: string;
@@ -65,6 +67,8 @@ export class TokenService {
       requiredClaims: ["sub", "exp", "iat"],
     });
     if (typeof payload.sub !== "string" || typeof payload.email !== "string") throw new Error("malformed claims");
+    // A token issued in the future was not issued by us (or a clock is badly wrong): refuse it.
+    if (payload.iat! > Date.now() / 1000 + ISSUED_AT_TOLERANCE_SECONDS) throw new Error("issued in the future");
     const claims = { sub: payload.sub, email: payload.email };
     this.verified.set(token, claims, payload.exp!);
     return claims;

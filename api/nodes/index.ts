@@ -1,4 +1,5 @@
 /** Node handlers: type and config checked against core's node types before anything is stored. */
+import { assertGraphFits } from "./graph-size.ts";
 import { isNodeType, KNOWN_NODE_TYPES, parseNodeConfig } from "../../core/node-types.ts";
 import { checkNodeExpressions } from "../../core/workflow-validation.ts";
 import { ApiError, notFound } from "../errors.ts";
@@ -65,6 +66,7 @@ export function nodeRoutes() {
     await getOwnedWorkflow(sql, id, c.get("user").id);
     const config = checkNodeConfig(body.type, body.config);
     await nameTaken(sql, id, body.name);
+    await assertGraphFits(sql, id, config, c.get("services").config.WEFT_MAX_WORKFLOW_INPUT_BYTES);
     const [row] = await sql`
       INSERT INTO nodes (workflow_id, name, type, config, position_x, position_y)
       VALUES (${id}, ${body.name}, ${body.type}, ${sql.json(config as never)}, ${body.position_x}, ${body.position_y})
@@ -94,6 +96,7 @@ export function nodeRoutes() {
     const changes: Record<string, unknown> = { ...body };
     if (body.type !== undefined || body.config !== undefined) {
       const config = checkNodeConfig(body.type ?? (current.type as string), body.config ?? current.config);
+      await assertGraphFits(sql, id, config, c.get("services").config.WEFT_MAX_WORKFLOW_INPUT_BYTES, node_id);
       changes.config = sql.json(config as never);
     }
     if (body.name !== undefined) await nameTaken(sql, id, body.name, node_id);

@@ -1,7 +1,7 @@
 /** Node schemas and routes. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { KNOWN_NODE_TYPES, NODE_NAME_PATTERN } from "../../core/node-types.ts";
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse, uuid } from "../openapi.ts";
+import { bearerSecurity, errorResponses, graphTooLargeResponse, jsonBody, jsonResponse, uuid } from "../openapi.ts";
 
 export const NodeSchema = z.object({
   id: z.string().uuid(),
@@ -69,7 +69,7 @@ export const createNodeRoute = createRoute({
   security,
   summary: "Add a node (config validated for its type)",
   request: { params: WorkflowParams, ...jsonBody(CreateNodeBody) },
-  responses: { 201: jsonResponse("The node", NodeSchema), ...errorResponses },
+  responses: { 201: jsonResponse("The node", NodeSchema), ...errorResponses, ...graphTooLargeResponse },
 });
 
 export const getNodeRoute = createRoute({
@@ -89,7 +89,7 @@ export const updateNodeRoute = createRoute({
   security,
   summary: "Update a node",
   request: { params: NodeParams, ...jsonBody(UpdateNodeBody) },
-  responses: { 200: jsonResponse("The node", NodeSchema), ...errorResponses },
+  responses: { 200: jsonResponse("The node", NodeSchema), ...errorResponses, ...graphTooLargeResponse },
 });
 
 export const deleteNodeRoute = createRoute({

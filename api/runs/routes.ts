@@ -4,6 +4,7 @@ import {
   bearerSecurity,
   errorResponses,
   ErrorSchema,
+  graphTooLargeResponse,
   jsonBody,
   jsonResponse,
   PaginationQuery,
@@ -97,7 +98,11 @@ export const executeRoute = createRoute({
     }),
     ...jsonBody(ExecuteBody),
   },
-  responses: { 202: jsonResponse("The run was accepted", ExecuteResponse), ...errorResponses },
+  responses: {
+    202: jsonResponse("The run was accepted", ExecuteResponse),
+    ...errorResponses,
+    ...graphTooLargeResponse,
+  },
 });
 
 export const listRunsRoute = createRoute({
@@ -173,5 +178,6 @@ export const retryRunRoute = createRoute({
     ),
     409: jsonResponse("The run has not failed", ErrorSchemaRef()),
     ...errorResponses,
+    ...graphTooLargeResponse,
   },
 });

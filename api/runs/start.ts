@@ -6,6 +6,7 @@ import type { Services } from "../env.ts";
 import { ApiError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Row } from "../workflows/store.ts";
+import { assertStartable } from "./input-size.ts";
 import { startRunWorkflow, temporalUiUrl, temporalWorkflowId } from "./temporal.ts";
 
 export interface StartRunRequest {
@@ -47,18 +48,21 @@ export async function startRun(services: Services, logger: Logger, request: Star
   const snapshot = request.snapshot ?? await buildSnapshot(sql, workflow);
   const runId = crypto.randomUUID();
   const workflowId = temporalWorkflowId(runId);
+  const runInput = {
+    runId,
+    input,
+    snapshot,
+    reuse: request.reuse,
+    searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
+    maxHistoryEvents: config.WEFT_MAX_HISTORY_EVENTS,
+    gpuTaskQueue: config.WEFT_GPU_TASK_QUEUE,
+  };
+  // Before the run row exists: a refused start leaves nothing behind.
+  await assertStartable([runInput], services.codec, config.WEFT_MAX_WORKFLOW_INPUT_BYTES);
   await insertRun(sql, { runId, retryOf, workflowId: workflow.id as string, ownerId, input, snapshot, trigger });
   let temporalRunId: string;
   try {
-    temporalRunId = await startRunWorkflow(temporal, config.WEFT_TASK_QUEUE, {
-      runId,
-      input,
-      snapshot,
-      reuse: request.reuse,
-      searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
-      maxHistoryEvents: config.WEFT_MAX_HISTORY_EVENTS,
-      gpuTaskQueue: config.WEFT_GPU_TASK_QUEUE,
-    }, ownerId);
+    temporalRunId = await startRunWorkflow(temporal, config.WEFT_TASK_QUEUE, runInput, ownerId);
   } catch (err) {
     // Never leave an accepted-looking run behind: it is closed as failed, and the client told why.
     await sql`UPDATE workflow_runs SET status = 'failed', finished_at = now(),

@@ -43,6 +43,8 @@ export interface TemporalApi {
   executeWorkflow(workflowType: string, options: StartWorkflowOptions): Promise<unknown>;
   workflowStatus(workflowId: string): Promise<WorkflowStatusName>;
   cancelWorkflow(workflowId: string): Promise<void>;
+  /** Ends a workflow at once, running none of its code; throws WorkflowNotFoundError when none is running. */
+  terminateWorkflow(workflowId: string, reason: string): Promise<void>;
   /** Sends an update and waits for its outcome; a rejected or failed update throws WorkflowUpdateFailedError. */
   executeUpdate(workflowId: string, updateName: string, args: unknown[]): Promise<unknown>;
   /** Throws InvalidArgumentError when Temporal refuses the spec (a bad cron expression or time zone). */

@@ -270,6 +270,18 @@ export class TemporalHttpClient implements TemporalApi {
     }
   }
 
+  async terminateWorkflow(workflowId: string, reason: string) {
+    try {
+      await this.call("POST", this.ns(`/workflows/${encodeURIComponent(workflowId)}/terminate`), {
+        workflowExecution: { workflowId },
+        reason,
+        identity: this.identity,
+      });
+    } catch (err) {
+      throw TemporalHttpClient.as(err, GrpcCode.NOT_FOUND, WorkflowNotFoundError);
+    }
+  }
+
   async executeUpdate(workflowId: string, updateName: string, args: unknown[]) {
     const body = {
       workflowExecution: { workflowId },

@@ -1,6 +1,6 @@
 /** Trigger schemas and routes: a workflow's webhook (public endpoint + owner management) and its cron schedules. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse, uuid } from "../openapi.ts";
+import { bearerSecurity, errorResponses, graphTooLargeResponse, jsonBody, jsonResponse, uuid } from "../openapi.ts";
 import { ExecuteResponse } from "../runs/routes.ts";
 import { WorkflowParams } from "../workflows/routes.ts";
 import { isTimeZone } from "./timezone.ts";
@@ -60,7 +60,11 @@ export const webhookRoute = createRoute({
   security: [],
   summary: "Start a run of the token's workflow with the JSON body as input (no bearer token: the URL is the secret)",
   request: { params: HookParams, ...jsonBody(WebhookInput) },
-  responses: { 202: jsonResponse("The run was accepted", ExecuteResponse), ...errorResponses },
+  responses: {
+    202: jsonResponse("The run was accepted", ExecuteResponse),
+    ...errorResponses,
+    ...graphTooLargeResponse,
+  },
 });
 
 export const rotateHookRoute = createRoute({

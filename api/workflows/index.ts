@@ -1,4 +1,5 @@
 /** Workflow handlers: CRUD with soft delete, and graph validation. */
+import { deleteWorkflowTriggers } from "../triggers/cleanup.ts";
 import { validateWorkflow } from "../../core/workflow-validation.ts";
 import { createRouter } from "../openapi.ts";
 import {
@@ -87,6 +88,7 @@ export function workflowRoutes() {
     const { sql } = c.get("services");
     const { id } = c.req.valid("param");
     await getOwnedWorkflow(sql, id, c.get("user").id);
+    await deleteWorkflowTriggers(c.get("services"), c.get("logger"), id);
     await sql`UPDATE workflows SET deleted_at = now(), updated_at = now() WHERE id = ${id}`;
     c.get("services").workflowCache?.invalidate(id);
     return c.body(null, 204);

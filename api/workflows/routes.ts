@@ -1,6 +1,14 @@
 /** Workflow schemas and routes. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { bearerSecurity, errorResponses, jsonBody, jsonResponse, PaginationQuery, uuid } from "../openapi.ts";
+import {
+  bearerSecurity,
+  errorResponses,
+  ErrorSchema,
+  jsonBody,
+  jsonResponse,
+  PaginationQuery,
+  uuid,
+} from "../openapi.ts";
 import { EdgeSchema } from "../edges/routes.ts";
 import { NodeSchema } from "../nodes/routes.ts";
 
@@ -101,9 +109,16 @@ export const deleteWorkflowRoute = createRoute({
   path: "/api/workflows/{id}",
   tags,
   security,
-  summary: "Delete a workflow (soft delete; its runs are kept)",
+  summary: "Delete a workflow (soft delete; its runs are kept, its schedules and webhook are deleted)",
   request: { params: WorkflowParams },
-  responses: { 204: { description: "Deleted" }, ...errorResponses },
+  responses: {
+    204: { description: "Deleted" },
+    ...errorResponses,
+    503: {
+      description: "The workflow engine is unavailable; the workflow was not deleted",
+      content: { "application/json": { schema: ErrorSchema } },
+    },
+  },
 });
 
 export const GraphErrorSchema = z.object({
