@@ -12,6 +12,7 @@ import { setup, teardown } from "../../test/global-setup.ts";
 import { TEST_TASK_QUEUE } from "../../test/env.ts";
 import { startDenoApi } from "../../test/processes.ts";
 import { ApiClient, freePort } from "../../test/stack.ts";
+import { verdict } from "./verdict.ts";
 
 /** Schemathesis's time budget and the hard stop around it (the stage must fit in 3 minutes with start-up). */
 const FUZZ_SECONDS = Number(process.env.WEFT_FUZZ_SECONDS ?? 75);
@@ -87,29 +88,6 @@ function schemathesis(base: string, token: string, ids: Awaited<ReturnType<typeo
   );
 }
 
-/**
- * The verdict from the JUnit report: a failure is a 5xx (the only check run); an error is a request that got no
- * answer (timeout, reset: the API hung or died) unless it is Schemathesis's own "Runtime Error" while generating
- * data, which says nothing about the API and is shown as a warning.
- */
-function verdict(exitCode: number): { ok: boolean; lines: string[] } {
-  const files = existsSync(REPORT_DIR) ? readdirSync(REPORT_DIR).filter((f) => f.endsWith(".xml")) : [];
-  if (!files.length) return { ok: false, lines: [`schemathesis exited ${exitCode} without a report`] };
-  const xml = readFileSync(`${REPORT_DIR}/${files[0]}`, "utf8");
-  const tests = Number(/<testsuites[^>]*tests="(\d+)"/.exec(xml)?.[1] ?? 0);
-  const failures = [...xml.matchAll(/<testcase name="([^"]+)"[^>]*>\s*<failure[^>]*message="([^"]*)"/g)];
-  const errors = [...xml.matchAll(/<testcase name="([^"]+)"[^>]*>\s*<error[^>]*>([^\n]*)/g)];
-  const apiErrors = errors.filter((e) => !e[2].startsWith("Runtime Error"));
-  const lines = [
-    `fuzz: ${tests} operations tested, ${failures.length} with a 5xx, ${apiErrors.length} with no answer`,
-    ...failures.map((f) => `fuzz: 5xx from ${f[1]} (${f[2]})`),
-    ...errors.map((e) =>
-      `fuzz: ${apiErrors.includes(e) ? "error" : "warning (schemathesis itself)"}: ${e[1]}: ${e[2]}`
-    ),
-  ];
-  return { ok: tests > 0 && failures.length === 0 && apiErrors.length === 0, lines };
-}
-
 let rc = 1;
 rmSync(REPORT_DIR, { recursive: true, force: true });
 await setup();
@@ -124,7 +102,11 @@ try {
   const client = new ApiClient(base);
   const ids = await seed(client);
   console.log(`fuzz: ${base} as a user with workflow ${ids.workflowId}, run ${ids.runId}`);
-  const result = verdict(await schemathesis(base, client.token, ids));
+  const exitCode = await schemathesis(base, client.token, ids);
+  const files = existsSync(REPORT_DIR) ? readdirSync(REPORT_DIR).filter((f) => f.endsWith(".xml")) : [];
+  const result = files.length
+    ? verdict(readFileSync(`${REPORT_DIR}/${files[0]}`, "utf8"))
+    : { ok: false, lines: [`schemathesis exited ${exitCode} without a report`] };
   // Every 500 the API answered is logged with its request id and stack: they say where to look.
   const unhandled = api.output().split("\n").filter((l) => l.includes('"msg":"unhandled error"'));
   if (unhandled.length) result.lines.push(`fuzz: the API logged ${unhandled.length} unhandled errors:`, ...unhandled);
