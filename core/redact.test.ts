@@ -33,6 +33,11 @@ describe("redact", () => {
       expect(redacted[name as keyof typeof spellings], name).toContain("***");
     }
     expect(redact({ [SECRET]: [`a ${SECRET} b`] }, [SECRET])).toEqual({ "***": ["a *** b"] });
+    // What a URL parser makes of a secret with a tab and a backslash in a path.
+    const odd = "pa\tss\\word-1234";
+    const parsed = new URL(`http://h/x/${odd}/y`).href;
+    expect(parsed).toContain("/x/pass/word-1234/y");
+    expect(redact(parsed, [odd])).toBe("http://h/x/***/y");
   });
 
   it("cuts a secret's start off the end of a string (an excerpt cut mid-secret), and leaves other text alone", () => {
@@ -40,6 +45,7 @@ describe("redact", () => {
     expect(redact("tok tok-A is short", [SECRET])).toBe("tok tok-A is short");
     expect(redact({ n: 1, b: true, s: null }, [SECRET])).toEqual({ n: 1, b: true, s: null });
     expect(createRedactor([])("x")).toBe("x");
+    expect(redact("a\tb", ["\t"])).toBe("a***b");
   });
 });
 

@@ -52,6 +52,9 @@ function charPattern(char: string, caseInsensitive: boolean): string {
   const alternatives = [caseInsensitive ? anyCase(char) : escapeRegex(char), percentPattern(char)];
   alternatives.push(...jsonEscapePatterns(char));
   if (char === " ") alternatives.push("\\+");
+  // A URL parser drops tabs and newlines and turns a backslash into a slash: `output.url` shows what it made.
+  if (char === "\\") alternatives.push("\\/");
+  if (char === "\t" || char === "\n" || char === "\r") alternatives.push("");
   return `(?:${alternatives.join("|")})`;
 }
 
@@ -95,7 +98,8 @@ export function secretPatterns(secret: string): RegExp[] {
     );
     patterns.push(`${head}${rest}$`);
   }
-  return patterns.map((p) => new RegExp(p, "gu"));
+  // A secret made only of characters a URL may drop would match the empty string, i.e. everywhere: exact only.
+  return patterns.map((p) => new RegExp(new RegExp(`^(?:${p})$`, "u").test("") ? escapeRegex(secret) : p, "gu"));
 }
 
 /** Replaces every occurrence of a secret, in any of its spellings, in one string. */
