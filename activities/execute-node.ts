@@ -4,9 +4,11 @@ import { ApplicationFailure } from "@temporalio/common";
 import type { SnapshotNode } from "../core/snapshot.ts";
 import { renderTemplate, TemplateError } from "../core/template.ts";
 import type { Sql } from "../db/client.ts";
-import { redact } from "../core/secrets-crypto.ts";
+import { createRedactor } from "../core/redact.ts";
+import { placedSecrets, renderWithSecrets, secretPlacementProblems } from "../core/secret-placement.ts";
+import { isNodeType, nodeKinds } from "../core/node-kinds.ts";
 import { describeError, nonRetryable, retryable } from "./errors.ts";
-import { createSecretResolver, referencedSecrets } from "./secrets.ts";
+import { createSecretResolver } from "./secrets.ts";
 import type { EgressPolicy } from "./http/egress-policy.ts";
 import { checkConnection, createDbWrite, type DbTargets } from "./db/index.ts";
 import { httpRequest } from "./http/index.ts";
@@ -103,26 +105,31 @@ export function createExecuteNode(
     attempt: number,
     signal: AbortSignal,
   ): Promise<unknown> {
-    let context = await resolveContext(sql, given);
+    const context = await resolveContext(sql, given);
     const started = performance.now();
     const handler = handlers[node.type];
     let prepared: Record<string, unknown> | null = null;
     let prepareError: unknown = null;
-    // Secret values are known only here; they are scrubbed from everything recorded or returned.
-    let secretValues: string[] = [];
-    const scrub = <T>(value: T): T => redact(value, secretValues);
+    // Secret values are known only here; every spelling of them is scrubbed from everything recorded or returned.
+    let scrub = <T>(value: T): T => value;
+    let hasSecrets = false;
     if (!handler) {
       prepareError = nonRetryable("UnknownNodeType", `this worker has no handler for node type "${node.type}"`);
     } else {
       try {
         handler.check?.(node.config);
-        const names = referencedSecrets(node.config);
-        if (names.length) {
-          const secrets = await resolveSecrets(runId, names);
-          secretValues = Object.values(secrets);
-          context = { ...context, secrets };
+        // A config saved before secrets were refused inside expressions fails here, before any secret is read.
+        const expressionFields = isNodeType(node.type) ? nodeKinds[node.type].expressionFields : [];
+        const misplaced = secretPlacementProblems(node.type, node.config, expressionFields);
+        if (misplaced.length) {
+          throw nonRetryable("SecretInExpression", `${misplaced[0].path}: ${misplaced[0].message}`);
         }
-        prepared = await handler.prepare(node.config, context);
+        const names = placedSecrets(node.config);
+        const secrets = names.length ? await resolveSecrets(runId, names) : {};
+        hasSecrets = names.length > 0;
+        scrub = createRedactor(Object.values(secrets));
+        // Expressions render over a context without secrets; placements are filled in afterwards.
+        prepared = await renderWithSecrets(node.config, secrets, (config) => handler.prepare(config, context));
       } catch (err) {
         prepareError = err;
       }
@@ -160,14 +167,9 @@ export function createExecuteNode(
         undefined,
         scrub(describeError(cancelled ? signal.reason ?? err : err)),
       );
-      // The failure goes into Temporal's history: it must not carry a secret either.
-      const message = (err as Error)?.message ?? "";
-      if (secretValues.some((v) => message.includes(v))) {
-        const described = describeError(err);
-        throw described.retryable
-          ? retryable(described.type, scrub(message))
-          : nonRetryable(described.type, scrub(message));
-      }
+      // The failure goes into Temporal's history (message, stack, cause, details): when the node used a secret it
+      // is replaced by a fresh failure built from the scrubbed description, which carries nothing else.
+      if (hasSecrets && !cancelled) throw scrubbedFailure(err, scrub);
       throw err;
     }
   }
@@ -300,6 +302,17 @@ export function createExecuteNode(
   }
 
   return { executeNode, executeNodeGroup };
+}
+
+/** The error as a failure that says the same with every secret spelling replaced (its Retry-After kept). */
+function scrubbedFailure(err: unknown, scrub: <T>(value: T) => T): ApplicationFailure {
+  const described = scrub(describeError(err));
+  const details = err instanceof ApplicationFailure && err.details?.length ? scrub(err.details[0]) : undefined;
+  const failure = described.retryable
+    ? retryable(described.type, described.message, details, msOf((err as ApplicationFailure)?.nextRetryDelay))
+    : nonRetryable(described.type, described.message, details);
+  failure.stack = `${described.type}: ${described.message}`;
+  return failure;
 }
 
 /** What a group member ended as. */

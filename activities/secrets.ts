@@ -3,20 +3,6 @@ import { loadMasterKeys, type MasterKeys, openSecret } from "../core/secrets-cry
 import type { Sql } from "../db/client.ts";
 import { nonRetryable } from "./errors.ts";
 
-const SECRET_REFERENCE = /\bsecrets\s*\.\s*`?([A-Za-z_][A-Za-z0-9_]*)`?/g;
-
-/** Names a config's templates use as `secrets.NAME`. */
-export function referencedSecrets(config: unknown): string[] {
-  const names = new Set<string>();
-  const visit = (v: unknown) => {
-    if (typeof v === "string") { for (const m of v.matchAll(SECRET_REFERENCE)) names.add(m[1]); }
-    else if (Array.isArray(v)) v.forEach(visit);
-    else if (v && typeof v === "object") Object.values(v).forEach(visit);
-  };
-  visit(config);
-  return [...names];
-}
-
 export function createSecretResolver(sql: Sql, env: Record<string, string | undefined>) {
   let keys: Promise<MasterKeys | null> | undefined;
   const masterKeys = () =>

@@ -61,17 +61,3 @@ export async function openSecret(keys: MasterKeys, ownerId: string, name: string
   );
   return new TextDecoder().decode(plain);
 }
-
-/** Replaces every occurrence of any secret value inside a JSON value with "***" (strings, keys, nested). */
-export function redact<T>(value: T, secrets: string[]): T {
-  const needles = secrets.filter((s) => s.length >= 1).sort((a, b) => b.length - a.length);
-  if (!needles.length || value === undefined) return value;
-  const scrub = (text: string) => needles.reduce((acc, s) => acc.split(s).join("***"), text);
-  const walk = (v: unknown): unknown => {
-    if (typeof v === "string") return scrub(v);
-    if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [scrub(k), walk(x)]));
-    return v;
-  };
-  return walk(value) as T;
-}

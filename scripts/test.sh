@@ -32,6 +32,8 @@ read -r passed failed < <(node -e '
     const r = JSON.parse(require("fs").readFileSync(".state/vitest.json", "utf8"));
     console.log(r.numPassedTests, r.numFailedTests + (r.numTotalTestSuites && !r.success && r.numFailedTests === 0 ? 1 : 0));
   } catch { console.log(0, 1); }')
+# The fuzz stage: Schemathesis against a real API, worker and Temporal of its own (scripts/fuzz.sh); fails on a 5xx.
+check fuzz bash scripts/fuzz.sh
 passed=$((passed + checks_passed))
 failed=$((failed + checks_failed))
 if [ "$vitest_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi

@@ -1,5 +1,6 @@
 /** Edge handlers: both ends must be nodes of the same workflow; no self-loops, no duplicates. */
 import { checkExpression } from "../../core/template.ts";
+import { conditionSecretProblem } from "../../core/secret-placement.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { createRouter } from "../openapi.ts";
 import { bumpVersion, EDGE_COLUMNS, getOwnedWorkflow } from "../workflows/store.ts";
@@ -41,9 +42,9 @@ export function edgeRoutes() {
       );
     }
     if (body.condition) {
-      const problem = checkExpression(body.condition);
+      const problem = checkExpression(body.condition) ?? conditionSecretProblem(body.condition);
       if (problem) {
-        throw new ApiError("VALIDATION_ERROR", "invalid condition expression", [
+        throw new ApiError("VALIDATION_ERROR", `invalid condition expression: ${problem}`, [
           { field: "condition", location: "body", message: problem },
         ]);
       }

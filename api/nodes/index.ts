@@ -32,7 +32,7 @@ function checkNodeConfig(type: string, config: unknown): Record<string, unknown>
   if (problems.length) {
     throw new ApiError(
       "VALIDATION_ERROR",
-      `invalid template in ${problems.map((p) => p.path).join(", ")}`,
+      `invalid template in ${problems.map((p) => p.path).join(", ")}: ${problems[0].message}`,
       problems.map((p) => ({ field: p.path, location: "body", message: p.message })),
     );
   }
