@@ -1,5 +1,4 @@
 /** Builds the Hono app from its services; runtime-neutral so tests can call app.request() under Node. */
-import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
@@ -16,6 +15,7 @@ import { runEventRoutes } from "./runs/events.ts";
 import { runRoutes } from "./runs/index.ts";
 import { secretRoutes } from "./secrets/index.ts";
 import { codecRoutes } from "./codec.ts";
+import { docsRoutes } from "./docs/swagger.ts";
 import { triggerRoutes } from "./triggers/index.ts";
 import { vectorRoutes } from "./vectors/index.ts";
 import { WorkflowCache } from "./workflows/cache.ts";
@@ -102,7 +102,7 @@ export function createApp(input: Omit<Services, "workflowCache">) {
       description: "Durable AI workflows on Temporal: build a graph of nodes and edges, execute it, inspect every run.",
     },
   });
-  app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+  app.route("/", docsRoutes()); // Swagger UI from the swagger-ui-dist package (api/docs/swagger.ts)
 
   app.notFound((c) =>
     c.json(errorBody(c, new ApiError("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`)), 404)
