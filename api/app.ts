@@ -41,6 +41,8 @@ export function createApp(input: Omit<Services, "workflowCache">) {
   const auth = requireAuth(tokens);
 
   app.use(requestId({ headerName: "X-Request-Id" }));
+  // Request durations by route template for Prometheus (api/metrics.ts), served on WEFT_METRICS_PORT.
+  if (services.metrics) app.use(services.metrics.middleware);
   app.use(async (c, next) => {
     const logger = services.logger.child({ request_id: c.get("requestId") });
     c.set("services", services);
