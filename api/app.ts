@@ -13,6 +13,7 @@ import { nodeRoutes } from "./nodes/index.ts";
 import { createRouter } from "./openapi.ts";
 import { runEventRoutes } from "./runs/events.ts";
 import { runRoutes } from "./runs/index.ts";
+import { runSearchRoutes } from "./runs/search.ts";
 import { secretRoutes } from "./secrets/index.ts";
 import { codecRoutes } from "./codec.ts";
 import { docsRoutes } from "./docs/swagger.ts";
@@ -86,6 +87,7 @@ export function createApp(input: Omit<Services, "workflowCache">) {
   app.route("/", nodeRoutes());
   app.route("/", edgeRoutes());
   app.route("/", runRoutes());
+  app.route("/", runSearchRoutes()); // GET /api/runs across the caller's workflows (api/runs/search.ts)
   app.route("/", runEventRoutes());
   app.route("/", triggerRoutes());
   app.route("/", secretRoutes());
