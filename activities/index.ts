@@ -7,6 +7,7 @@ import { type EgressPolicy, egressPolicyFromEnv } from "./http/egress-policy.ts"
 import { createRunBookkeeping } from "./runs/bookkeeping.ts";
 import { createConditionEvaluation } from "./runs/conditions.ts";
 import { createRunScheduling } from "./runs/scheduling.ts";
+import { createRetention } from "./runs/retention.ts";
 
 export interface ActivityDeps {
   sql: Sql;
@@ -16,6 +17,8 @@ export interface ActivityDeps {
   sandbox?: () => Sql;
   /** Models and vector indexes for llm_call, faiss_search and ingestion; by default from MODEL_DIR and INDEX_DIR. */
   gpu?: Omit<GpuDeps, "sql">;
+  /** Finished runs older than this many days are deleted by the retention schedule (WEFT_RUN_RETENTION_DAYS). */
+  retentionDays?: number;
 }
 
 /** One pool per process for the sandbox database, opened on first use. */
@@ -32,7 +35,8 @@ function lazySandbox(): () => Sql {
 }
 
 export function createActivities(
-  { sql, egress = egressPolicyFromEnv(process.env), sandbox = lazySandbox(), gpu = {} }: ActivityDeps,
+  { sql, egress = egressPolicyFromEnv(process.env), sandbox = lazySandbox(), gpu = {}, retentionDays = 30 }:
+    ActivityDeps,
 ) {
   const gpuParts = createGpuParts({ sql, ...gpu });
   return {
@@ -41,6 +45,7 @@ export function createActivities(
     ...createRunBookkeeping(sql),
     ...createRunScheduling({ sql }),
     ...createConditionEvaluation(sql),
+    ...createRetention(sql, retentionDays),
   };
 }
 

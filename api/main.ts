@@ -4,6 +4,7 @@ import { connect } from "../db/client.ts";
 import { weftDataConverter } from "../core/payload-codec.ts";
 import { createApp } from "./app.ts";
 import { createApiMetrics } from "./metrics.ts";
+import { ensureRetentionSchedule } from "./retention.ts";
 import { closeRunEventStreams } from "./runs/event-hub.ts";
 import { loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
@@ -33,6 +34,8 @@ const temporal = new TemporalHttpClient({
   codec,
   fetch: temporalFetch(config, target),
 });
+// The hourly schedule that prunes expired runs; its absence must not stop the API from serving.
+void ensureRetentionSchedule(temporal, config, logger);
 const metrics = createApiMetrics(sql);
 const app = createApp({ config, sql, temporal, logger, codec, metrics });
 // Prometheus scrapes this port; the Service/Ingress in front of the API exposes only PORT.

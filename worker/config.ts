@@ -24,6 +24,8 @@ export const configSchema = z.object({
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
   /** When set, Temporal's own SDK metrics (polls, task latencies, slots) are served on this port. */
   TEMPORAL_METRICS_PORT: z.preprocess((v) => v || undefined, z.coerce.number().int().min(1).max(65535).optional()),
+  /** Finished runs older than this are deleted, hourly, by the retention schedule (activities/runs/retention.ts). */
+  WEFT_RUN_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
   ...temporalTlsEnv,
 }).refine(certAndKeyTogether, certAndKeyTogetherError);
 
