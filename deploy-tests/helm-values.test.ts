@@ -19,7 +19,12 @@ const CASES: [string, string[]][] = [
 
 describe("helm/weft value files", () => {
   it("has the GPU, TLS and external-Temporal value files", () => {
-    expect(VALUE_FILES).toEqual(["external-temporal-values.yaml", "gpu-workers-values.yaml", "tls-values.yaml"]);
+    expect(VALUE_FILES).toEqual([
+      "external-temporal-values.yaml",
+      "gpu-workers-values.yaml",
+      "monitoring-values.yaml",
+      "tls-values.yaml",
+    ]);
   });
 
   for (const [label, args] of CASES) {
@@ -51,6 +56,33 @@ describe("helm/weft value files", () => {
       });
     });
   }
+
+  it("monitors with metrics Weft exports: every weft_* name in the rules and the dashboard exists", () => {
+    const ms = parseManifests(helmTemplate(helm, ["-f", `${CHART}/ci/monitoring-values.yaml`]), "monitoring");
+    const kinds = ms.map((m) => m.doc.kind);
+    for (const kind of ["ServiceMonitor", "PodMonitor", "PrometheusRule"]) expect(kinds).toContain(kind);
+    const exported = new Set(
+      ["api/metrics.ts", "activities/metrics.ts", "worker/health.ts"]
+        .flatMap((f) => [...readFileSync(f, "utf8").matchAll(/name: "(weft_[a-z_]+)"/g)].map((m) => m[1])),
+    );
+    const rules = find(ms, "PrometheusRule", "weft").spec.groups[0].rules;
+    expect(rules.map((r: { alert: string }) => r.alert).sort()).toEqual(
+      ["WeftApi5xx", "WeftRunFailureRateHigh", "WeftRunsStuckPending", "WeftTaskQueueBacklog", "WeftWorkerDown"],
+    );
+    const dashboard = JSON.parse(find(ms, "ConfigMap", "weft-dashboard").data["weft.json"]);
+    const exprs = [
+      ...rules.map((r: { expr: string }) => r.expr),
+      ...dashboard.panels.flatMap((p: { targets: { expr: string }[] }) => p.targets.map((t) => t.expr)),
+    ];
+    const used = new Set(
+      exprs.flatMap((e) => [...e.matchAll(/\b(weft_[a-z_]+?)(?:_bucket|_count|_sum)?\b/g)].map((m) => m[1])),
+    );
+    expect([...used].filter((name) => !exported.has(name))).toEqual([]);
+    expect(used.size).toBeGreaterThanOrEqual(7);
+    // The Ingress routes to the API's http port only; metrics stay inside the cluster.
+    const api = parseManifests(helmTemplate(helm, ["--set=api.ingress.enabled=true"]), "ingress");
+    expect(JSON.stringify(find(api, "Ingress", "weft-api").spec)).not.toContain("metrics");
+  });
 
   it("turns each feature on where its value file says", () => {
     const render = (file: string) => parseManifests(helmTemplate(helm, ["-f", `${CHART}/ci/${file}`]), file);
