@@ -17,6 +17,7 @@ import { type AttemptEnd, createNodeExecutionLog } from "../db/node-executions.t
 import { INLINE_OUTPUT_LIMIT_BYTES, isOutputRef, jsonBytes, type OutputRef } from "../core/output-ref.ts";
 import { backoffMs, nodePolicy, RECORD_SLACK_MS } from "../core/node-policy.ts";
 import { transform } from "./transform/index.ts";
+import { nodeDuration } from "./metrics.ts";
 
 export interface ExecuteNodeInput {
   runId: string;
@@ -142,15 +143,18 @@ export function createExecuteNode(
       attempt,
       input: prepared ? scrub(prepared) : null,
     });
-    const finish = (status: AttemptEnd["status"], output: unknown, error: unknown) =>
-      log.finished({
+    const finish = (status: AttemptEnd["status"], output: unknown, error: unknown) => {
+      const seconds = (performance.now() - started) / 1000;
+      nodeDuration.observe({ type: node.type, status }, seconds);
+      return log.finished({
         id,
         run_id: runId,
         status,
         output,
         error: error || null,
-        duration_ms: Math.round(performance.now() - started),
+        duration_ms: Math.round(seconds * 1000),
       });
+    };
     try {
       if (prepareError) throw prepareError;
       const meta = { runId, nodeId: node.id, nodeName: node.name, attempt };

@@ -11,6 +11,7 @@ import type { EgressPolicy } from "./http/egress-policy.ts";
 import { createRunBookkeeping } from "./runs/bookkeeping.ts";
 import { createConditionEvaluation } from "./runs/conditions.ts";
 import { createRunScheduling } from "./runs/scheduling.ts";
+import { createRetention } from "./runs/retention.ts";
 
 export interface ActivityDeps {
   sql: Sql;
@@ -22,9 +23,14 @@ export interface ActivityDeps {
   sandboxes?: TenantSandboxes;
   /** Models and vector indexes for llm_call, faiss_search and ingestion; by default from MODEL_DIR and INDEX_DIR. */
   gpu?: Omit<GpuDeps, "sql">;
+  /** Finished runs older than this many days are deleted by the retention schedule (WEFT_RUN_RETENTION_DAYS). */
+  retentionDays?: number;
 }
 
-export function createActivities({ sql, config = loadWorkerConfig(process.env), gpu = {}, ...deps }: ActivityDeps) {
+export function createActivities(
+  { sql, config = loadWorkerConfig(process.env), gpu = {}, retentionDays = config.WEFT_RUN_RETENTION_DAYS, ...deps }:
+    ActivityDeps,
+) {
   const egress = deps.egress ?? egressPolicyFor(config);
   const sandboxes = deps.sandboxes ?? createTenantSandboxes(
     config.WEFT_SANDBOX_DATABASE_URL ?? sandboxUrlFor(config.DATABASE_URL),
@@ -38,6 +44,7 @@ export function createActivities({ sql, config = loadWorkerConfig(process.env), 
     ...createRunBookkeeping(sql),
     ...createRunScheduling({ sql }),
     ...createConditionEvaluation(sql),
+    ...createRetention(sql, retentionDays),
   };
 }
 

@@ -1,5 +1,4 @@
 /** Builds the Hono app from its services; runtime-neutral so tests can call app.request() under Node. */
-import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
@@ -17,8 +16,11 @@ import { nodeRoutes } from "./nodes/index.ts";
 import { createRouter } from "./openapi.ts";
 import { runEventRoutes } from "./runs/events.ts";
 import { runRoutes } from "./runs/index.ts";
+import { runSearchRoutes } from "./runs/search.ts";
 import { secretRoutes } from "./secrets/index.ts";
 import { codecRoutes } from "./codec.ts";
+import { docsRoutes } from "./docs/swagger.ts";
+import { temporalUiProxyRoutes } from "./temporal-ui-proxy.ts";
 import { triggerRoutes } from "./triggers/index.ts";
 import { vectorRoutes } from "./vectors/index.ts";
 import { WorkflowCache } from "./workflows/cache.ts";
@@ -43,6 +45,8 @@ export function createApp(input: Omit<Services, "workflowCache">) {
   const auth = requireAuth(tokens);
 
   app.use(requestId({ headerName: "X-Request-Id" }));
+  // Request durations by route template for Prometheus (api/metrics.ts), served on WEFT_METRICS_PORT.
+  if (services.metrics) app.use(services.metrics.middleware);
   app.use(async (c, next) => {
     const logger = services.logger.child({ request_id: c.get("requestId") });
     c.set("services", services);
@@ -90,6 +94,7 @@ export function createApp(input: Omit<Services, "workflowCache">) {
   app.route("/", nodeRoutes());
   app.route("/", edgeRoutes());
   app.route("/", runRoutes());
+  app.route("/", runSearchRoutes()); // GET /api/runs across the caller's workflows (api/runs/search.ts)
   app.route("/", runEventRoutes());
   app.route("/", triggerRoutes());
   app.route("/", secretRoutes());
@@ -109,7 +114,11 @@ export function createApp(input: Omit<Services, "workflowCache">) {
       description: "Durable AI workflows on Temporal: build a graph of nodes and edges, execute it, inspect every run.",
     },
   });
-  app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+  app.route("/", docsRoutes()); // Swagger UI from the swagger-ui-dist package (api/docs/swagger.ts)
+  // Development only: the Temporal UI under /temporal/, same origin as the codec (api/temporal-ui-proxy.ts).
+  if (services.config.TEMPORAL_UI_PROXY_URL) {
+    app.route("/", temporalUiProxyRoutes(services.config.TEMPORAL_UI_PROXY_URL, tokens));
+  }
 
   app.notFound((c) =>
     c.json(errorBody(c, new ApiError("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`)), 404)

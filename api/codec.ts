@@ -49,9 +49,17 @@ const sessionRoute = createRoute({
   path: "/api/codec/session",
   tags: ["codec"],
   summary: "Set the codec cookie the Temporal UI sends to the codec server (open in the browser once)",
-  request: { query: z.object({ token: z.string().min(1).max(4096) }) },
+  request: {
+    query: z.object({
+      token: z.string().min(1).max(4096),
+      // Where to go once signed in: a path on this origin only (no scheme, no host), so no open redirect.
+      next: z.string().max(2048).regex(/^\/(?![\/\\])[^\s]*$/, "next must be a path on this server").optional(),
+    }),
+  },
   responses: {
     200: jsonResponse("Cookie set", z.object({ status: z.string(), message: z.string() })),
+    302: { description: "Cookie set; redirected to `next`" },
+    400: errorResponses[400],
     401: errorResponses[401],
   },
 });
@@ -62,7 +70,7 @@ export function codecRoutes(tokens: TokenService) {
   // Opened once in the browser (…/api/codec/session?token=<access token>): the Temporal UI's codec calls
   // then carry this HttpOnly cookie, with "Include cross-origin credentials" on in the UI's codec settings.
   app.openapi(sessionRoute, async (c) => {
-    const { token } = c.req.valid("query");
+    const { token, next } = c.req.valid("query");
     let expires: number;
     try {
       await tokens.verify(token);
@@ -70,12 +78,15 @@ export function codecRoutes(tokens: TokenService) {
     } catch {
       throw new ApiError("UNAUTHORIZED", "invalid or expired token");
     }
+    // Path "/": the same-origin Temporal UI (api/temporal-ui-proxy.ts) needs it too; the auth middleware accepts
+    // it on /api/codec/ only, and SameSite=Lax keeps other sites' forms and fetches from sending it.
     setCookie(c, CODEC_SESSION_COOKIE, token, {
-      path: "/api/codec",
+      path: "/",
       httpOnly: true,
       sameSite: "Lax",
       maxAge: Math.max(0, expires - Math.floor(Date.now() / 1000)),
     });
+    if (next) return c.redirect(next, 302) as never;
     return c.json({ status: "ok", message: "the Temporal UI can now decode payloads in this browser" }, 200);
   });
   for (const direction of ["encode", "decode"] as const) {

@@ -14,6 +14,13 @@ export const configSchema = z.object({
   TEMPORAL_HTTP_ADDRESS: z.string().optional().transform((v) => v || undefined),
   TEMPORAL_NAMESPACE: z.string().min(1).default("default"),
   TEMPORAL_UI_URL: z.string().url().default("http://localhost:8233"),
+  /**
+   * Development only: a Temporal UI (started with --ui-public-path /temporal) the API serves under /temporal/ to
+   * signed-in users, so the UI and the codec endpoint share one origin and its decode calls carry the session.
+   */
+  TEMPORAL_UI_PROXY_URL: z.string().url().optional(),
+  /** Prometheus /metrics on a port of its own (not behind the Ingress); 0 turns it off. */
+  WEFT_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9466),
   WEFT_TASK_QUEUE: z.string().min(1).default("weft-cpu"),
   /** Where runs send llm_call and faiss_search nodes, and where vector ingestion and search run. */
   WEFT_GPU_TASK_QUEUE: z.string().min(1).default("weft-gpu"),

@@ -5,6 +5,7 @@ import type { ApiConfig } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import type { TemporalApi } from "./temporal/client.ts";
 import type { WorkflowCache } from "./workflows/cache.ts";
+import type { ApiMetrics } from "./metrics.ts";
 
 export interface Services {
   config: ApiConfig;
@@ -16,6 +17,8 @@ export interface Services {
   codec?: PayloadCodec;
   /** Cached workflow definitions for reads; absent when WEFT_READ_CACHE=false. */
   workflowCache?: WorkflowCache;
+  /** Prometheus metrics (api/metrics.ts); absent in tests that do not look at them. */
+  metrics?: ApiMetrics;
 }
 
 export interface AuthUser {

@@ -3,6 +3,8 @@ import process from "node:process";
 import { connect } from "../db/client.ts";
 import { weftDataConverter } from "../core/payload-codec.ts";
 import { createApp } from "./app.ts";
+import { createApiMetrics } from "./metrics.ts";
+import { ensureRetentionSchedule } from "./retention.ts";
 import { closeRunEventStreams } from "./runs/event-hub.ts";
 import { loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
@@ -32,7 +34,21 @@ const temporal = new TemporalHttpClient({
   codec,
   fetch: temporalFetch(config, target),
 });
-const app = createApp({ config, sql, temporal, logger, codec });
+// The hourly schedule that prunes expired runs; its absence must not stop the API from serving.
+void ensureRetentionSchedule(temporal, config, logger);
+const metrics = createApiMetrics(sql);
+const app = createApp({ config, sql, temporal, logger, codec, metrics });
+// Prometheus scrapes this port; the Service/Ingress in front of the API exposes only PORT.
+const metricsServer = config.WEFT_METRICS_PORT
+  ? Deno.serve({
+    port: config.WEFT_METRICS_PORT,
+    hostname: "0.0.0.0",
+    onListen: ({ port }) => logger.info("metrics listening", { port }),
+  }, async (req) =>
+    new URL(req.url).pathname === "/metrics"
+      ? new Response(await metrics.registry.metrics(), { headers: { "content-type": metrics.registry.contentType } })
+      : new Response("not found\n", { status: 404 }))
+  : undefined;
 
 const server = Deno.serve({
   port: config.PORT,
@@ -45,6 +61,7 @@ const shutdown = async () => {
   // Open event streams would otherwise hold the graceful shutdown until their runs finish.
   closeRunEventStreams(sql);
   await server.shutdown();
+  await metricsServer?.shutdown();
   await sql.end({ timeout: 5 });
   Deno.exit(0);
 };

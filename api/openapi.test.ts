@@ -32,7 +32,8 @@ describe("OpenAPI document", () => {
   it("serves interactive docs", async () => {
     const res = await call(t.app, "GET", "/docs");
     expect(res.status).toBe(200);
-    expect(String(res.body)).toContain("/openapi.json");
+    expect(String(res.body)).toContain("/docs/assets/swagger-ui-bundle.js");
+    expect(String(res.body)).not.toContain("cdn.jsdelivr.net");
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * helm/weft: values.yaml documented and valid against values.schema.json, every variable the processes read wired
- * into the templates, and — where a `helm` binary is at hand ($HELM or PATH) — the rendered chart validated
+ * into the templates, and the chart rendered by the `helm` setup installs (deploy-tests/helm.ts) validated
  * against the Kubernetes schemas and held to the same deployment rules as k8s/.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -8,7 +8,7 @@ import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { isMap, type Node, parse, parseDocument } from "yaml";
 import { API_VARS, GPU_WORKER_VARS, SET_ELSEWHERE, WORKER_VARS } from "./config-env.ts";
-import { CHART, findHelm, helmTemplate } from "./helm.ts";
+import { CHART, helmTemplate, requireHelm } from "./helm.ts";
 import {
   type Doc,
   find,
@@ -80,19 +80,19 @@ describe("helm/weft", () => {
   });
 });
 
-const helm = findHelm();
-
-describe.skipIf(!helm)(`helm/weft rendered by ${helm ?? "helm (not found: set HELM)"}`, () => {
+describe("helm/weft rendered by helm", () => {
+  const helm = requireHelm();
   const rendered = new Map<string, Manifest[]>();
   /** `helm template` with these --set/-f arguments, parsed (and cached). */
   const render = (args: string[] = []) => {
     const key = args.join(" ");
-    if (!rendered.has(key)) rendered.set(key, parseManifests(helmTemplate(helm!, args), `helm template ${key}`));
+    if (!rendered.has(key)) rendered.set(key, parseManifests(helmTemplate(helm, args), `helm template ${key}`));
     return rendered.get(key)!;
   };
   const FULL = [
     "--set=secrets.existingSecret=,secrets.databaseUrl=postgres://weft:pw@db:5432/weft",
     "--set=secrets.jwtSecret=0123456789abcdef0123456789abcdef,secrets.temporalApiKey=key",
+    "--set=secrets.secretsKey=c2VjcmV0cy1rZXktMzItYnl0ZXMtbG9uZy4uLi4uLi4=,secrets.payloadKey=cGF5bG9hZC1rZXktMzItYnl0ZXMtbG9uZy4uLi4uLi4=",
     "--set=temporal.address=ns.acct.tmprl.cloud:7233,temporal.namespace=ns.acct,temporal.apiKey.enabled=true",
     "--set=temporal.tls.enabled=true,temporal.tls.existingSecret=weft-temporal-tls,temporal.tls.serverName=x",
     "--set=api.autoscaling.enabled=false,api.ingress.enabled=true,api.ingress.tlsSecretName=weft-tls",
@@ -102,7 +102,7 @@ describe.skipIf(!helm)(`helm/weft rendered by ${helm ?? "helm (not found: set HE
 
   it("passes helm lint with the default values and with every feature on", async () => {
     const { execFileSync } = await import("node:child_process");
-    for (const args of [[], FULL]) execFileSync(helm!, ["lint", "--strict", CHART, ...args], { stdio: "pipe" });
+    for (const args of [[], FULL]) execFileSync(helm, ["lint", "--strict", CHART, ...args], { stdio: "pipe" });
   });
 
   it("renders the same resources as k8s/ with the default values", () => {
@@ -141,13 +141,20 @@ describe.skipIf(!helm)(`helm/weft rendered by ${helm ?? "helm (not found: set HE
       expect(s.doc.spec.triggers[0].authenticationRef).toEqual({ name: "weft-temporal" });
     }
     expect(Object.keys(find(ms, "Secret", "weft-secrets").stringData).sort())
-      .toEqual(["DATABASE_URL", "JWT_SECRET", "TEMPORAL_API_KEY"]);
+      .toEqual([
+        "DATABASE_URL",
+        "JWT_SECRET",
+        "TEMPORAL_API_KEY",
+        "WEFT_PAYLOAD_KEY",
+        "WEFT_SECRETS_KEY",
+        "WEFT_SECRETS_OLD_KEYS",
+      ]);
     expect(find(ms, "Deployment", "weft-api").spec.replicas).toBe(2);
     expect(find(ms, "Ingress", "weft-api").spec.tls[0].secretName).toBe("weft-tls");
   });
 
   it("refuses to create a Secret without the database URL and JWT secret", () => {
-    expect(() => helmTemplate(helm!, ["--set=secrets.existingSecret="])).toThrow(/secrets.databaseUrl is required/);
+    expect(() => helmTemplate(helm, ["--set=secrets.existingSecret="])).toThrow(/secrets.databaseUrl is required/);
   });
 
   it("leaves the GPU workers out when disabled", () => {

@@ -31,7 +31,12 @@ export const describeManifest = (m: Manifest) => `${m.source} ${m.doc.kind}/${m.
 
 /** The kubernetes-models module of a resource's kind: "apps/v1" + "Deployment" → kubernetes-models/apps/v1/Deployment. */
 function modelModule(doc: Doc): string {
-  const base = String(doc.apiVersion).startsWith("keda.sh/") ? "@kubernetes-models/keda" : "kubernetes-models";
+  const api = String(doc.apiVersion);
+  const base = api.startsWith("keda.sh/")
+    ? "@kubernetes-models/keda"
+    : api.startsWith("monitoring.coreos.com/")
+    ? "@kubernetes-models/prometheus-operator"
+    : "kubernetes-models";
   return `${base}/${doc.apiVersion}/${doc.kind}`;
 }
 

@@ -223,9 +223,16 @@ for (const n of run.node_executions) {
   );
 }
 console.log(`\n  run output: ${short(run.output, 200)}`);
-console.log(`\nTemporal UI for this run:  ${run.temporal.ui_url}`);
+// With the UI served by the API (scripts/run.sh), one link signs the browser in and opens the run decoded.
+const ui = new URL(run.temporal.ui_url);
+if (ui.pathname.startsWith("/temporal/")) {
+  const link = `${ui.origin}/api/codec/session?token=${auth}&next=${encodeURIComponent(ui.pathname)}`;
+  console.log(`\nTemporal UI for this run, decoded (open in your browser; it signs the browser in):\n  ${link}`);
+} else {
+  console.log(`\nTemporal UI for this run:  ${run.temporal.ui_url}`);
+  console.log(`Decode payloads in the UI: open ${api}/api/codec/session?token=<TOKEN below> once in the browser`);
+}
 console.log(`API docs:                  ${api}/docs`);
-console.log(`Decode payloads in the UI: open ${api}/api/codec/session?token=<TOKEN below> once in the browser`);
 console.log(`\nTry it yourself:\n  export TOKEN=${auth}`);
 console.log(`  curl -s ${api}/api/workflows/${workflowId}/runs/${run.id} -H "authorization: Bearer $TOKEN"`);
 console.log(

@@ -13,7 +13,11 @@ export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/weft}
 export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}
 # The dev server's HTTP API (scripts/temporal-dev.sh puts it at the gRPC port + 10), which the API calls.
 export TEMPORAL_HTTP_ADDRESS=${TEMPORAL_HTTP_ADDRESS:-127.0.0.1:$((TEMPORAL_PORT + 10))}
-export TEMPORAL_UI_URL=${TEMPORAL_UI_URL:-http://localhost:$TEMPORAL_UI_PORT}
+# The API serves the dev UI under its own origin at /temporal/ (api/temporal-ui-proxy.ts): the UI's codec calls
+# are then same-origin and carry the browser's Weft session, so runs show decoded with no UI setting.
+export TEMPORAL_UI_PROXY_URL=${TEMPORAL_UI_PROXY_URL-http://127.0.0.1:$TEMPORAL_UI_PORT}
+export TEMPORAL_UI_PUBLIC_PATH=${TEMPORAL_UI_PUBLIC_PATH-/temporal}
+export TEMPORAL_UI_URL=${TEMPORAL_UI_URL:-http://localhost:$PORT/temporal}
 export WORKFLOW_BUNDLE_PATH=.state/workflow-bundle.js
 # The demo's weather service listens on loopback, which http_request nodes may not reach unless allowed.
 export WEFT_EGRESS_ALLOW=${WEFT_EGRESS_ALLOW-127.0.0.1}

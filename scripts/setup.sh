@@ -56,6 +56,9 @@ if [ ! -x "$STATE/fuzz-venv/bin/schemathesis" ] || [ "$(cat "$STATE/fuzz-pip.sum
   echo "$fuzz_sum" > "$STATE/fuzz-pip.sum"
 fi
 
+# Operator tooling for CI: helm and kubernetes-validate (scripts/ops/setup-tools.sh).
+bash scripts/ops/setup-tools.sh
+
 # The workflow bundle, rebuilt when workflow or core code changed.
 bundle_sum=$(cat workflows/*.ts core/*.ts package-lock.json | sha256sum | cut -d' ' -f1)
 if [ ! -f "$STATE/workflow-bundle.js" ] || [ "$(cat "$STATE/bundle.sum" 2>/dev/null)" != "$bundle_sum" ]; then

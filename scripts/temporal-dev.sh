@@ -35,6 +35,8 @@ if [ -n "$ui_port" ]; then args+=(--ui-port "$ui_port"); else args+=(--headless 
 if [ -n "$db_file" ]; then args+=(--db-filename "$db_file"); fi
 # The UI decodes Weft's encrypted payloads through the API's codec server when it is given one.
 if [ -n "${TEMPORAL_UI_CODEC_ENDPOINT:-}" ]; then args+=(--ui-codec-endpoint "$TEMPORAL_UI_CODEC_ENDPOINT"); fi
+# Served under this path so the API can put it on its own origin (TEMPORAL_UI_PROXY_URL, api/temporal-ui-proxy.ts).
+if [ -n "${TEMPORAL_UI_PUBLIC_PATH:-}" ]; then args+=(--ui-public-path "$TEMPORAL_UI_PUBLIC_PATH"); fi
 nohup "$temporal" "${args[@]}" > ".state/temporal/server-$port.log" 2>&1 &
 echo $! > ".state/temporal/server-$port.pid"
 for _ in $(seq 1 120); do

@@ -72,6 +72,8 @@ export const configSchema = z.object({
   WEFT_DB_CONNECTIONS: dbConnections,
   /** The master key: the tenants' sandbox role passwords are derived from it. */
   WEFT_SECRETS_KEY: z.string().optional(),
+  /** Finished runs older than this are deleted, hourly, by the retention schedule (activities/runs/retention.ts). */
+  WEFT_RUN_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
   ...temporalTlsEnv,
 }).refine(certAndKeyTogether, certAndKeyTogetherError);
 

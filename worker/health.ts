@@ -2,6 +2,7 @@
 import { createServer, type Server } from "node:http";
 import type { State, Worker } from "@temporalio/worker";
 import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { activityMetricsRegistry } from "../activities/metrics.ts";
 
 const STATES: State[] = ["INITIALIZED", "RUNNING", "STOPPING", "DRAINING", "DRAINED", "STOPPED", "FAILED"];
 
@@ -26,7 +27,10 @@ export function createWorkerRegistry(worker: Pick<Worker, "getState">, labels: R
       for (const state of STATES) this.set({ state }, state === now ? 1 : 0);
     },
   });
-  return registry;
+  // Run, node and model metrics recorded by the activities (activities/metrics.ts), under the same labels.
+  const merged = Registry.merge([registry, activityMetricsRegistry]);
+  merged.setDefaultLabels(labels);
+  return merged;
 }
 
 /**

@@ -35,7 +35,7 @@ const connection = await NativeConnection.connect({
   address: config.TEMPORAL_ADDRESS,
   ...temporalTlsOptions(config, (path) => readFileSync(path)),
 });
-const activities = createActivities({ sql, config });
+const activities = createActivities({ sql, config, retentionDays: config.WEFT_RUN_RETENTION_DAYS });
 // A GPU pod (WEFT_WORKER_QUEUES=gpu) polls only the GPU queue; by default one process polls both.
 const pollsCpu = config.WEFT_WORKER_QUEUES.includes("cpu");
 const taskQueue = pollsCpu ? config.WEFT_TASK_QUEUE : config.WEFT_GPU_TASK_QUEUE;

@@ -3,3 +3,4 @@ export { runDag } from "./run-dag.ts";
 export { scheduledRun } from "./scheduled-run.ts";
 export { ingestDocuments } from "./ingest-documents.ts";
 export { searchCollection } from "./search-collection.ts";
+export { pruneRuns } from "./prune-runs.ts";

@@ -7,6 +7,7 @@ import { nonRetryable } from "../errors.ts";
 import type { ModelRegistry } from "../models/registry.ts";
 import { type ChatMessage, generateChat } from "./generate.ts";
 import { STREAM_INTERVAL_MS, tokenStream } from "./token-events.ts";
+import { llmTokens } from "../metrics.ts";
 
 export interface NodeMeta {
   runId: string;
@@ -65,6 +66,8 @@ export function createLlmCall(sql: Sql, models: ModelRegistry) {
       seed: config.seed,
     }, { signal, onText: (text) => stream.push(storable(text)), streamIntervalMs: STREAM_INTERVAL_MS });
     const durationMs = performance.now() - started;
+    llmTokens.inc({ model: name, kind: "prompt" }, result.prompt_tokens);
+    llmTokens.inc({ model: name, kind: "completion" }, result.completion_tokens);
     await stream.close();
     return {
       text: storable(result.text),

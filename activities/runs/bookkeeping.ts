@@ -1,5 +1,6 @@
 /** Run status bookkeeping in PostgreSQL, called by the workflow as local activities. */
 import type { Sql } from "../../db/client.ts";
+import { runDuration, runsFinished } from "../metrics.ts";
 
 export interface FinishRun {
   runId: string;
@@ -58,9 +59,14 @@ export function createRunBookkeeping(sql: Sql) {
                 WHERE id = ${runId} AND status = 'pending'`;
     },
     async markRunFinished(finish: FinishRun): Promise<void> {
-      await sql`UPDATE workflow_runs SET status = ${finish.status}, output = ${sql.json(finish.output as never)},
-                  error = ${finish.error ? sql.json(finish.error as never) : null}, finished_at = now()
-                WHERE id = ${finish.runId}`;
+      const [row] = await sql`
+        UPDATE workflow_runs SET status = ${finish.status}, output = ${sql.json(finish.output as never)},
+          error = ${finish.error ? sql.json(finish.error as never) : null}, finished_at = now()
+        WHERE id = ${finish.runId}
+        RETURNING extract(epoch FROM finished_at - created_at)::float8 AS seconds`;
+      // A local activity may run twice (a retried workflow task): counts are at least once, not exactly once.
+      runsFinished.inc({ status: finish.status });
+      if (row) runDuration.observe({ status: finish.status }, Number(row.seconds));
     },
     async recordNodeOutcomes({ runId, outcomes }: { runId: string; outcomes: NodeOutcome[] }): Promise<void> {
       if (!outcomes.length) return;

@@ -23,7 +23,7 @@ import type { Logger } from "../logger.ts";
 
 const FINAL = FINAL_RUN_STATUSES;
 
-function presentRun(services: Services, row: Row) {
+export function presentRun(services: Services, row: Row) {
   const { temporal_workflow_id, temporal_run_id, workflow_version, ...rest } = row;
   return {
     ...rest,

@@ -1,0 +1,77 @@
+/**
+ * GET /api/runs: the caller's runs across all their workflows, newest first, filtered by workflow, status and time,
+ * paged with an opaque keyset cursor over (created_at, id) so pages stay stable while new runs arrive.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { ApiError } from "../errors.ts";
+import { bearerSecurity, createRouter, errorResponses, jsonResponse, uuid } from "../openapi.ts";
+import { presentRun } from "./index.ts";
+import { RUN_STATUSES, RunSummarySchema } from "./routes.ts";
+import { RUN_COLUMNS } from "./store.ts";
+
+const SearchRunsQuery = z.object({
+  workflow_id: uuid.optional(),
+  status: z.enum(RUN_STATUSES).optional(),
+  since: z.string().datetime({ offset: true }).optional().openapi({ description: "Created at or after (ISO 8601)" }),
+  until: z.string().datetime({ offset: true }).optional().openapi({ description: "Created before (ISO 8601)" }),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional().openapi({ description: "`next_cursor` of the previous page" }),
+}).strict();
+
+const searchRunsRoute = createRoute({
+  method: "get",
+  path: "/api/runs",
+  tags: ["runs"],
+  security: bearerSecurity,
+  summary: "The caller's runs across their workflows, newest first",
+  request: { query: SearchRunsQuery },
+  responses: {
+    200: jsonResponse(
+      "A page of runs",
+      z.object({ items: z.array(RunSummarySchema), next_cursor: z.string().nullable() }),
+    ),
+    ...errorResponses,
+  },
+});
+
+// PostgreSQL's own text form of a timestamptz, so the cursor keeps its microseconds exactly.
+const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
+const CursorSchema = z.tuple([z.string().regex(PG_TIMESTAMP), uuid]);
+
+const encodeCursor = (createdAt: string, id: string) =>
+  btoa(JSON.stringify([createdAt, id])).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    return CursorSchema.parse(JSON.parse(atob(cursor.replace(/-/g, "+").replace(/_/g, "/"))));
+  } catch {
+    throw new ApiError("BAD_REQUEST", "cursor is not a next_cursor this API returned");
+  }
+}
+
+export function runSearchRoutes() {
+  const app = createRouter();
+  app.openapi(searchRunsRoute, async (c) => {
+    const services = c.get("services");
+    const { sql } = services;
+    const q = c.req.valid("query");
+    const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+    // Ownership is the run's own (runs outlive a soft-deleted workflow), so only owner_id scopes the list.
+    const rows = await sql`
+      SELECT ${sql.unsafe(RUN_COLUMNS)}, created_at::text AS cursor_created_at FROM workflow_runs
+      WHERE owner_id = ${c.get("user").id}
+        ${q.workflow_id ? sql`AND workflow_id = ${q.workflow_id}` : sql``}
+        ${q.status ? sql`AND status = ${q.status}` : sql``}
+        ${q.since ? sql`AND created_at >= ${q.since}` : sql``}
+        ${q.until ? sql`AND created_at < ${q.until}` : sql``}
+        ${after ? sql`AND (created_at, id) < (${after[0]}::timestamptz, ${after[1]}::uuid)` : sql``}
+      ORDER BY created_at DESC, id DESC
+      LIMIT ${q.limit + 1}`;
+    const page = rows.slice(0, q.limit);
+    const last = page.at(-1);
+    const next = rows.length > q.limit && last ? encodeCursor(last.cursor_created_at, last.id) : null;
+    const items = page.map(({ cursor_created_at: _, ...row }) => presentRun(services, row));
+    return c.json({ items, next_cursor: next } as never, 200);
+  });
+  return app;
+}
