@@ -15,6 +15,7 @@ import { type AttemptEnd, createNodeExecutionLog } from "../db/node-executions.t
 import { INLINE_OUTPUT_LIMIT_BYTES, isOutputRef, jsonBytes, type OutputRef } from "../core/output-ref.ts";
 import { backoffMs, nodePolicy, RECORD_SLACK_MS } from "../core/node-policy.ts";
 import { transform } from "./transform/index.ts";
+import { createRunGuard, refused, type RunGuard } from "./runs/run-guard.ts";
 
 export interface ExecuteNodeInput {
   runId: string;
@@ -78,6 +79,7 @@ export function createExecuteNode(
   egress: EgressPolicy,
   sandbox: () => Sql,
   extra: Record<string, Handler> = {},
+  guard: RunGuard = createRunGuard(sql),
 ) {
   const handlers: Record<string, Handler> = { ...createHandlers(egress, sandbox), ...extra };
   const resolveSecrets = createSecretResolver(sql, process.env);
@@ -128,6 +130,7 @@ export function createExecuteNode(
       attempt,
       input: prepared ? scrub(prepared) : null,
     });
+    if (id === undefined) throw refused(`run ${runId} has finished`);
     const finish = (status: AttemptEnd["status"], output: unknown, error: unknown) =>
       log.finished({
         id,
@@ -167,6 +170,13 @@ export function createExecuteNode(
 
   /** One node as its own Temporal activity: Temporal retries it, its attempt is Temporal's. */
   async function executeNode(input: ExecuteNodeInput): Promise<unknown> {
+    const run = await guard.forRun(input.runId);
+    guard.checkNode(run, input.node);
+    if (input.context?.run !== undefined && (input.context.run as { id?: unknown })?.id !== input.runId) {
+      throw refused("the context names another run");
+    }
+    guard.checkInput(run, input.context?.input);
+    await guard.checkRefs(run, input.context?.nodes as never);
     const ctx = Context.current();
     const attempt = ctx.info.attempt;
     // A first attempt has no earlier ones, so the common path skips this write.
@@ -189,6 +199,10 @@ export function createExecuteNode(
   async function executeNodeGroup(group: ExecuteNodeGroupInput): Promise<GroupOutcome[]> {
     const ctx = Context.current();
     const { runId, members } = group;
+    const run = await guard.forRun(runId);
+    for (const m of members) guard.checkNode(run, m.node);
+    guard.checkInput(run, group.input);
+    await guard.checkRefs(run, group.nodes);
     const ids = members.map((m) => m.node.id);
     const recorded = new Map<string, { attempt: number; status: string; output: unknown; error: unknown }>();
     if (ctx.info.attempt > 1) {

@@ -6,6 +6,7 @@ import { createGpuParts, type GpuDeps } from "./gpu.ts";
 import { type EgressPolicy, egressPolicyFromEnv } from "./http/egress-policy.ts";
 import { createRunBookkeeping } from "./runs/bookkeeping.ts";
 import { createConditionEvaluation } from "./runs/conditions.ts";
+import { createRunGuard } from "./runs/run-guard.ts";
 import { createRunScheduling } from "./runs/scheduling.ts";
 
 export interface ActivityDeps {
@@ -35,12 +36,14 @@ export function createActivities(
   { sql, egress = egressPolicyFromEnv(process.env), sandbox = lazySandbox(), gpu = {} }: ActivityDeps,
 ) {
   const gpuParts = createGpuParts({ sql, ...gpu });
+  // One guard, so each run is looked up once per worker whichever activity asks first.
+  const guard = createRunGuard(sql);
   return {
-    ...createExecuteNode(sql, egress, sandbox, gpuParts.handlers),
+    ...createExecuteNode(sql, egress, sandbox, gpuParts.handlers, guard),
     ...gpuParts.activities,
-    ...createRunBookkeeping(sql),
+    ...createRunBookkeeping(sql, guard),
     ...createRunScheduling({ sql }),
-    ...createConditionEvaluation(sql),
+    ...createConditionEvaluation(sql, guard),
   };
 }
 
