@@ -7,8 +7,12 @@ import type { Payload } from "@temporalio/common";
 import { beforeAll, describe, expect, it } from "vitest";
 import { EncryptionCodec, TenantCodec } from "../core/payload-codec.ts";
 import { loadMasterKeys } from "../core/secrets-crypto.ts";
-import { createDataKeys, createTenantOf, rewrapDataKeys } from "../db/payload-keys.ts";
-import { TEST_PAYLOAD_KEY, TEST_TASK_QUEUE, TEST_TEMPORAL_ADDRESS } from "../test/env.ts";
+import { Worker } from "@temporalio/worker";
+import { existsSync } from "node:fs";
+import { SYSTEM_TENANT, weftDataConverter } from "../core/payload-codec.ts";
+import { createDataKeys, createTenantOf, exportDataKeys, listedDataKeys, rewrapDataKeys } from "../db/payload-keys.ts";
+import { WORKFLOWS_PATH } from "../worker/bundle.ts";
+import { TEST_BUNDLE_PATH, TEST_PAYLOAD_KEY, TEST_TASK_QUEUE, TEST_TEMPORAL_ADDRESS } from "../test/env.ts";
 import {
   buildWorkflow,
   call,
@@ -120,6 +124,22 @@ describe("per-tenant payload keys", () => {
     });
     expect(forged.status).toBe(400);
     expect(JSON.stringify(forged.body)).not.toContain("alice-input-marker");
+  });
+
+  it("a history sealed with per-tenant keys replays with the exported data keys (the replay corpus's way)", async () => {
+    const upstream = await startUpstream((_req, _body, res) => json(res, 200, { ok: 1 }));
+    const { run, history } = await runOf(alice, [{ name: "a", config: { url: upstream.url } }], { n: 1 });
+    await upstream.close();
+    expect(run.status).toBe("succeeded");
+    const keys = listedDataKeys(await exportDataKeys(t.sql), await loadMasterKeys(TEST_PAYLOAD_KEY));
+    const dataConverter = await weftDataConverter({ WEFT_PAYLOAD_KEY: TEST_PAYLOAD_KEY }, {
+      keys,
+      tenantOf: () => Promise.resolve(SYSTEM_TENANT),
+    });
+    const code = existsSync(TEST_BUNDLE_PATH)
+      ? { workflowBundle: { codePath: TEST_BUNDLE_PATH } }
+      : { workflowsPath: WORKFLOWS_PATH };
+    await Worker.runReplayHistory({ ...code, dataConverter }, history, `weft-run-${run.id}`);
   });
 
   it("encode seals under the caller's tenant only: B's payload is refused to A", async () => {

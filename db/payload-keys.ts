@@ -83,6 +83,43 @@ export function createDataKeys(sql: Sql, master: MasterKeys): DataKeys {
   };
 }
 
+export interface WrappedDataKey {
+  id: string;
+  tenant_id: string;
+  master_key_id: string;
+  /** base64 */
+  iv: string;
+  /** base64 */
+  wrapped: string;
+}
+
+/** Every data key as stored (still wrapped): what the replay corpus keeps beside its histories. */
+export async function exportDataKeys(sql: Sql): Promise<WrappedDataKey[]> {
+  return (await sql`SELECT id, tenant_id, master_key_id, encode(iv, 'base64') AS iv, encode(wrapped, 'base64') AS wrapped
+    FROM tenant_data_keys ORDER BY created_at, id`) as unknown as WrappedDataKey[];
+}
+
+/** Data keys from a list (the replay corpus, test/histories/data-keys.json); new tenants get keys in memory. */
+export function listedDataKeys(rows: WrappedDataKey[], master: MasterKeys): DataKeys {
+  const unb64 = (t: string) => Uint8Array.from(atob(t), (c) => c.charCodeAt(0));
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const made = new Map<string, Promise<{ id: string; key: CryptoKey }>>();
+  const load = async (r: WrappedDataKey) =>
+    await importKey(await unwrapDataKey(master, { ...r, iv: unb64(r.iv), wrapped: unb64(r.wrapped) }));
+  return {
+    current: (tenant) =>
+      remember(made, tenant, async () => {
+        const listed = rows.findLast((r) => r.tenant_id === tenant);
+        if (listed) return { id: listed.id, key: await load(listed) };
+        return { id: crypto.randomUUID(), key: await importKey(crypto.getRandomValues(new Uint8Array(32))) };
+      }),
+    byId: async (tenant, id) => {
+      const r = byId.get(id);
+      return r && r.tenant_id === tenant ? await load(r) : null;
+    },
+  };
+}
+
 /** Weft's workflow ids name what they run for: weft-run-<run>, weft-schedule-<schedule>…, weft-ingest-<ingestion>. */
 export function createTenantOf(sql: Sql): TenantOf {
   const cache = new Map<string, Promise<string>>();
