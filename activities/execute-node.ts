@@ -170,13 +170,7 @@ export function createExecuteNode(
 
   /** One node as its own Temporal activity: Temporal retries it, its attempt is Temporal's. */
   async function executeNode(input: ExecuteNodeInput): Promise<unknown> {
-    const run = await guard.forRun(input.runId);
-    guard.checkNode(run, input.node);
-    if (input.context?.run !== undefined && (input.context.run as { id?: unknown })?.id !== input.runId) {
-      throw refused("the context names another run");
-    }
-    guard.checkInput(run, input.context?.input);
-    await guard.checkRefs(run, input.context?.nodes as never);
+    await guard.forNodes(input.runId, [input.node], input.context);
     const ctx = Context.current();
     const attempt = ctx.info.attempt;
     // A first attempt has no earlier ones, so the common path skips this write.
@@ -199,10 +193,7 @@ export function createExecuteNode(
   async function executeNodeGroup(group: ExecuteNodeGroupInput): Promise<GroupOutcome[]> {
     const ctx = Context.current();
     const { runId, members } = group;
-    const run = await guard.forRun(runId);
-    for (const m of members) guard.checkNode(run, m.node);
-    guard.checkInput(run, group.input);
-    await guard.checkRefs(run, group.nodes);
+    await guard.forNodes(runId, members.map((m) => m.node), { input: group.input, nodes: group.nodes });
     const ids = members.map((m) => m.node.id);
     const recorded = new Map<string, { attempt: number; status: string; output: unknown; error: unknown }>();
     if (ctx.info.attempt > 1) {

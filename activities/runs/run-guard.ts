@@ -114,7 +114,19 @@ export function createRunGuard(sql: Sql) {
     if (!row) throw refused(`run ${binding.runId} has finished`);
   }
 
-  return { forRun, checkNode, checkInput, checkRefs, checkLive };
+  /** A node activity's call (one node or a group): the run's own nodes, run input and output references. */
+  async function forNodes(runId: string, nodes: SnapshotNode[], context: Record<string, unknown> | undefined) {
+    const run = await forRun(runId);
+    for (const node of nodes) checkNode(run, node);
+    if (context?.run !== undefined && (context.run as { id?: unknown } | null)?.id !== runId) {
+      throw refused("the context names another run");
+    }
+    checkInput(run, context?.input);
+    await checkRefs(run, context?.nodes as Record<string, { output: unknown }> | undefined);
+    return run;
+  }
+
+  return { forRun, forNodes, checkNode, checkInput, checkRefs, checkLive };
 }
 
 export type RunGuard = ReturnType<typeof createRunGuard>;
