@@ -18,6 +18,7 @@ import { INLINE_OUTPUT_LIMIT_BYTES, isOutputRef, jsonBytes, type OutputRef } fro
 import { backoffMs, nodePolicy, RECORD_SLACK_MS } from "../core/node-policy.ts";
 import { transform } from "./transform/index.ts";
 import { nodeDuration } from "./metrics.ts";
+import { createRunGuard, refused, type RunGuard } from "./runs/run-guard.ts";
 
 export interface ExecuteNodeInput {
   runId: string;
@@ -87,6 +88,7 @@ export function createExecuteNode(
   egress: EgressPolicy,
   db: DbTargets,
   extra: Record<string, Handler> = {},
+  guard: RunGuard = createRunGuard(sql),
 ) {
   const handlers: Record<string, Handler> = { ...createHandlers(egress, db), ...extra };
   const resolveSecrets = createSecretResolver(sql, process.env);
@@ -143,6 +145,7 @@ export function createExecuteNode(
       attempt,
       input: prepared ? scrub(prepared) : null,
     });
+    if (id === undefined) throw refused(`run ${runId} has finished`);
     const finish = (status: AttemptEnd["status"], output: unknown, error: unknown) => {
       const seconds = (performance.now() - started) / 1000;
       nodeDuration.observe({ type: node.type, status }, seconds);
@@ -180,6 +183,7 @@ export function createExecuteNode(
 
   /** One node as its own Temporal activity: Temporal retries it, its attempt is Temporal's. */
   async function executeNode(input: ExecuteNodeInput): Promise<unknown> {
+    await guard.forNodes(input.runId, [input.node], input.context);
     const ctx = Context.current();
     const attempt = ctx.info.attempt;
     // A first attempt has no earlier ones, so the common path skips this write.
@@ -202,6 +206,7 @@ export function createExecuteNode(
   async function executeNodeGroup(group: ExecuteNodeGroupInput): Promise<GroupOutcome[]> {
     const ctx = Context.current();
     const { runId, members } = group;
+    await guard.forNodes(runId, members.map((m) => m.node), { input: group.input, nodes: group.nodes });
     const ids = members.map((m) => m.node.id);
     const recorded = new Map<string, { attempt: number; status: string; output: unknown; error: unknown }>();
     if (ctx.info.attempt > 1) {

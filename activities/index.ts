@@ -10,6 +10,7 @@ import { egressPolicyFor } from "./http/control-plane.ts";
 import type { EgressPolicy } from "./http/egress-policy.ts";
 import { createRunBookkeeping } from "./runs/bookkeeping.ts";
 import { createConditionEvaluation } from "./runs/conditions.ts";
+import { createRunGuard } from "./runs/run-guard.ts";
 import { createRunScheduling } from "./runs/scheduling.ts";
 import { createRetention } from "./runs/retention.ts";
 
@@ -38,12 +39,14 @@ export function createActivities(
   );
   const named = createNamedConnections(config.WEFT_DB_CONNECTIONS, egress);
   const gpuParts = createGpuParts({ sql, ...gpu });
+  // One guard, so each run is looked up once per worker whichever activity asks first.
+  const guard = createRunGuard(sql);
   return {
-    ...createExecuteNode(sql, egress, { sql, sandboxes, named }, gpuParts.handlers),
+    ...createExecuteNode(sql, egress, { sql, sandboxes, named }, gpuParts.handlers, guard),
     ...gpuParts.activities,
-    ...createRunBookkeeping(sql),
+    ...createRunBookkeeping(sql, guard),
     ...createRunScheduling({ sql }),
-    ...createConditionEvaluation(sql),
+    ...createConditionEvaluation(sql, guard),
     ...createRetention(sql, retentionDays),
   };
 }

@@ -18,7 +18,7 @@ export function createSecretResolver(sql: Sql, env: Record<string, string | unde
     const rows = await sql`
       SELECT s.name, s.key_id, s.iv, s.ciphertext, r.owner_id FROM workflow_runs r
       JOIN secrets s ON s.owner_id = r.owner_id AND s.name IN ${sql(names)}
-      WHERE r.id = ${runId}`;
+      WHERE r.id = ${runId} AND r.status IN ('pending', 'running', 'waiting')`;
     const found = new Map(rows.map((r) => [r.name as string, r]));
     const missing = names.filter((n) => !found.has(n));
     if (missing.length) {

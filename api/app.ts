@@ -82,6 +82,8 @@ export function createApp(input: Omit<Services, "workflowCache">) {
       origin: new URL(services.config.TEMPORAL_UI_URL).origin,
       allowHeaders: ["Authorization", "Content-Type", "X-Namespace"],
       allowMethods: ["POST", "OPTIONS"],
+      // How many payloads of other tenants a decode left sealed (api/codec.ts).
+      exposeHeaders: ["X-Weft-Codec-Refused"],
       credentials: true,
     }),
   );

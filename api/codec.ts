@@ -1,12 +1,16 @@
 /**
  * Temporal's codec-server protocol, so the Temporal UI (and `temporal` CLI) can show encrypted payloads to
- * an authenticated operator: POST /api/codec/encode and /api/codec/decode with {payloads: [...]}.
+ * an authenticated user: POST /api/codec/encode and /api/codec/decode with {payloads: [...]}. Per tenant: a caller
+ * decodes only payloads sealed under their own tenant's key; any other payload (another tenant's, the system's, or
+ * one sealed before per-tenant keys) comes back unchanged, still ciphertext, counted in X-Weft-Codec-Refused.
+ * Encode seals under the caller's tenant only.
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Payload } from "@temporalio/common";
 import { setCookie } from "hono/cookie";
 import { CODEC_SESSION_COOKIE } from "./auth/middleware.ts";
 import type { TokenService } from "./auth/tokens.ts";
+import { TenantCodec } from "../core/payload-codec.ts";
 import { ApiError } from "./errors.ts";
 import { bearerSecurity, createRouter, errorResponses, jsonBody, jsonResponse } from "./openapi.ts";
 
@@ -92,11 +96,20 @@ export function codecRoutes(tokens: TokenService) {
   for (const direction of ["encode", "decode"] as const) {
     app.openapi(route(direction), async (c) => {
       const codec = c.get("services").codec;
-      if (!codec) throw new ApiError("SERVICE_UNAVAILABLE", "payload encryption is not configured (WEFT_PAYLOAD_KEY)");
+      if (!(codec instanceof TenantCodec)) {
+        throw new ApiError("SERVICE_UNAVAILABLE", "payload encryption is not configured (WEFT_PAYLOAD_KEY)");
+      }
       const { payloads } = c.req.valid("json");
+      // A tenant is a user for now (the workspaces issue maps it to the caller's workspaces).
+      const tenant = c.get("user").id;
       let out: Payload[];
       try {
-        out = await codec[direction](payloads.map(fromJson));
+        if (direction === "encode") out = await codec.encodeFor(tenant, payloads.map(fromJson));
+        else {
+          const decoded = await codec.decodeFor(tenant, payloads.map(fromJson));
+          out = decoded.payloads;
+          c.header("X-Weft-Codec-Refused", String(decoded.refused));
+        }
       } catch (err) {
         throw new ApiError("BAD_REQUEST", `could not ${direction} the payloads: ${(err as Error).message}`);
       }

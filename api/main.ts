@@ -2,6 +2,7 @@
 import process from "node:process";
 import { connect } from "../db/client.ts";
 import { weftDataConverter } from "../core/payload-codec.ts";
+import { payloadTenantKeys } from "../db/payload-keys.ts";
 import { createApp } from "./app.ts";
 import { createApiMetrics } from "./metrics.ts";
 import { ensureRetentionSchedule } from "./retention.ts";
@@ -23,7 +24,8 @@ try {
 }
 
 const sql = connect(config.DATABASE_URL, { max: 20 });
-const dataConverter = await weftDataConverter(process.env);
+// Each tenant's payloads under its own data key (core/payload-codec.ts).
+const dataConverter = await weftDataConverter(process.env, await payloadTenantKeys(sql, process.env));
 const codec = dataConverter?.payloadCodecs[0];
 // Temporal's HTTP API, not gRPC: Deno's node:http2 aborts the process when a server shuts down (denoland/deno#36788).
 const target = temporalHttpTarget(config);

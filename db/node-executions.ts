@@ -34,7 +34,8 @@ export function createNodeExecutionLog(sql: Sql) {
     sql`SELECT pg_advisory_xact_lock(7723005, k) FROM (
           SELECT DISTINCT hashtext(r::text) AS k FROM unnest(${runIds}::uuid[]) AS r ORDER BY k) AS keys`;
 
-  const started = groupCommit<AttemptStart, number>(async (items) => {
+  /** The attempt's row id; undefined when the run is no longer live (nothing was written). */
+  const started = groupCommit<AttemptStart, number | undefined>(async (items) => {
     const rows = await sql`
       WITH locks AS MATERIALIZED (${lockRuns(items.map((i) => i.run_id))})
       INSERT INTO node_executions (run_id, node_id, node_name, type, status, attempt, input)
@@ -43,11 +44,13 @@ export function createNodeExecutionLog(sql: Sql) {
                AS (run_id uuid, node_id uuid, node_name text, type text, attempt int, input jsonb))
              WITH ORDINALITY AS a(run_id, node_id, node_name, type, attempt, input, ord)
        WHERE (SELECT count(*) FROM locks) >= 0
+         -- A run that has finished takes no new attempts: whoever replays its workflow writes nothing.
+         AND EXISTS (SELECT 1 FROM workflow_runs r WHERE r.id = a.run_id AND r.status IN ('pending', 'running', 'waiting'))
        ORDER BY a.ord
       ON CONFLICT (run_id, node_id, attempt) DO UPDATE SET status = 'running', started_at = now(), input = excluded.input
       RETURNING id, run_id, node_id, attempt`;
     const ids = new Map(rows.map((r) => [key(r as never), Number(r.id)]));
-    return items.map((i) => ids.get(key(i))!);
+    return items.map((i) => ids.get(key(i)));
   });
 
   const finished = groupCommit<AttemptEnd, void>(async (items) => {

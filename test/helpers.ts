@@ -12,6 +12,7 @@ import { createLogger } from "../api/logger.ts";
 import { TemporalHttpClient } from "../api/temporal/http.ts";
 import { weftDataConverter } from "../core/payload-codec.ts";
 import { connect, type Sql } from "../db/client.ts";
+import { payloadTenantKeys } from "../db/payload-keys.ts";
 import {
   TEST_DATABASE_URL,
   TEST_JWT_SECRET,
@@ -46,7 +47,8 @@ export async function setupApp(env: Record<string, string> = {}): Promise<TestCo
   });
   const sql = connect(config.DATABASE_URL, { max: 5 });
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const dataConverter = await weftDataConverter({ WEFT_PAYLOAD_KEY: TEST_PAYLOAD_KEY });
+  const payloadEnv = { WEFT_PAYLOAD_KEY: TEST_PAYLOAD_KEY };
+  const dataConverter = await weftDataConverter(payloadEnv, await payloadTenantKeys(sql, payloadEnv));
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
   const temporalHttp = new TemporalHttpClient({
     url: TEST_TEMPORAL_HTTP_URL,

@@ -6,6 +6,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { exportDataKeys } from "../db/payload-keys.ts";
 import { createRequire } from "node:module";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -85,7 +86,12 @@ describe.skipIf(!process.env.RECORD_HISTORIES)("record workflow histories for th
     });
     mkdirSync(DIR, { recursive: true });
   });
-  afterAll(() => upstream?.close());
+  afterAll(async () => {
+    await upstream?.close();
+    // The tenants' data keys, wrapped under the fixed test payload key: the histories' payloads are sealed with
+    // them, and the database that held them is recreated on every test run.
+    writeFileSync(`${DIR}/data-keys.json`, JSON.stringify(await exportDataKeys(t.sql), null, 2) + "\n");
+  });
 
   it("a 3-node chain", async () => {
     const wf = await graph(

@@ -1,7 +1,9 @@
 /** Replays every recorded history (test/histories, see record-histories.test.ts) against the current workflow code. */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { weftDataConverter } from "../core/payload-codec.ts";
+import { SYSTEM_TENANT, weftDataConverter } from "../core/payload-codec.ts";
+import { loadMasterKeys } from "../core/secrets-crypto.ts";
+import { listedDataKeys } from "../db/payload-keys.ts";
 import { Worker } from "@temporalio/worker";
 import { describe, expect, it } from "vitest";
 import { WORKFLOWS_PATH } from "../worker/bundle.ts";
@@ -13,7 +15,7 @@ const DIR = "test/histories";
 const require = createRequire(import.meta.url);
 const History = require("@temporalio/proto").lookupType("temporal.api.history.v1.History");
 const { fromJson } = createRequire(require.resolve("@temporalio/proto"))("protobufjs/ext/protojson");
-const files = readdirSync(DIR).filter((f) => f.endsWith(".json")).sort();
+const files = readdirSync(DIR).filter((f) => f.endsWith(".json") && f !== "data-keys.json").sort();
 // global-setup bundles the current workflows/ before every run; without it, bundle here.
 const code = existsSync(TEST_BUNDLE_PATH) ? { workflowBundle: { codePath: TEST_BUNDLE_PATH } } : {
   workflowsPath: WORKFLOWS_PATH,
@@ -32,7 +34,15 @@ describe("replaying recorded histories", () => {
     const failures: string[] = [];
     let replayed = 0;
     // Histories recorded with payload encryption on need the same codec to replay.
-    const dataConverter = await weftDataConverter({ WEFT_PAYLOAD_KEY: TEST_PAYLOAD_KEY });
+    // Histories recorded with per-tenant keys need the data keys saved beside them (record-histories.test.ts).
+    const keysFile = `${DIR}/data-keys.json`;
+    const dataKeys = existsSync(keysFile)
+      ? listedDataKeys(JSON.parse(readFileSync(keysFile, "utf8")), await loadMasterKeys(TEST_PAYLOAD_KEY))
+      : undefined;
+    const dataConverter = await weftDataConverter(
+      { WEFT_PAYLOAD_KEY: TEST_PAYLOAD_KEY },
+      dataKeys && { keys: dataKeys, tenantOf: () => Promise.resolve(SYSTEM_TENANT) },
+    );
     for await (const result of Worker.runReplayHistories({ ...code, dataConverter }, histories)) {
       replayed++;
       if (result.error) failures.push(`${result.workflowId}: ${(result.error as Error).name}: ${result.error}`);

@@ -1,8 +1,7 @@
 /** The GPU queue's Worker (llm_call, faiss_search, ingestion and search): models load on first use. */
-import { type NativeConnection, Worker } from "@temporalio/worker";
+import { type NativeConnection, Worker, type WorkerOptions } from "@temporalio/worker";
 import type { createActivities } from "../activities/index.ts";
 import { cudaProviderInstalled } from "../activities/models/registry.ts";
-import { weftDataConverter } from "../core/payload-codec.ts";
 import { WORKFLOWS_PATH } from "./bundle.ts";
 import type { WorkerConfig } from "./config.ts";
 
@@ -11,10 +10,11 @@ export async function createGpuWorker(
   config: WorkerConfig,
   activities: ReturnType<typeof createActivities>,
   log: (msg: string, fields: Record<string, unknown>) => void,
+  dataConverter: WorkerOptions["dataConverter"],
 ): Promise<Worker> {
   const worker = await Worker.create({
     connection,
-    dataConverter: await weftDataConverter(process.env),
+    dataConverter,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.WEFT_GPU_TASK_QUEUE,
     // Ingestion and search workflows run here too, next to their activities.

@@ -5,7 +5,8 @@ import { createActivities } from "../activities/index.ts";
 import { temporalTlsOptions } from "../core/temporal-connection.ts";
 import { connect } from "../db/client.ts";
 import { weftDataConverter } from "../core/payload-codec.ts";
-import { WORKFLOWS_PATH } from "./bundle.ts";
+import { payloadTenantKeys } from "../db/payload-keys.ts";
+import { FAILURE_CONVERTER_PATH, WORKFLOWS_PATH } from "./bundle.ts";
 import { loadWorkerConfig } from "./config.ts";
 import { createGpuWorker } from "./gpu.ts";
 import { serveWorkerHealth } from "./health.ts";
@@ -36,13 +37,16 @@ const connection = await NativeConnection.connect({
   ...temporalTlsOptions(config, (path) => readFileSync(path)),
 });
 const activities = createActivities({ sql, config, retentionDays: config.WEFT_RUN_RETENTION_DAYS });
+// Every payload Weft puts into Temporal is encrypted when WEFT_PAYLOAD_KEY is set, each tenant's with its own key;
+// failure messages and stack traces are encoded too.
+const codec = await weftDataConverter(process.env, await payloadTenantKeys(sql, process.env));
+const dataConverter = { ...codec, failureConverterPath: FAILURE_CONVERTER_PATH };
 // A GPU pod (WEFT_WORKER_QUEUES=gpu) polls only the GPU queue; by default one process polls both.
 const pollsCpu = config.WEFT_WORKER_QUEUES.includes("cpu");
 const taskQueue = pollsCpu ? config.WEFT_TASK_QUEUE : config.WEFT_GPU_TASK_QUEUE;
 const worker = await Worker.create({
   connection,
-  // Every payload Weft puts into Temporal is encrypted when WEFT_PAYLOAD_KEY is set.
-  dataConverter: await weftDataConverter(process.env),
+  dataConverter,
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue,
   ...(config.WORKFLOW_BUNDLE_PATH
@@ -60,7 +64,7 @@ serveWorkerHealth(worker, {
   warn: (msg, fields) => log(msg, { level: "warn", ...fields }),
 });
 const gpuWorker = pollsCpu && config.WEFT_WORKER_QUEUES.includes("gpu")
-  ? await createGpuWorker(connection, config, activities, log)
+  ? await createGpuWorker(connection, config, activities, log, dataConverter)
   : null;
 log("worker started", {
   task_queue: taskQueue,

