@@ -2,7 +2,7 @@
 import { Context } from "@temporalio/activity";
 import { ApplicationFailure } from "@temporalio/common";
 import type { SnapshotNode } from "../core/snapshot.ts";
-import { renderTemplate, TemplateError } from "../core/template.ts";
+import { TemplateError } from "../core/template.ts";
 import type { Sql } from "../db/client.ts";
 import { redact } from "../core/secrets-crypto.ts";
 import { describeError, nonRetryable, retryable } from "./errors.ts";
@@ -15,6 +15,7 @@ import { type AttemptEnd, createNodeExecutionLog } from "../db/node-executions.t
 import { INLINE_OUTPUT_LIMIT_BYTES, isOutputRef, jsonBytes, type OutputRef } from "../core/output-ref.ts";
 import { backoffMs, nodePolicy, RECORD_SLACK_MS } from "../core/node-policy.ts";
 import { transform } from "./transform/index.ts";
+import { ExpressionLimitError, type ExpressionPool } from "./expressions/pool.ts";
 
 export interface ExecuteNodeInput {
   runId: string;
@@ -36,9 +37,19 @@ export interface ExecuteNodeGroupInput {
   failFast: boolean;
 }
 
+/** Renders a config's `{{ }}` templates (in the expression pool, under its bounds). */
+export type Render = (
+  config: Record<string, unknown>,
+  context: Record<string, unknown>,
+) => Promise<Record<string, unknown>>;
+
 export interface Handler {
-  /** What the node execution records as its input: the config with templates rendered. */
-  prepare(config: Record<string, unknown>, context: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** What the node execution records as its input: the config with templates rendered by `render`. */
+  prepare(
+    config: Record<string, unknown>,
+    context: Record<string, unknown>,
+    render: Render,
+  ): Promise<Record<string, unknown>>;
   run(
     prepared: Record<string, unknown>,
     context: Record<string, unknown>,
@@ -47,20 +58,33 @@ export interface Handler {
   ): Promise<unknown>;
 }
 
-export const render = async (config: Record<string, unknown>, context: Record<string, unknown>) => {
-  try {
-    return (await renderTemplate(config, context)) as Record<string, unknown>;
-  } catch (err) {
-    throw err instanceof TemplateError ? nonRetryable("TemplateError", err.message) : err;
-  }
-};
+/** A handler's `prepare` that renders the whole config. */
+export const renderConfig: Handler["prepare"] = (config, context, render) => render(config, context);
 
-function createHandlers(egress: EgressPolicy, sandbox: () => Sql): Record<string, Handler> {
+function createRender(expressions: ExpressionPool): Render {
+  return async (config, context) => {
+    try {
+      return (await expressions.render(config, context)) as Record<string, unknown>;
+    } catch (err) {
+      if (err instanceof ExpressionLimitError) throw nonRetryable("ExpressionLimit", err.message);
+      throw err instanceof TemplateError ? nonRetryable("TemplateError", err.message) : err;
+    }
+  };
+}
+
+function createHandlers(
+  egress: EgressPolicy,
+  sandbox: () => Sql,
+  expressions: ExpressionPool,
+): Record<string, Handler> {
   const dbWrite = createDbWrite(sandbox);
   return {
-    http_request: { prepare: render, run: (config, _context, signal) => httpRequest(config, signal, egress) },
-    transform: { prepare: (config) => Promise.resolve(config), run: (config, context) => transform(config, context) },
-    db_write: { prepare: render, run: (config, _context, _signal, meta) => dbWrite(config, meta) },
+    http_request: { prepare: renderConfig, run: (config, _context, signal) => httpRequest(config, signal, egress) },
+    transform: {
+      prepare: (config) => Promise.resolve(config),
+      run: (config, context, signal) => transform(expressions, config, context, signal),
+    },
+    db_write: { prepare: renderConfig, run: (config, _context, _signal, meta) => dbWrite(config, meta) },
   };
 }
 
@@ -72,14 +96,19 @@ const ATTEMPT_LOST = {
   retryable: true,
 };
 
-/** `extra` adds handlers for more node types (the GPU queue's llm_call and faiss_search). */
+/**
+ * `extra` adds handlers for more node types (the GPU queue's llm_call and faiss_search); `expressions` evaluates
+ * templates and transforms away from this event loop.
+ */
 export function createExecuteNode(
   sql: Sql,
   egress: EgressPolicy,
   sandbox: () => Sql,
-  extra: Record<string, Handler> = {},
+  extra: Record<string, Handler>,
+  expressions: ExpressionPool,
 ) {
-  const handlers: Record<string, Handler> = { ...createHandlers(egress, sandbox), ...extra };
+  const handlers: Record<string, Handler> = { ...createHandlers(egress, sandbox, expressions), ...extra };
+  const render = createRender(expressions);
   const resolveSecrets = createSecretResolver(sql, process.env);
   const log = createNodeExecutionLog(sql);
 
@@ -115,7 +144,7 @@ export function createExecuteNode(
           secretValues = Object.values(secrets);
           context = { ...context, secrets };
         }
-        prepared = await handler.prepare(node.config, context);
+        prepared = await handler.prepare(node.config, context, render);
       } catch (err) {
         prepareError = err;
       }

@@ -2,6 +2,7 @@
 import { connect, type Sql } from "../db/client.ts";
 import { sandboxUrlFor } from "../db/sandbox.ts";
 import { createExecuteNode } from "./execute-node.ts";
+import { ExpressionPool } from "./expressions/pool.ts";
 import { createGpuParts, type GpuDeps } from "./gpu.ts";
 import { type EgressPolicy, egressPolicyFromEnv } from "./http/egress-policy.ts";
 import { createRunBookkeeping } from "./runs/bookkeeping.ts";
@@ -16,6 +17,8 @@ export interface ActivityDeps {
   sandbox?: () => Sql;
   /** Models and vector indexes for llm_call, faiss_search and ingestion; by default from MODEL_DIR and INDEX_DIR. */
   gpu?: Omit<GpuDeps, "sql">;
+  /** Where conditions, transforms and templates are evaluated; by default a pool with the default bounds. */
+  expressions?: ExpressionPool;
 }
 
 /** One pool per process for the sandbox database, opened on first use. */
@@ -32,15 +35,21 @@ function lazySandbox(): () => Sql {
 }
 
 export function createActivities(
-  { sql, egress = egressPolicyFromEnv(process.env), sandbox = lazySandbox(), gpu = {} }: ActivityDeps,
+  {
+    sql,
+    egress = egressPolicyFromEnv(process.env),
+    sandbox = lazySandbox(),
+    gpu = {},
+    expressions = new ExpressionPool(),
+  }: ActivityDeps,
 ) {
   const gpuParts = createGpuParts({ sql, ...gpu });
   return {
-    ...createExecuteNode(sql, egress, sandbox, gpuParts.handlers),
+    ...createExecuteNode(sql, egress, sandbox, gpuParts.handlers, expressions),
     ...gpuParts.activities,
     ...createRunBookkeeping(sql),
     ...createRunScheduling({ sql }),
-    ...createConditionEvaluation(sql),
+    ...createConditionEvaluation(sql, expressions),
   };
 }
 

@@ -24,6 +24,12 @@ export const configSchema = z.object({
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
   /** When set, Temporal's own SDK metrics (polls, task latencies, slots) are served on this port. */
   TEMPORAL_METRICS_PORT: z.preprocess((v) => v || undefined, z.coerce.number().int().min(1).max(65535).optional()),
+  /** How long an edge condition or `{{ }}` template may run; a transform's own timeout_ms wins for it. */
+  WEFT_EXPRESSION_TIMEOUT_MS: z.coerce.number().int().min(10).max(3_600_000).default(5000),
+  /** The heap limit of each process that evaluates expressions (activities/expressions/pool.ts). */
+  WEFT_EXPRESSION_MEMORY_MB: z.coerce.number().int().min(16).max(16_384).default(128),
+  /** Expressions evaluated at once, each in its own process; more wait for one. */
+  WEFT_EXPRESSION_MAX_PROCESSES: z.coerce.number().int().min(1).max(256).default(8),
   ...temporalTlsEnv,
 }).refine(certAndKeyTogether, certAndKeyTogetherError);
 

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { NativeConnection, Runtime, Worker } from "@temporalio/worker";
 import { createActivities } from "../activities/index.ts";
+import { ExpressionPool } from "../activities/expressions/pool.ts";
 import { temporalTlsOptions } from "../core/temporal-connection.ts";
 import { connect } from "../db/client.ts";
 import { weftDataConverter } from "../core/payload-codec.ts";
@@ -35,7 +36,14 @@ const connection = await NativeConnection.connect({
   address: config.TEMPORAL_ADDRESS,
   ...temporalTlsOptions(config, (path) => readFileSync(path)),
 });
-const activities = createActivities({ sql });
+// Users' expressions run in child processes with these bounds; two are booted now so the first runs don't wait.
+const expressions = new ExpressionPool({
+  timeoutMs: config.WEFT_EXPRESSION_TIMEOUT_MS,
+  memoryMb: config.WEFT_EXPRESSION_MEMORY_MB,
+  maxProcesses: config.WEFT_EXPRESSION_MAX_PROCESSES,
+});
+await expressions.warm();
+const activities = createActivities({ sql, expressions });
 // A GPU pod (WEFT_WORKER_QUEUES=gpu) polls only the GPU queue; by default one process polls both.
 const pollsCpu = config.WEFT_WORKER_QUEUES.includes("cpu");
 const taskQueue = pollsCpu ? config.WEFT_TASK_QUEUE : config.WEFT_GPU_TASK_QUEUE;
@@ -68,6 +76,7 @@ log("worker started", {
   queues: config.WEFT_WORKER_QUEUES,
 });
 await Promise.all([worker.run(), gpuWorker?.run()]);
+expressions.close();
 await sql.end({ timeout: 5 });
 await connection.close();
 log("worker stopped");

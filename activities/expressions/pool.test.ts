@@ -1,0 +1,115 @@
+/**
+ * The expression pool under attack: runaway expressions are stopped at their bound, in a child process, while
+ * this process's event loop stays responsive and other callers are answered at once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TemplateError } from "../../core/template.ts";
+import { ExpressionLimitError, ExpressionPool } from "./pool.ts";
+
+const pool = new ExpressionPool({ timeoutMs: 1500, memoryMb: 64, maxProcesses: 4 });
+beforeAll(() => pool.warm(), 60_000);
+afterAll(() => pool.close());
+
+/** The longest the event loop went without running a 10 ms timer, while `work` ran. */
+async function loopLag<T>(work: Promise<T>): Promise<{ result: PromiseSettledResult<T>; lagMs: number }> {
+  let lagMs = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    lagMs = Math.max(lagMs, now - last - 10);
+    last = now;
+  }, 10);
+  const [result] = await Promise.allSettled([work]);
+  clearInterval(timer);
+  return { result, lagMs };
+}
+
+const ATTACKS: [string, string, RegExp][] = [
+  [
+    "a catastrophic regex in $match",
+    '$match("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /(a+)+$/)',
+    /longer than 1500 ms/,
+  ],
+  [
+    "a catastrophic regex in $contains",
+    '$contains("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /(a|aa)+$/)',
+    /longer than/,
+  ],
+  ["a huge $map", "$sum($map([1..10000000], function($v) { $v * 2 }))", /stopped/],
+  ["endless recursion", "($f := function($x) { $f($x) }; $f(1))", /stopped|stack|depth/i],
+  [
+    "a string blow-up",
+    '($d := function($s, $n) { $n = 0 ? $s : $d($s & $s, $n - 1) }; $length($d("xxxxxxxx", 40)))',
+    /stopped|invalid string length/i,
+  ],
+];
+
+describe("ExpressionPool", () => {
+  it("evaluates expressions and templates like core/template.ts, in about a millisecond once warm", async () => {
+    expect(await pool.evaluate("input.n * 2", { input: { n: 21 } })).toBe(42);
+    expect(await pool.render({ url: "/x?n={{input.n}}", keep: 1 }, { input: { n: 3 } })).toEqual({
+      url: "/x?n=3",
+      keep: 1,
+    });
+    await expect(pool.evaluate("$now()", {}, { pure: true })).rejects.toThrow(/deterministic/);
+    await expect(pool.evaluate("(", {})).rejects.toBeInstanceOf(TemplateError);
+    const times: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const t = performance.now();
+      await pool.evaluate("nodes.A.output.n > 3", { nodes: { A: { output: { n: i } } } });
+      times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    console.log(`pool evaluation latency: median ${times[25].toFixed(2)} ms, p90 ${times[45].toFixed(2)} ms`);
+    expect(times[25]).toBeLessThan(20);
+  });
+
+  for (const [name, expression, message] of ATTACKS) {
+    it(`stops ${name} without blocking this process or other callers`, async () => {
+      const started = performance.now();
+      // Settled from the start: its rejection is the expected outcome, checked below.
+      const attack = Promise.allSettled([pool.evaluate(expression, {}, { pure: true })]).then(([r]) => r);
+      // Another caller, during the attack, is answered by another process.
+      await new Promise((r) => setTimeout(r, 100));
+      const other = performance.now();
+      expect(await pool.evaluate("1 + 1", {})).toBe(2);
+      const otherMs = performance.now() - other;
+      const { result: settled, lagMs } = await loopLag(attack);
+      const result = (settled as PromiseFulfilledResult<PromiseSettledResult<unknown>>).value;
+      const elapsed = performance.now() - started;
+      console.log(
+        `${name}: stopped after ${elapsed.toFixed(0)} ms; other caller ${otherMs.toFixed(1)} ms; lag ${
+          lagMs.toFixed(0)
+        } ms`,
+      );
+      expect(result.status).toBe("rejected");
+      const err = (result as PromiseRejectedResult).reason;
+      expect(err).toBeInstanceOf(TemplateError);
+      expect(err.message).toMatch(message);
+      expect(elapsed).toBeLessThan(10_000);
+      // At worst the other caller waits for a fresh evaluator to boot (a busy shared machine).
+      expect(otherMs).toBeLessThan(5000);
+      expect(lagMs).toBeLessThan(500);
+      // The pool goes on.
+      expect(await pool.evaluate("2 + 3", {})).toBe(5);
+    });
+  }
+
+  it("stops a memory blow-up at the heap limit", async () => {
+    const expression = "$count($map([1..10000000], function($v) { $string($v) }))";
+    const err = await pool.evaluate(expression, {}, { timeoutMs: 30_000 }).catch((e) => e);
+    expect(err).toBeInstanceOf(ExpressionLimitError);
+    expect(err.message).toMatch(/more than the 64 MB/);
+    expect(await pool.evaluate("1", {})).toBe(1);
+  });
+
+  it("stops an evaluation whose caller is cancelled", async () => {
+    const controller = new AbortController();
+    const attack = pool.evaluate('$match("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /(a+)+$/)', {}, {
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(new Error("the node was cancelled")), 200);
+    await expect(attack).rejects.toThrow(/the node was cancelled/);
+    expect(await pool.evaluate("1", {})).toBe(1);
+  });
+});
