@@ -111,6 +111,36 @@ afterAll(async () => {
   await worker?.stop();
 });
 
+/** Median wall time of `n` runs of a workflow, start to finish. */
+async function medianRunMs(workflowId: string, n: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    const { runId } = await execute(attacker, workflowId, { n: 5 });
+    expect((await waitForRun(t.app, attacker, workflowId, runId, 60_000)).status).toBe("succeeded");
+    times.push(performance.now() - started);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(n / 2)];
+}
+
+describe("conditions off the workflow thread", () => {
+  it("keep a 3-node chain fast: one local activity per node with conditions", async () => {
+    const nodes = ["A", "B", "C"].map((name) => ({ name, config: { expression: "input.n" } }));
+    const plain = await graph(attacker, nodes, [["A", "B"], ["B", "C"]]);
+    const conditional = await graph(attacker, nodes, [["A", "B", "nodes.A.output > 3"], [
+      "B",
+      "C",
+      "nodes.B.output > 3",
+    ]]);
+    await medianRunMs(conditional, 1); // warm the workflow cache
+    const plainMs = await medianRunMs(plain, 5);
+    const conditionalMs = await medianRunMs(conditional, 5);
+    latencies["3-node chain"] = plainMs;
+    latencies["3-node chain, 2 conditions"] = conditionalMs;
+    expect(conditionalMs).toBeLessThan(plainMs * 2 + 500);
+  });
+});
+
 describe("expressions cannot stop or slow the worker for others", () => {
   it("an edge condition with a catastrophic regex ($match) fails its run at the time bound", async () => {
     const wf = await graph(attacker, [{ name: "A", config: { expression: "1" } }, {

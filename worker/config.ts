@@ -29,7 +29,7 @@ export const configSchema = z.object({
   /** The heap limit of each process that evaluates expressions (activities/expressions/pool.ts). */
   WEFT_EXPRESSION_MEMORY_MB: z.coerce.number().int().min(16).max(16_384).default(128),
   /** Expressions evaluated at once, each in its own process; more wait for one. */
-  WEFT_EXPRESSION_MAX_PROCESSES: z.coerce.number().int().min(1).max(256).default(8),
+  WEFT_EXPRESSION_MAX_PROCESSES: z.coerce.number().int().min(1).max(256).default(4),
   ...temporalTlsEnv,
 }).refine(certAndKeyTogether, certAndKeyTogetherError);
 

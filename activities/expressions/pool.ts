@@ -18,7 +18,7 @@ export interface ExpressionLimits {
   maxProcesses: number;
 }
 
-export const DEFAULT_EXPRESSION_LIMITS: ExpressionLimits = { timeoutMs: 5000, memoryMb: 128, maxProcesses: 8 };
+export const DEFAULT_EXPRESSION_LIMITS: ExpressionLimits = { timeoutMs: 5000, memoryMb: 128, maxProcesses: 4 };
 
 /** An expression stopped by its time or memory bound. */
 export class ExpressionLimitError extends TemplateError {
