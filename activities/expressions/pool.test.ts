@@ -112,4 +112,21 @@ describe("ExpressionPool", () => {
     await expect(attack).rejects.toThrow(/the node was cancelled/);
     expect(await pool.evaluate("1", {})).toBe(1);
   });
+
+  it("lets a cancelled evaluation leave the queue without waiting for a busy process", async () => {
+    const single = new ExpressionPool({ timeoutMs: 3000, memoryMb: 64, maxProcesses: 1 });
+    try {
+      await single.warm();
+      const busy = single.evaluate('$match("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /(a+)+$/)', {}).catch((e) => e);
+      const controller = new AbortController();
+      const queued = single.evaluate("1", {}, { signal: controller.signal });
+      const started = performance.now();
+      setTimeout(() => controller.abort(new Error("the node was cancelled")), 100);
+      await expect(queued).rejects.toThrow(/the node was cancelled/);
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect(await busy).toBeInstanceOf(ExpressionLimitError);
+    } finally {
+      single.close();
+    }
+  });
 });
