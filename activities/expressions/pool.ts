@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildSync } from "esbuild";
-import { TemplateError } from "../../core/template.ts";
+import { evaluateExpression, renderTemplate, TemplateError, templateSpans } from "../../core/template.ts";
 import type { EvaluationReply, EvaluationRequest, EvaluationTask } from "./protocol.ts";
 
 export interface ExpressionLimits {
@@ -62,6 +62,19 @@ function evaluatorProgram(): { entry: string; execArgv: string[]; cleanup: () =>
     return { entry: ENTRY, execArgv: ["--import", tsx], cleanup: () => {} };
   }
 }
+/**
+ * A plain path (`input.city`, `nodes.search.output.results.0.text`): no functions, regexes or operators, so its
+ * cost is bounded by the context it walks. The common template, evaluated here without a round trip.
+ */
+const PLAIN_PATH = /^\s*[A-Za-z_][A-Za-z0-9_]*(\s*\.\s*[A-Za-z0-9_]+)*\s*$/;
+
+function onlyPlainPaths(value: unknown): boolean {
+  if (typeof value === "string") return [...templateSpans(value)].every((s) => PLAIN_PATH.test(s.expression));
+  if (Array.isArray(value)) return value.every(onlyPlainPaths);
+  if (value && typeof value === "object") return Object.values(value).every(onlyPlainPaths);
+  return true;
+}
+
 /** Idle processes above the warm ones are stopped after this long. */
 const IDLE_MS = 60_000;
 const WARM = 2;
@@ -88,6 +101,7 @@ export class ExpressionPool {
     context: Record<string, unknown>,
     options: { pure?: boolean; timeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<unknown> {
+    if (PLAIN_PATH.test(expression)) return evaluateExpression(expression, context);
     const request = { op: "expression" as const, expression, context, pure: options.pure ?? false };
     const shown = expression.length > 120 ? `${expression.slice(0, 120)}…` : expression;
     return this.#submit(request, `expression "${shown}"`, options.timeoutMs, options.signal);
@@ -96,6 +110,7 @@ export class ExpressionPool {
   /** Every `{{ }}` template inside a JSON value (a node's config, an approval message). */
   render(value: unknown, context: Record<string, unknown>, options: { timeoutMs?: number } = {}): Promise<unknown> {
     if (!JSON.stringify(value ?? null).includes("{{")) return Promise.resolve(value);
+    if (onlyPlainPaths(value)) return renderTemplate(value, context);
     return this.#submit({ op: "template", value, context }, "template", options.timeoutMs);
   }
 
