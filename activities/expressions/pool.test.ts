@@ -2,6 +2,10 @@
  * The expression pool under attack: runaway expressions are stopped at their bound, in a child process, while
  * this process's event loop stays responsive and other callers are answered at once.
  */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evaluateExpression, TemplateError } from "../../core/template.ts";
 import { ExpressionLimitError, ExpressionPool } from "./pool.ts";
@@ -141,5 +145,37 @@ describe("ExpressionPool", () => {
     } finally {
       single.close();
     }
+  });
+
+  it("leaves no runaway evaluator behind when the worker is killed outright", async () => {
+    // A worker process of its own, killed with SIGKILL while one of its evaluators is stuck in a regex.
+    const script = `
+      import { ExpressionPool } from ${JSON.stringify(new URL("./pool.ts", import.meta.url).pathname)};
+      const pool = new ExpressionPool({ timeoutMs: 600000, memoryMb: 64, maxProcesses: 2 });
+      await pool.warm();
+      pool.evaluate('$match("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /(a+)+$/)', {}).catch(() => {});
+      setTimeout(() => console.log(JSON.stringify(pool.pids)), 300);
+      setInterval(() => {}, 1000);`;
+    // Its evaluator bundle goes in a folder this test removes (a worker killed outright cannot).
+    const tmp = mkdtempSync(join(tmpdir(), "weft-pool-test-"));
+    const worker = spawn("node", ["--import", "tsx", "--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, TMPDIR: tmp },
+    });
+    const pids: number[] = await new Promise((resolve) => worker.stdout.once("data", (d) => resolve(JSON.parse(d))));
+    expect(pids.length).toBeGreaterThanOrEqual(2);
+    worker.kill("SIGKILL");
+    const alive = () =>
+      pids.filter((pid) => {
+        try {
+          return process.kill(pid, 0);
+        } catch {
+          return false;
+        }
+      });
+    const deadline = Date.now() + 5000;
+    while (alive().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    rmSync(tmp, { recursive: true, force: true });
+    expect(alive()).toEqual([]);
   });
 });

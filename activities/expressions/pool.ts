@@ -89,6 +89,11 @@ export class ExpressionPool {
 
   constructor(readonly limits: ExpressionLimits = DEFAULT_EXPRESSION_LIMITS) {}
 
+  /** The evaluator processes' pids (for operators' diagnostics and tests). */
+  get pids(): number[] {
+    return [...this.#evaluators].map((e) => e.child.pid!).filter(Boolean);
+  }
+
   /** Starts the warm processes now, so the first evaluations do not wait for one to boot. */
   async warm(): Promise<void> {
     while (this.#evaluators.size < Math.min(WARM, this.limits.maxProcesses)) this.#spawn();
