@@ -2,7 +2,7 @@
 import { Context } from "@temporalio/activity";
 import { ApplicationFailure } from "@temporalio/common";
 import type { SnapshotNode } from "../core/snapshot.ts";
-import { renderTemplate, TemplateError } from "../core/template.ts";
+import { TemplateError } from "../core/template.ts";
 import type { Sql } from "../db/client.ts";
 import { createRedactor } from "../core/redact.ts";
 import { placedSecrets, renderWithSecrets, secretPlacementProblems } from "../core/secret-placement.ts";
@@ -19,6 +19,7 @@ import { backoffMs, nodePolicy, RECORD_SLACK_MS } from "../core/node-policy.ts";
 import { transform } from "./transform/index.ts";
 import { nodeDuration } from "./metrics.ts";
 import { createRunGuard, refused, type RunGuard } from "./runs/run-guard.ts";
+import { ExpressionLimitError, type ExpressionPool } from "./expressions/pool.ts";
 
 export interface ExecuteNodeInput {
   runId: string;
@@ -40,11 +41,21 @@ export interface ExecuteNodeGroupInput {
   failFast: boolean;
 }
 
+/** Renders a config's `{{ }}` templates (in the expression pool, under its bounds). */
+export type Render = (
+  config: Record<string, unknown>,
+  context: Record<string, unknown>,
+) => Promise<Record<string, unknown>>;
+
 export interface Handler {
   /** Refuses a config before its secrets are resolved (a form that is no longer accepted). */
   check?(config: Record<string, unknown>): void;
-  /** What the node execution records as its input: the config with templates rendered. */
-  prepare(config: Record<string, unknown>, context: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** What the node execution records as its input: the config with templates rendered by `render`. */
+  prepare(
+    config: Record<string, unknown>,
+    context: Record<string, unknown>,
+    render: Render,
+  ): Promise<Record<string, unknown>>;
   run(
     prepared: Record<string, unknown>,
     context: Record<string, unknown>,
@@ -53,22 +64,35 @@ export interface Handler {
   ): Promise<unknown>;
 }
 
-export const render = async (config: Record<string, unknown>, context: Record<string, unknown>) => {
-  try {
-    return (await renderTemplate(config, context)) as Record<string, unknown>;
-  } catch (err) {
-    throw err instanceof TemplateError ? nonRetryable("TemplateError", err.message) : err;
-  }
-};
+/** A handler's `prepare` that renders the whole config. */
+export const renderConfig: Handler["prepare"] = (config, context, render) => render(config, context);
 
-function createHandlers(egress: EgressPolicy, db: DbTargets): Record<string, Handler> {
+function createRender(expressions: ExpressionPool): Render {
+  return async (config, context) => {
+    try {
+      return (await expressions.render(config, context)) as Record<string, unknown>;
+    } catch (err) {
+      if (err instanceof ExpressionLimitError) throw nonRetryable("ExpressionLimit", err.message);
+      throw err instanceof TemplateError ? nonRetryable("TemplateError", err.message) : err;
+    }
+  };
+}
+
+function createHandlers(
+  egress: EgressPolicy,
+  db: DbTargets,
+  expressions: ExpressionPool,
+): Record<string, Handler> {
   const dbWrite = createDbWrite(db);
   return {
-    http_request: { prepare: render, run: (config, _context, signal) => httpRequest(config, signal, egress) },
-    transform: { prepare: (config) => Promise.resolve(config), run: (config, context) => transform(config, context) },
+    http_request: { prepare: renderConfig, run: (config, _context, signal) => httpRequest(config, signal, egress) },
+    transform: {
+      prepare: (config) => Promise.resolve(config),
+      run: (config, context, signal) => transform(expressions, config, context, signal),
+    },
     db_write: {
       check: checkConnection,
-      prepare: render,
+      prepare: renderConfig,
       run: (config, _context, _signal, meta) => dbWrite(config, meta),
     },
   };
@@ -82,15 +106,20 @@ const ATTEMPT_LOST = {
   retryable: true,
 };
 
-/** `extra` adds handlers for more node types (the GPU queue's llm_call and faiss_search). */
+/**
+ * `extra` adds handlers for more node types (the GPU queue's llm_call and faiss_search); `expressions` evaluates
+ * templates and transforms away from this event loop.
+ */
 export function createExecuteNode(
   sql: Sql,
   egress: EgressPolicy,
   db: DbTargets,
-  extra: Record<string, Handler> = {},
+  extra: Record<string, Handler>,
+  expressions: ExpressionPool,
   guard: RunGuard = createRunGuard(sql),
 ) {
-  const handlers: Record<string, Handler> = { ...createHandlers(egress, db), ...extra };
+  const handlers: Record<string, Handler> = { ...createHandlers(egress, db, expressions), ...extra };
+  const render = createRender(expressions);
   const resolveSecrets = createSecretResolver(sql, process.env);
   const log = createNodeExecutionLog(sql);
 
@@ -132,7 +161,7 @@ export function createExecuteNode(
         hasSecrets = names.length > 0;
         scrub = createRedactor(Object.values(secrets));
         // Expressions render over a context without secrets; placements are filled in afterwards.
-        prepared = await renderWithSecrets(node.config, secrets, (config) => handler.prepare(config, context));
+        prepared = await renderWithSecrets(node.config, secrets, (config) => handler.prepare(config, context, render));
       } catch (err) {
         prepareError = err;
       }

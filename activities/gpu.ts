@@ -3,7 +3,7 @@
  * model registry and one vector store per worker process. Nothing heavy loads until first used.
  */
 import type { Sql } from "../db/client.ts";
-import { type Handler, render } from "./execute-node.ts";
+import { type Handler, renderConfig } from "./execute-node.ts";
 import { createLlmCall } from "./llm/index.ts";
 import { modelConfigFromEnv } from "./models/config.ts";
 import { ModelRegistry } from "./models/registry.ts";
@@ -29,8 +29,8 @@ export function createGpuParts({ sql, models, store }: GpuDeps) {
   const llmCall = createLlmCall(sql, models);
   const faissSearch = createFaissSearch({ sql, models, store });
   const handlers: Record<string, Handler> = {
-    llm_call: { prepare: render, run: (config, _context, signal, meta) => llmCall(config, signal, meta) },
-    faiss_search: { prepare: render, run: (config, _context, _signal, meta) => faissSearch(config, meta) },
+    llm_call: { prepare: renderConfig, run: (config, _context, signal, meta) => llmCall(config, signal, meta) },
+    faiss_search: { prepare: renderConfig, run: (config, _context, _signal, meta) => faissSearch(config, meta) },
   };
   return {
     handlers,

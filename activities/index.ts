@@ -5,6 +5,7 @@ import { loadWorkerConfig, type WorkerConfig } from "../worker/config.ts";
 import { createNamedConnections } from "./db/connections.ts";
 import { createTenantSandboxes, type TenantSandboxes } from "./db/tenant-sandbox.ts";
 import { createExecuteNode } from "./execute-node.ts";
+import { ExpressionPool } from "./expressions/pool.ts";
 import { createGpuParts, type GpuDeps } from "./gpu.ts";
 import { egressPolicyFor } from "./http/control-plane.ts";
 import type { EgressPolicy } from "./http/egress-policy.ts";
@@ -26,11 +27,23 @@ export interface ActivityDeps {
   gpu?: Omit<GpuDeps, "sql">;
   /** Finished runs older than this many days are deleted by the retention schedule (WEFT_RUN_RETENTION_DAYS). */
   retentionDays?: number;
+  /** Where conditions, transforms and templates are evaluated; by default a pool with the default bounds. */
+  expressions?: ExpressionPool;
 }
 
 export function createActivities(
-  { sql, config = loadWorkerConfig(process.env), gpu = {}, retentionDays = config.WEFT_RUN_RETENTION_DAYS, ...deps }:
-    ActivityDeps,
+  {
+    sql,
+    config = loadWorkerConfig(process.env),
+    gpu = {},
+    retentionDays = config.WEFT_RUN_RETENTION_DAYS,
+    expressions = new ExpressionPool({
+      timeoutMs: config.WEFT_EXPRESSION_TIMEOUT_MS,
+      memoryMb: config.WEFT_EXPRESSION_MEMORY_MB,
+      maxProcesses: config.WEFT_EXPRESSION_MAX_PROCESSES,
+    }),
+    ...deps
+  }: ActivityDeps,
 ) {
   const egress = deps.egress ?? egressPolicyFor(config);
   const sandboxes = deps.sandboxes ?? createTenantSandboxes(
@@ -42,11 +55,11 @@ export function createActivities(
   // One guard, so each run is looked up once per worker whichever activity asks first.
   const guard = createRunGuard(sql);
   return {
-    ...createExecuteNode(sql, egress, { sql, sandboxes, named }, gpuParts.handlers, guard),
+    ...createExecuteNode(sql, egress, { sql, sandboxes, named }, gpuParts.handlers, expressions, guard),
     ...gpuParts.activities,
     ...createRunBookkeeping(sql, guard),
     ...createRunScheduling({ sql }),
-    ...createConditionEvaluation(sql, guard),
+    ...createConditionEvaluation(sql, expressions, guard),
     ...createRetention(sql, retentionDays),
   };
 }

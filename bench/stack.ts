@@ -5,7 +5,8 @@ import { createServer } from "node:net";
 import postgres from "postgres";
 import { migrate } from "../db/migrate.ts";
 
-export const BENCH_TEMPORAL_PORT = 7298;
+// Overridable so that benchmarks of parallel worktrees on one machine do not share a server (and its task queues).
+export const BENCH_TEMPORAL_PORT = Number(process.env.BENCH_TEMPORAL_PORT ?? 7298);
 export const BENCH_TEMPORAL_ADDRESS = `127.0.0.1:${BENCH_TEMPORAL_PORT}`;
 export const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/weft_bench";
 export const BENCH_JWT_SECRET = "weft-bench-secret-0123456789abcdef0123456789";

@@ -7,6 +7,7 @@ import {
   renderString,
   renderTemplate,
   TemplateError,
+  templateSpans,
 } from "./template.ts";
 
 const context = {
@@ -76,5 +77,41 @@ describe("expressions", () => {
     expect(referencedNodes({ url: "{{ $keys(nodes) }}" })).toBe("all");
     expect(referencedNodes("nodes.a.output.ok and nodes.b.output.ok", true)).toEqual(new Set(["a", "b"]));
     expect(referencedNodes({ url: "https://x.io/{{input.id}}" })).toEqual(new Set());
+  });
+});
+
+/**
+ * Scanning a user's text for templates runs in the API (saving a node) and on the workflow thread (which
+ * outputs a node reads): it must take linear time whatever the text, as an attacker would write it.
+ */
+describe("template scanning in linear time", () => {
+  const within = (ms: number, work: () => unknown) => {
+    const started = performance.now();
+    work();
+    expect(performance.now() - started).toBeLessThan(ms);
+  };
+
+  it("finds the same templates as a lazy {{…}} regex", () => {
+    const text = "{{a}} {{ b }}}} {{{c}} {{ unclosed";
+    expect([...templateSpans(text)].map((s) => s.expression)).toEqual(
+      [...text.matchAll(/\{\{([\s\S]*?)\}\}/g)].map((m) => m[1]),
+    );
+  });
+
+  it("scans a megabyte of unclosed {{ at once (the lazy regex took seconds on a tenth of it)", () => {
+    const config = { body: "{{".repeat(500_000) };
+    within(1000, () => referencedNodes(config));
+    within(1000, () => expect(checkTemplates(config)).toEqual([]));
+  });
+
+  it("rewrites a long run of numeric path segments in one pass", () => {
+    within(2000, () => expect(checkExpression(`a${".0".repeat(1000)}`)).toBeNull());
+    // Deeper than JSONata's parser goes: refused as invalid, still at once.
+    within(2000, () => expect(checkExpression(`a${".0".repeat(10_000)}`)).toMatch(/invalid template expression/));
+  });
+
+  it("indexes arrays through runs of numeric segments as before", async () => {
+    expect(await renderString("{{nodes.search.output.results.1.ids.0.1}}", context)).toBe(2);
+    expect(await evaluateExpression("nodes.search.output.results.0.text", context)).toBe("first");
   });
 });

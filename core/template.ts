@@ -4,10 +4,28 @@
  */
 import jsonata from "jsonata";
 
-const TEMPLATE = /\{\{([\s\S]*?)\}\}/g;
 const WHOLE = /^\s*\{\{([\s\S]*?)\}\}\s*$/;
-/** `results.0.text` → `results[0].text`: numeric path segments index arrays, as users expect. */
-const NUMERIC_SEGMENT = /(?<=[A-Za-z_\]`])\.(\d+)(?![\w])/g;
+/**
+ * `results.0.text` → `results[0].text`: numeric path segments index arrays, as users expect. A run of them
+ * (`ids.0.1`) is one match, so the rewrite is a single linear pass.
+ */
+const NUMERIC_SEGMENTS = /(?<=[A-Za-z_\]`])(?:\.\d+(?!\w))+/g;
+
+/**
+ * Every `{{ … }}` in a text: where it starts and ends, and the expression inside (up to the first `}}`). A scan
+ * with indexOf rather than a lazy regex, which is quadratic on text full of unclosed `{{` (a user's config).
+ */
+export function* templateSpans(text: string): Generator<{ start: number; end: number; expression: string }> {
+  for (let from = 0;;) {
+    const start = text.indexOf("{{", from);
+    if (start < 0) return;
+    const close = text.indexOf("}}", start + 2);
+    // No `}}` after this `{{` means none after any later one either.
+    if (close < 0) return;
+    yield { start, end: close + 2, expression: text.slice(start + 2, close) };
+    from = close + 2;
+  }
+}
 
 export class TemplateError extends Error {
   constructor(message: string, readonly template: string) {
@@ -19,13 +37,7 @@ export class TemplateError extends Error {
 export type TemplateContext = Record<string, unknown>;
 
 function toJsonata(expression: string): string {
-  let previous = "";
-  let current = expression.trim();
-  while (previous !== current) {
-    previous = current;
-    current = current.replace(NUMERIC_SEGMENT, "[$1]");
-  }
-  return current;
+  return expression.trim().replace(NUMERIC_SEGMENTS, (run) => run.replace(/\.(\d+)/g, "[$1]"));
 }
 
 const compiled = new Map<string, jsonata.Expression>();
@@ -73,9 +85,9 @@ export async function renderString(template: string, context: TemplateContext): 
   if (!template.includes("{{")) return template;
   const parts: string[] = [];
   let last = 0;
-  for (const match of template.matchAll(TEMPLATE)) {
-    parts.push(template.slice(last, match.index), stringify(await evaluate(match[1], context)));
-    last = match.index! + match[0].length;
+  for (const span of templateSpans(template)) {
+    parts.push(template.slice(last, span.start), stringify(await evaluate(span.expression, context)));
+    last = span.end;
   }
   parts.push(template.slice(last));
   return parts.join("");
@@ -98,9 +110,9 @@ export function checkTemplates(value: unknown, path = "config"): { path: string;
   const problems: { path: string; message: string }[] = [];
   const visit = (v: unknown, p: string) => {
     if (typeof v === "string") {
-      for (const match of v.matchAll(TEMPLATE)) {
+      for (const { expression } of templateSpans(v)) {
         try {
-          compile(match[1]);
+          compile(expression);
         } catch (err) {
           problems.push({ path: p, message: (err as Error).message });
         }
@@ -167,7 +179,7 @@ export function referencedNodes(value: unknown, isExpression = false): Set<strin
   const visit = (v: unknown) => {
     if (typeof v === "string") {
       if (isExpression) scan(v);
-      else for (const match of v.matchAll(TEMPLATE)) scan(match[1]);
+      else for (const { expression } of templateSpans(v)) scan(expression);
     } else if (Array.isArray(v)) v.forEach(visit);
     else if (v && typeof v === "object") Object.values(v).forEach(visit);
   };

@@ -158,6 +158,38 @@ describe.skipIf(!process.env.RECORD_HISTORIES)("record workflow histories for th
     });
   });
 
+  it("an approval whose message is a template, approved while it waits", async () => {
+    const wf = await graph(
+      [{ name: "ask", type: "approval", config: { message: "Ship {{input.title}}?" } }, {
+        name: "after",
+        type: "transform",
+        config: { expression: "nodes.ask.output.approved" },
+      }],
+      [["ask", "after"]],
+    );
+    const run = await record("approval-template", wf, "succeeded", { title: "v2" }, async (runId) => {
+      for (let i = 0; i < 100; i++) {
+        const res = await call(t.app, "POST", `/api/workflows/${wf}/runs/${runId}/nodes/ask/approve`, {
+          token,
+          body: { approved: true },
+        });
+        if (res.status === 200) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error("the approval never waited");
+    });
+    expect(run.output).toEqual({ after: true });
+  });
+
+  it("a condition that overruns its time bound fails the run", async () => {
+    const wf = await graph(
+      [{ name: "A", config: http("/a") }, { name: "B", config: http("/b") }],
+      [["A", "B", '$match("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /(a+)+$/)']],
+    );
+    const run = await record("condition-limit", wf, "failed");
+    expect(run.error.message).toMatch(/condition on the edge into "B" failed: .*stopped/);
+  });
+
   it("a transform node", async () => {
     const wf = await graph(
       [{ name: "fetch", config: http("/f?n=21") }, {

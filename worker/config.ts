@@ -74,6 +74,12 @@ export const configSchema = z.object({
   WEFT_SECRETS_KEY: z.string().optional(),
   /** Finished runs older than this are deleted, hourly, by the retention schedule (activities/runs/retention.ts). */
   WEFT_RUN_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
+  /** How long an edge condition or `{{ }}` template may run; a transform's own timeout_ms wins for it. */
+  WEFT_EXPRESSION_TIMEOUT_MS: z.coerce.number().int().min(10).max(3_600_000).default(5000),
+  /** The heap limit of each process that evaluates expressions (activities/expressions/pool.ts). */
+  WEFT_EXPRESSION_MEMORY_MB: z.coerce.number().int().min(16).max(16_384).default(128),
+  /** Expressions evaluated at once, each in its own process; more wait for one. */
+  WEFT_EXPRESSION_MAX_PROCESSES: z.coerce.number().int().min(1).max(256).default(4),
   ...temporalTlsEnv,
 }).refine(certAndKeyTogether, certAndKeyTogetherError);
 

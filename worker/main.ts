@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { NativeConnection, Runtime, Worker } from "@temporalio/worker";
 import { createActivities } from "../activities/index.ts";
+import { ExpressionPool } from "../activities/expressions/pool.ts";
 import { temporalTlsOptions } from "../core/temporal-connection.ts";
 import { connect } from "../db/client.ts";
 import { weftDataConverter } from "../core/payload-codec.ts";
@@ -36,7 +37,14 @@ const connection = await NativeConnection.connect({
   address: config.TEMPORAL_ADDRESS,
   ...temporalTlsOptions(config, (path) => readFileSync(path)),
 });
-const activities = createActivities({ sql, config, retentionDays: config.WEFT_RUN_RETENTION_DAYS });
+// Users' expressions run in child processes with these bounds; two are booted now so the first runs don't wait.
+const expressions = new ExpressionPool({
+  timeoutMs: config.WEFT_EXPRESSION_TIMEOUT_MS,
+  memoryMb: config.WEFT_EXPRESSION_MEMORY_MB,
+  maxProcesses: config.WEFT_EXPRESSION_MAX_PROCESSES,
+});
+await expressions.warm();
+const activities = createActivities({ sql, config, expressions });
 // Every payload Weft puts into Temporal is encrypted when WEFT_PAYLOAD_KEY is set, each tenant's with its own key;
 // failure messages and stack traces are encoded too.
 const codec = await weftDataConverter(process.env, await payloadTenantKeys(sql, process.env));
@@ -72,6 +80,7 @@ log("worker started", {
   queues: config.WEFT_WORKER_QUEUES,
 });
 await Promise.all([worker.run(), gpuWorker?.run()]);
+expressions.close();
 await sql.end({ timeout: 5 });
 await connection.close();
 log("worker stopped");

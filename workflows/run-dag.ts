@@ -22,13 +22,14 @@ import {
 } from "@temporalio/workflow";
 import type { Activities } from "../activities/index.ts";
 import type { NodeOutcome } from "../activities/runs/bookkeeping.ts";
+import type { ConditionOutcome } from "../activities/runs/conditions.ts";
 import { DagScheduler, isTruthy } from "../core/dag-scheduler.ts";
 import { nodePolicy, RECORD_SLACK_MS, worstCaseMs } from "../core/node-policy.ts";
 import { ancestors, buildAdjacency, topologicalOrder } from "../core/graph.ts";
 import { type ApprovalDecision, isNodeType, nodeKinds, nodeReferences } from "../core/node-kinds.ts";
 import { contextHasRefs, isOutputRef } from "../core/output-ref.ts";
 import { WEFT_STATUS } from "../core/search-attributes.ts";
-import type { RunDagInput, RunDagResult, SnapshotNode } from "../core/snapshot.ts";
+import type { RunDagInput, RunDagResult, SnapshotEdge, SnapshotNode } from "../core/snapshot.ts";
 import { evaluateExpression, referencedNodes, renderTemplate } from "../core/template.ts";
 
 /** A person's decision on an approval node, sent by the API; rejected unless that node is waiting. */
@@ -38,6 +39,19 @@ const bookkeeping = proxyLocalActivities<Activities>({
   startToCloseTimeout: "30s",
   retry: { maximumAttempts: 20, initialInterval: "200ms", maximumInterval: "10s" },
 });
+
+/**
+ * Edge conditions and approval messages, evaluated by the worker under a time and memory bound (never on the
+ * workflow thread, where a runaway expression would stall the workflow task on every retry). A condition that
+ * overruns is reported as its outcome, so only infrastructure faults are retried.
+ */
+const expressionActivities = proxyLocalActivities<Activities>({
+  // Room for many conditions that each run to their bound, and for an evaluator process to start.
+  startToCloseTimeout: "5m",
+  retry: { maximumAttempts: 5, initialInterval: "500ms", maximumInterval: "10s" },
+});
+/** Marks histories whose conditions and approval messages are evaluated by expressionActivities. */
+const BOUNDED_EXPRESSIONS_PATCH = "weft-bounded-expressions";
 
 function nodeActivity(node: SnapshotNode, gpuTaskQueue: string | undefined) {
   const policy = nodePolicy(node.config);
@@ -138,6 +152,9 @@ export async function runDag(args: RunDagInput): Promise<RunDagResult> {
     },
   });
 
+  let bounded: boolean | undefined;
+  const expressionsBounded = () => (bounded ??= patched(BOUNDED_EXPRESSIONS_PATCH));
+
   const awaitApproval = async (node: SnapshotNode, context: Record<string, unknown>) => {
     const config = node.config as {
       message?: string;
@@ -145,7 +162,10 @@ export async function runDag(args: RunDagInput): Promise<RunDagResult> {
       on_reject?: string;
       timeout_ms?: number;
     };
-    const input = (await renderTemplate({ message: config.message ?? null }, context)) as Record<string, unknown>;
+    const message = { message: config.message ?? null };
+    const input = JSON.stringify(message).includes("{{") && expressionsBounded()
+      ? await expressionActivities.renderApprovalInput({ value: message, context })
+      : (await renderTemplate(message, context)) as Record<string, unknown>;
     waiting.set(node.name, null);
     await record(async () => {
       await bookkeeping.recordApprovalWaiting({ runId, node_id: node.id, node_name: node.name, input });
@@ -212,7 +232,14 @@ export async function runDag(args: RunDagInput): Promise<RunDagResult> {
 
   /** A finished node's outgoing edges: taken when unconditional or when the condition holds. */
   const resolveOutgoing = async (id: string) => {
-    for (const edge of scheduler.outgoingEdges(id)) {
+    const edges = scheduler.outgoingEdges(id);
+    const conditional = edges.filter((e) => edgeById.get(e.id)!.condition);
+    if (conditional.length && expressionsBounded()) {
+      for (const edge of edges) if (!edgeById.get(edge.id)!.condition) scheduler.resolveEdge(edge.id, true);
+      return await resolveConditions(conditional.map((e) => edgeById.get(e.id)!));
+    }
+    // Histories from before the patch evaluated conditions here, on the workflow thread.
+    for (const edge of edges) {
       const condition = edgeById.get(edge.id)!.condition;
       if (!condition) {
         scheduler.resolveEdge(edge.id, true);
@@ -233,6 +260,33 @@ export async function runDag(args: RunDagInput): Promise<RunDagResult> {
         };
         scheduler.resolveEdge(edge.id, false);
       }
+    }
+  };
+
+  /** Conditional edges out of one node, decided by one local activity; a condition that fails fails the run. */
+  const resolveConditions = async (edges: SnapshotEdge[]) => {
+    const nodes: Record<string, { output: unknown }> = {};
+    const conditions = edges.map((edge) => {
+      const condition = edge.condition!;
+      const { nodes: reads } = contextFor(byId.get(edge.target_node_id)!, referencedNodes(condition, true));
+      Object.assign(nodes, reads);
+      return { condition, reads: Object.keys(reads) };
+    });
+    let outcomes: ConditionOutcome[];
+    try {
+      outcomes = await record(() => expressionActivities.evaluateConditions({ runId, input, nodes, conditions }));
+    } catch (err) {
+      outcomes = edges.map(() => ({ error: failureMessage(err) }));
+    }
+    for (const [i, edge] of edges.entries()) {
+      const outcome = outcomes[i];
+      if ("error" in outcome) {
+        failure ??= {
+          message: `condition on the edge into "${byId.get(edge.target_node_id)!.name}" failed: ${outcome.error}`,
+          node: byId.get(edge.target_node_id)!.name,
+        };
+      }
+      scheduler.resolveEdge(edge.id, "taken" in outcome && outcome.taken);
     }
   };
 

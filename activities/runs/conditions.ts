@@ -1,13 +1,33 @@
-/** Edge conditions over outputs passed by reference: evaluated where PostgreSQL can be read (a local activity). */
+/**
+ * Edge conditions and approval messages, evaluated for the workflow (as local activities) in the expression
+ * pool: a condition that overruns its bound fails its run, never the workflow task or the worker.
+ */
 import { isTruthy } from "../../core/dag-scheduler.ts";
-import { evaluateExpression, TemplateError } from "../../core/template.ts";
+import { TemplateError } from "../../core/template.ts";
 import type { Sql } from "../../db/client.ts";
 import { resolveContext } from "../../db/output-refs.ts";
 import { nonRetryable } from "../errors.ts";
 import { createRunGuard, refused, type RunGuard } from "./run-guard.ts";
+import type { ExpressionPool } from "../expressions/pool.ts";
 
-export function createConditionEvaluation(sql: Sql, guard: RunGuard = createRunGuard(sql)) {
+/** All the conditional edges out of one finished node: the outputs they read travel once. */
+export interface EvaluateConditionsInput {
+  runId: string;
+  input: unknown;
+  nodes: Record<string, { output: unknown }>;
+  conditions: { condition: string; reads: string[] }[];
+}
+
+/** Each condition's outcome, in order: taken or not, or why it could not be decided. */
+export type ConditionOutcome = { taken: boolean } | { error: string };
+
+export function createConditionEvaluation(
+  sql: Sql,
+  expressions: ExpressionPool,
+  guard: RunGuard = createRunGuard(sql),
+) {
   return {
+    /** One condition over outputs passed by reference (workflow histories from before the batch below). */
     async evaluateCondition(
       { condition, context }: { condition: string; context: Record<string, unknown> },
     ): Promise<boolean> {
@@ -18,9 +38,55 @@ export function createConditionEvaluation(sql: Sql, guard: RunGuard = createRunG
       await guard.checkLive(run);
       await guard.checkRefs(run, context.nodes as never);
       try {
-        return isTruthy(await evaluateExpression(condition, await resolveContext(sql, context)));
+        return isTruthy(await expressions.evaluate(condition, await resolveContext(sql, context)));
       } catch (err) {
         if (err instanceof TemplateError) throw nonRetryable("ConditionError", err.message);
+        throw err;
+      }
+    },
+
+    /** Every condition on a node's outgoing edges at once; one that fails is reported, not thrown. */
+    async evaluateConditions(
+      { runId, input, nodes, conditions }: EvaluateConditionsInput,
+    ): Promise<ConditionOutcome[]> {
+      // The conditions, input and references must be the run's own (run-guard.ts).
+      const run = await guard.forRun(runId);
+      if (conditions.some(({ condition }) => !run.conditions.has(condition))) {
+        throw refused("a condition is not one of the run's edges");
+      }
+      guard.checkInput(run, input);
+      await guard.checkLive(run);
+      await guard.checkRefs(run, nodes);
+      // References are read from PostgreSQL once; a read that fails is retried as the activity.
+      const resolved = (await resolveContext(sql, { nodes })).nodes as Record<string, { output: unknown }>;
+      return await Promise.all(conditions.map(async ({ condition, reads }) => {
+        const context = {
+          input,
+          nodes: Object.fromEntries(reads.filter((n) => n in resolved).map((n) => [n, resolved[n]])),
+          run: { id: runId },
+        };
+        try {
+          return { taken: isTruthy(await expressions.evaluate(condition, context)) };
+        } catch (err) {
+          if (err instanceof TemplateError) return { error: err.message };
+          throw err;
+        }
+      }));
+    },
+
+    /** An approval node's `{{ }}` message, rendered for the reviewer. */
+    async renderApprovalInput(
+      { value, context }: { value: Record<string, unknown>; context: Record<string, unknown> },
+    ): Promise<Record<string, unknown>> {
+      // Rendered only for a live run of Weft's, over that run's own input and outputs (run-guard.ts).
+      const run = await guard.forRun((context?.run as { id?: unknown } | undefined)?.id);
+      guard.checkInput(run, context.input);
+      await guard.checkLive(run);
+      await guard.checkRefs(run, context.nodes as never);
+      try {
+        return (await expressions.render(value, await resolveContext(sql, context))) as Record<string, unknown>;
+      } catch (err) {
+        if (err instanceof TemplateError) throw nonRetryable("TemplateError", err.message);
         throw err;
       }
     },
