@@ -5,6 +5,14 @@ import { z } from "zod";
 /** The repository's tiny fixtures (models/): the local default, so everything runs with no download. */
 const FIXTURES_DIR = fileURLToPath(new URL("../../models/", import.meta.url));
 
+/**
+ * Where scripts/models.sh puts the real models from registry packages (all-MiniLM-L6-v2, SmolLM2-135M-Instruct)
+ * beside links to the fixtures: the MODEL_DIR of the stack scripts/run.sh starts.
+ */
+export const INSTALLED_MODELS_DIR = fileURLToPath(new URL("../../.state/models/", import.meta.url));
+export const REAL_EMBEDDING_MODEL = "all-MiniLM-L6-v2";
+export const REAL_LLM_MODEL = "SmolLM2-135M-Instruct";
+
 /** A model is a folder directly under MODEL_DIR (Hugging Face layout, ONNX weights in onnx/). */
 export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
