@@ -1,0 +1,88 @@
+/**
+ * GGUF language models through node-llama-cpp (llama.cpp's prebuilt binaries; never built at install or at
+ * run time): the engine for Qwen's and SmolLM2's own GGUF files. A model folder holding a `*.gguf` file (or a
+ * `*.gguf` file directly under MODEL_DIR) is run by this engine; a folder with `config.json` and `onnx/` by
+ * transformers.js. Contexts are kept in a small pool per model, because making one costs about a second.
+ */
+import { readdirSync, statSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import type { Llama, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
+
+export type ChatEngine = { engine: "gguf"; path: string } | { engine: "onnx"; path: string };
+
+/** Which engine runs model `name` under `modelDir`, or null when there is no such model. */
+export function resolveChatModel(modelDir: string, name: string): ChatEngine | null {
+  const path = join(modelDir, name);
+  try {
+    const stat = statSync(path);
+    if (stat.isFile()) return name.endsWith(".gguf") ? { engine: "gguf", path } : null;
+    const files = readdirSync(path);
+    const gguf = files.filter((f) => f.endsWith(".gguf")).sort();
+    if (gguf.length > 0) return { engine: "gguf", path: join(path, gguf[0]) };
+    return files.includes("config.json") ? { engine: "onnx", path } : null;
+  } catch {
+    return null;
+  }
+}
+
+export type NodeLlamaCpp = typeof import("node-llama-cpp");
+
+export interface GgufModel {
+  engine: "gguf";
+  /** The library, imported on first use: a worker that runs no GGUF model never loads it. */
+  lib: NodeLlamaCpp;
+  name: string;
+  /** What llama.cpp actually runs on: "cpu", or the GPU backend ("cuda", "vulkan", "metal"). */
+  device: string;
+  threads: number;
+  llama: Llama;
+  model: LlamaModel;
+  /** A context sequence for one generation; give it back with `release` (it is reused, its history cleared). */
+  acquire(): Promise<LlamaContextSequence>;
+  release(sequence: LlamaContextSequence): Promise<void>;
+}
+
+let llamaPromise: Promise<[Llama, NodeLlamaCpp]> | undefined;
+
+/** One llama.cpp runtime per process. `gpu: false` on CPU; otherwise the best prebuilt backend that loads. */
+function runtime(device: "auto" | "cuda" | "cpu"): Promise<[Llama, NodeLlamaCpp]> {
+  llamaPromise ??= import("node-llama-cpp").then(async (lib) => {
+    const llama = await lib.getLlama({
+      gpu: device === "cpu" ? false : device === "cuda" ? "cuda" : "auto",
+      build: "never",
+      logLevel: lib.LlamaLogLevel.error,
+    });
+    return [llama, lib];
+  });
+  llamaPromise.catch(() => (llamaPromise = undefined));
+  return llamaPromise;
+}
+
+export async function loadGgufModel(
+  name: string,
+  path: string,
+  options: { device: "auto" | "cuda" | "cpu"; threads: number; contextSize: number },
+): Promise<GgufModel> {
+  const [llama, lib] = await runtime(options.device);
+  const model = await llama.loadModel({ modelPath: path });
+  // llama.cpp's threads spin while they wait: more threads than cores makes generation many times slower.
+  const threads = options.threads || availableParallelism();
+  const contextSize = Math.min(options.contextSize, model.trainContextSize);
+  const idle: LlamaContextSequence[] = [];
+  return {
+    engine: "gguf",
+    lib,
+    name,
+    device: llama.gpu === false ? "cpu" : llama.gpu,
+    threads,
+    llama,
+    model,
+    acquire: async () => idle.pop() ?? (await model.createContext({ contextSize, threads })).getSequence(),
+    release: async (sequence) => {
+      if (sequence.disposed) return;
+      await sequence.clearHistory();
+      idle.push(sequence);
+    },
+  };
+}
