@@ -124,7 +124,7 @@ describe("SmolLM2-135M-Instruct on the GGUF engine", () => {
     expect(after.completion_tokens).toBeGreaterThan(0);
   });
 
-  it("runs as an llm_call node: usage, tokens/s and token events for the run", async () => {
+  it("runs as an llm_call node: usage, tokens/s and token events for the run; unknown or escaping model names fail", async () => {
     const [{ id: workflowId }] =
       await sql`INSERT INTO workflows (owner_id, name) VALUES (${owner}, 'gguf') RETURNING id`;
     const [{ id: runId }] = await sql`INSERT INTO workflow_runs (workflow_id, owner_id, status, snapshot, version_hash,
@@ -146,5 +146,12 @@ describe("SmolLM2-135M-Instruct on the GGUF engine", () => {
       nodeName: "brief",
       attempt: 1,
     })).rejects.toMatchObject({ type: "ModelNotFound", nonRetryable: true });
+    // A model name cannot leave MODEL_DIR: no path separators are accepted at all.
+    for (const model of ["../models/tiny-qwen3", "/etc/passwd", "SmolLM2-135M-Instruct/../../x"]) {
+      await expect(
+        llmCall({ prompt: "x", model }, new AbortController().signal, { runId, nodeName: "brief", attempt: 1 }),
+      )
+        .rejects.toMatchObject({ type: "InvalidConfig", nonRetryable: true });
+    }
   });
 });
