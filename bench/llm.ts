@@ -37,6 +37,7 @@ async function rawEngine(): Promise<Raw> {
     return {
       async generate() {
         const session = new lm.lib.LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false });
+        session.setChatHistory([]); // the same prompt llm_call sends: no default system prompt
         const before = sequence.tokenMeter.getState();
         const t0 = performance.now();
         let first = 0;
