@@ -30,7 +30,7 @@ export async function generateChatGguf(
   const { signal, onText, streamIntervalMs = 0 } = options;
   signal?.throwIfAborted();
   const { history, prompt } = splitMessages(request.messages);
-  const sequence = await lm.acquire();
+  const sequence = await lm.acquire(signal);
   const session = new lm.lib.LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false });
   let pending = "";
   let nextStream = 0;

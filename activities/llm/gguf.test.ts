@@ -124,6 +124,39 @@ describe("SmolLM2-135M-Instruct on the GGUF engine", () => {
     expect(after.completion_tokens).toBeGreaterThan(0);
   });
 
+  it("runs at most `parallel` generations at once; a waiting one can be cancelled before it starts", async () => {
+    const running = new AbortController();
+    const started: number[] = [];
+    const busy = Array.from(
+      { length: lm.parallel },
+      (_, i) =>
+        generateChatGguf(
+          lm,
+          { messages: ask("Write a long essay about mountains."), temperature: 0, max_tokens: 2000 },
+          {
+            signal: running.signal,
+            onText: () => (started[i] ??= performance.now()),
+          },
+        ).catch((err) => err),
+    );
+    while (started.filter(Boolean).length < lm.parallel) await new Promise((r) => setTimeout(r, 50));
+    const waiting = new AbortController();
+    let waitingStarted = false;
+    const queued = generateChatGguf(lm, { messages: ask("Say hi."), temperature: 0, max_tokens: 4 }, {
+      signal: waiting.signal,
+      onText: () => (waitingStarted = true),
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    waiting.abort(new Error("gave up waiting"));
+    await expect(queued).rejects.toThrow("gave up waiting");
+    expect(waitingStarted).toBe(false);
+    running.abort(new Error("done"));
+    for (const result of await Promise.all(busy)) expect(result).toBeInstanceOf(Error);
+    // Every slot came back: a new generation runs.
+    const after = await generateChatGguf(lm, { messages: ask("Say hello."), temperature: 0, max_tokens: 2 });
+    expect(after.completion_tokens).toBeGreaterThan(0);
+  });
+
   it("runs as an llm_call node: usage, tokens/s and token events for the run; unknown or escaping model names fail", async () => {
     const [{ id: workflowId }] =
       await sql`INSERT INTO workflows (owner_id, name) VALUES (${owner}, 'gguf') RETURNING id`;

@@ -38,8 +38,13 @@ export interface GgufModel {
   threads: number;
   llama: Llama;
   model: LlamaModel;
-  /** A context sequence for one generation; give it back with `release` (it is reused, its history cleared). */
-  acquire(): Promise<LlamaContextSequence>;
+  /**
+   * A context sequence for one generation; give it back with `release` (it is reused, its history cleared).
+   * Waits while `parallel` generations run (a cancelled wait throws the signal's reason).
+   */
+  acquire(signal?: AbortSignal): Promise<LlamaContextSequence>;
+  /** Generations at once: on CPU, as many as the cores allow at `threads` each; on a GPU, a few. */
+  parallel: number;
   release(sequence: LlamaContextSequence): Promise<void>;
 }
 
@@ -70,19 +75,59 @@ export async function loadGgufModel(
   const threads = options.threads || availableParallelism();
   const contextSize = Math.min(options.contextSize, model.trainContextSize);
   const idle: LlamaContextSequence[] = [];
+  const device = llama.gpu === false ? "cpu" : llama.gpu;
+  // Two CPU generations sharing cores would each run many times slower than one after the other.
+  const parallel = device === "cpu" ? Math.max(1, Math.floor(availableParallelism() / threads)) : 4;
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const turn = (signal?: AbortSignal) =>
+    new Promise<void>((resolve, reject) => {
+      if (running < parallel) {
+        running++;
+        return resolve();
+      }
+      const go = () => {
+        signal?.removeEventListener("abort", cancel);
+        running++;
+        resolve();
+      };
+      const cancel = () => {
+        waiting.splice(waiting.indexOf(go), 1);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener("abort", cancel, { once: true });
+      waiting.push(go);
+    });
   return {
     engine: "gguf",
     lib,
     name,
-    device: llama.gpu === false ? "cpu" : llama.gpu,
+    device,
     threads,
+    parallel,
     llama,
     model,
-    acquire: async () => idle.pop() ?? (await model.createContext({ contextSize, threads })).getSequence(),
+    acquire: async (signal) => {
+      signal?.throwIfAborted();
+      await turn(signal);
+      try {
+        return idle.pop() ?? (await model.createContext({ contextSize, threads })).getSequence();
+      } catch (err) {
+        running--;
+        waiting.shift()?.();
+        throw err;
+      }
+    },
     release: async (sequence) => {
-      if (sequence.disposed) return;
-      await sequence.clearHistory();
-      idle.push(sequence);
+      try {
+        if (!sequence.disposed) {
+          await sequence.clearHistory();
+          idle.push(sequence);
+        }
+      } finally {
+        running--;
+        waiting.shift()?.();
+      }
     },
   };
 }
