@@ -90,7 +90,7 @@ try {
   let generated = 0;
   const runWeft = async (attempt: number) => {
     const t0 = performance.now();
-    const out = await llmCall({ prompt: PROMPT, max_tokens: TOKENS, temperature: 0 }, signal, {
+    const out = await llmCall({ prompt: PROMPT, model: MODEL, max_tokens: TOKENS, temperature: 0 }, signal, {
       runId: run.id as string,
       nodeName: "bench",
       attempt,
