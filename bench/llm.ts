@@ -36,10 +36,12 @@ async function rawEngine(): Promise<Raw> {
     const sequence = context.getSequence();
     return {
       async generate() {
+        // The clock starts before the session is made, as it does for llm_call (chat template resolved by the
+        // library on every session, as a plain user of the library would).
+        const t0 = performance.now();
         const session = new lm.lib.LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false });
         session.setChatHistory([]); // the same prompt llm_call sends: no default system prompt
         const before = sequence.tokenMeter.getState();
-        const t0 = performance.now();
         let first = 0;
         await session.promptWithMeta(PROMPT, {
           maxTokens: TOKENS,

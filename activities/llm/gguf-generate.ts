@@ -31,7 +31,11 @@ export async function generateChatGguf(
   signal?.throwIfAborted();
   const { history, prompt } = splitMessages(request.messages);
   const sequence = await lm.acquire(signal);
-  const session = new lm.lib.LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false });
+  const session = new lm.lib.LlamaChatSession({
+    contextSequence: sequence,
+    chatWrapper: lm.chatWrapper,
+    autoDisposeSequence: false,
+  });
   let pending = "";
   let nextStream = 0;
   const flush = () => {

@@ -7,7 +7,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import type { Llama, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
+import type { ChatWrapper, Llama, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
 
 export type ChatEngine = { engine: "gguf"; path: string } | { engine: "onnx"; path: string };
 
@@ -38,6 +38,11 @@ export interface GgufModel {
   threads: number;
   llama: Llama;
   model: LlamaModel;
+  /**
+   * The model's chat template (from the GGUF), resolved once: resolving it per session re-tests the template
+   * and cost ~2 s before each generation's first token on a busy 2-core machine.
+   */
+  chatWrapper: ChatWrapper;
   /**
    * A context sequence for one generation; give it back with `release` (it is reused, its history cleared).
    * Waits while `parallel` generations run (a cancelled wait throws the signal's reason).
@@ -71,6 +76,7 @@ export async function loadGgufModel(
 ): Promise<GgufModel> {
   const [llama, lib] = await runtime(options.device);
   const model = await llama.loadModel({ modelPath: path });
+  const chatWrapper = lib.resolveChatWrapper(model);
   // llama.cpp's threads spin while they wait: more threads than cores makes generation many times slower.
   const threads = options.threads || availableParallelism();
   const contextSize = Math.min(options.contextSize, model.trainContextSize);
@@ -107,6 +113,7 @@ export async function loadGgufModel(
     parallel,
     llama,
     model,
+    chatWrapper,
     acquire: async (signal) => {
       signal?.throwIfAborted();
       await turn(signal);
