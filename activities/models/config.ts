@@ -5,7 +5,18 @@ import { z } from "zod";
 /** The repository's tiny fixtures (models/): the local default, so everything runs with no download. */
 const FIXTURES_DIR = fileURLToPath(new URL("../../models/", import.meta.url));
 
-/** A model is a folder directly under MODEL_DIR (Hugging Face layout, ONNX weights in onnx/). */
+/**
+ * Where scripts/models.sh puts the real models from registry packages (all-MiniLM-L6-v2, SmolLM2-135M-Instruct)
+ * beside links to the fixtures: the MODEL_DIR of the stack scripts/run.sh starts.
+ */
+export const INSTALLED_MODELS_DIR = fileURLToPath(new URL("../../.state/models/", import.meta.url));
+export const REAL_EMBEDDING_MODEL = "all-MiniLM-L6-v2";
+export const REAL_LLM_MODEL = "SmolLM2-135M-Instruct";
+
+/**
+ * A model is a folder directly under MODEL_DIR: Hugging Face layout with ONNX weights in onnx/, or holding a GGUF
+ * file (a `.gguf` file directly under MODEL_DIR is a model too).
+ */
 export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 const schema = z.object({
@@ -18,6 +29,10 @@ const schema = z.object({
   WEFT_MODEL_DEVICE: z.enum(["auto", "cuda", "cpu"]).default("auto"),
   /** ONNX weights to load: fp32 (model.onnx), or a quantised variant the folder has (model_q8.onnx …). */
   WEFT_MODEL_DTYPE: z.enum(["fp32", "fp16", "q8", "int8", "uint8", "q4", "bnb4", "q4f16"]).default("fp32"),
+  /** CPU threads per GGUF generation (0: one per core). More threads than free cores slows llama.cpp a lot. */
+  WEFT_LLM_THREADS: z.coerce.number().int().min(0).max(1024).default(0),
+  /** Tokens a GGUF generation's context holds (prompt + answer), capped by what the model was trained on. */
+  WEFT_LLM_CONTEXT_SIZE: z.coerce.number().int().min(256).max(1_048_576).default(4096),
 });
 
 export interface ModelConfig {
@@ -26,6 +41,8 @@ export interface ModelConfig {
   embeddingModel: string;
   device: "auto" | "cuda" | "cpu";
   dtype: z.infer<typeof schema>["WEFT_MODEL_DTYPE"];
+  llmThreads: number;
+  llmContextSize: number;
 }
 
 export function modelConfigFromEnv(env: Record<string, string | undefined>): ModelConfig {
@@ -41,5 +58,7 @@ export function modelConfigFromEnv(env: Record<string, string | undefined>): Mod
     embeddingModel: c.WEFT_EMBEDDING_MODEL,
     device: c.WEFT_MODEL_DEVICE,
     dtype: c.WEFT_MODEL_DTYPE,
+    llmThreads: c.WEFT_LLM_THREADS,
+    llmContextSize: c.WEFT_LLM_CONTEXT_SIZE,
   };
 }

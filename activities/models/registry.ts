@@ -8,12 +8,14 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { FeatureExtractionPipeline, PreTrainedModel, PreTrainedTokenizer } from "@huggingface/transformers";
 import type { ModelConfig } from "./config.ts";
+import { type GgufModel, loadGgufModel, resolveChatModel } from "./gguf.ts";
 
 type Transformers = typeof import("@huggingface/transformers");
 export type Device = "cuda" | "cpu";
 export type ModelLog = (msg: string, fields: Record<string, unknown>) => void;
 
 export interface LanguageModel {
+  engine: "onnx";
   name: string;
   device: Device;
   tokenizer: PreTrainedTokenizer;
@@ -111,7 +113,31 @@ export class ModelRegistry {
         name,
         (device) => lib.AutoModelForCausalLM.from_pretrained(name, { device, dtype: this.config.dtype }),
       );
-      return { name, device, tokenizer, model, lib };
+      return { engine: "onnx" as const, name, device, tokenizer, model, lib };
+    });
+  }
+
+  /** The chat model `name` on the engine its files call for (GGUF: node-llama-cpp; ONNX: transformers.js). */
+  chatModel(name = this.config.llmModel): Promise<LanguageModel | GgufModel> {
+    const found = resolveChatModel(this.config.modelDir, name);
+    if (found?.engine !== "gguf") return this.languageModel(name);
+    return this.once(`gguf:${name}`, async () => {
+      const started = performance.now();
+      const lm = await loadGgufModel(name, found.path, {
+        device: this.config.device,
+        threads: this.config.llmThreads,
+        contextSize: this.config.llmContextSize,
+      });
+      const load_ms = Math.round(performance.now() - started);
+      this.log("model loaded", {
+        kind: "llm",
+        engine: "gguf",
+        model: name,
+        device: lm.device,
+        threads: lm.threads,
+        load_ms,
+      });
+      return lm;
     });
   }
 
