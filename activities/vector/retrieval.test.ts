@@ -71,7 +71,11 @@ beforeAll(async () => {
     })) as never)
   }`;
   const activities = createVectorActivities(deps, 32);
-  const env = new MockActivityEnvironment();
+  // Ingestion activities act only inside the workflow the API starts for that ingestion (run-guard.ts).
+  const env = new MockActivityEnvironment({
+    workflowType: "ingestDocuments",
+    workflowExecution: { workflowId: `weft-ingest-${ingestionId}`, runId: randomUUID() },
+  });
   await env.run(activities.embedIngestion, { ingestionId });
   await env.run(activities.commitIngestion, { ingestionId });
 }, 120_000);
