@@ -4,6 +4,7 @@ import { connect } from "../db/client.ts";
 import { weftDataConverter } from "../core/payload-codec.ts";
 import { createApp } from "./app.ts";
 import { closeRunEventStreams } from "./runs/event-hub.ts";
+import { startOrphanSweeper } from "./runs/orphans.ts";
 import { loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
 import { temporalHttpTarget } from "./temporal/address.ts";
@@ -20,7 +21,7 @@ try {
   process.exit(2);
 }
 
-const sql = connect(config.DATABASE_URL, { max: 20 });
+const sql = connect(config.DATABASE_URL, { max: config.WEFT_DB_POOL_MAX });
 const dataConverter = await weftDataConverter(process.env);
 const codec = dataConverter?.payloadCodecs[0];
 // Temporal's HTTP API, not gRPC: Deno's node:http2 aborts the process when a server shuts down (denoland/deno#36788).
@@ -33,6 +34,7 @@ const temporal = new TemporalHttpClient({
   fetch: temporalFetch(config, target),
 });
 const app = createApp({ config, sql, temporal, logger, codec });
+const stopSweeper = startOrphanSweeper({ config, sql, temporal, logger, codec }, logger);
 
 const server = Deno.serve({
   port: config.PORT,
@@ -40,12 +42,23 @@ const server = Deno.serve({
   onListen: ({ port }) => logger.info("listening", { port, docs: `http://localhost:${port}/docs` }),
 }, app.fetch);
 
+let stopping = false;
 const shutdown = async () => {
-  logger.info("shutting down");
+  // A second signal, or requests that never finish (a stuck query, a client that keeps a stream open), must
+  // not keep the process alive past its grace period: the deadline exits whatever is still in flight.
+  if (stopping) Deno.exit(1);
+  stopping = true;
+  logger.info("shutting down", { grace_ms: config.WEFT_SHUTDOWN_GRACE_MS });
+  const deadline = setTimeout(() => {
+    logger.warn("shutdown grace period over; exiting with requests in flight");
+    Deno.exit(1);
+  }, config.WEFT_SHUTDOWN_GRACE_MS);
+  stopSweeper();
   // Open event streams would otherwise hold the graceful shutdown until their runs finish.
   closeRunEventStreams(sql);
   await server.shutdown();
   await sql.end({ timeout: 5 });
+  clearTimeout(deadline);
   Deno.exit(0);
 };
 Deno.addSignalListener("SIGINT", shutdown);

@@ -54,7 +54,11 @@ cleanup() {
   wait "${pids[@]}" 2>/dev/null || true
   if [ -n "$temporal_pid" ]; then kill "$temporal_pid" 2>/dev/null || true; fi
 }
-trap cleanup EXIT INT TERM
+# The first Ctrl-C or SIGTERM ends the script: the signal traps exit, and exiting runs cleanup once. (A trap
+# that only cleaned up would return into the wait loop below and keep the script alive.)
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 export TEMPORAL_UI_CODEC_ENDPOINT=${TEMPORAL_UI_CODEC_ENDPOINT:-http://localhost:$PORT/api/codec}
 said=$(bash scripts/temporal-dev.sh "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" .state/temporal/weft.db)
@@ -86,5 +90,6 @@ wait "${pids[-1]}" || true
 # The demo's weather service stays up with the stack; wait for Ctrl-C (or SIGTERM), which the trap handles.
 while true; do
   sleep 3600 &
+  pids+=($!)
   wait $!
 done
