@@ -41,8 +41,9 @@ export const configSchema = z.object({
    * With the 1 s fresh-connection check it must stay under the liveness probe's timeout (3 s in k8s/ and helm/).
    */
   WEFT_LIVENESS_POOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(1500),
-  /** A pending run whose workflow start Temporal has not confirmed for this long is started by the sweeper. */
-  WEFT_ORPHAN_AFTER_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /** A pending run whose workflow start Temporal has not confirmed for this long is started by the sweeper
+   * (longer than a start call can take, two tries of 15 s, so a start still in flight is not raced). */
+  WEFT_ORPHAN_AFTER_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   /** How often the orphan sweeper looks (0 turns it off in this process). */
   WEFT_ORPHAN_SWEEP_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
   /** An orphaned run that still cannot be started after this long (Temporal away) is closed as failed. */
