@@ -76,7 +76,8 @@ export class ChaosStack {
   client!: ApiClient;
   counter: Counter;
   sql!: Sql;
-  private kills: number[] = [];
+  /** When each fault began and ended (the process back), for telling in-flight duplicates apart. */
+  private kills: [number, number][] = [];
   private workflowId = "";
   private table = "";
 
@@ -189,7 +190,6 @@ export class ChaosStack {
 
   private async fault(fault: Fault) {
     const at = Date.now();
-    this.kills.push(at);
     const killWorker = async () => {
       const w = this.workers.shift()!;
       await w.stop("SIGKILL");
@@ -205,8 +205,9 @@ export class ChaosStack {
     if (fault === "worker+temporal") await Promise.all([killWorker(), killTemporal()]);
     if (fault === "workers x4") {
       for (let i = 0; i < 4; i++) {
+        const t = Date.now();
         await killWorker();
-        this.kills.push(Date.now());
+        this.kills.push([t, Date.now()]);
         await sleep(400);
       }
     }
@@ -214,6 +215,7 @@ export class ChaosStack {
       await this.api.stop("SIGKILL");
       await this.startApi();
     }
+    if (fault !== "workers x4") this.kills.push([at, Date.now()]);
     return at;
   }
 
@@ -248,7 +250,8 @@ export class ChaosStack {
       500,
     ).catch(() => null);
     if (faultWindow) recoveryS = Math.round((Date.now() - faultWindow[0]) / 100) / 10;
-    const rows = finals ?? await this.sql`SELECT id, status FROM workflow_runs WHERE id IN ${this.sql(accepted)}`;
+    const rows: { status: string }[] = (finals ??
+      await this.sql`SELECT id, status FROM workflow_runs WHERE id IN ${this.sql(accepted)}`) as never;
     const hits = this.counter.hits.slice(firstHit).filter((h) => accepted.includes(h.run));
     const byAttempt = new Map<string, Hit[]>();
     for (const h of hits) byAttempt.set(`${h.run}/${h.node}`, [...(byAttempt.get(`${h.run}/${h.node}`) ?? []), h]);
@@ -258,8 +261,11 @@ export class ChaosStack {
       for (let i = 1; i < list.length; i++) {
         duplicates++;
         const prev = list[i - 1];
-        // Explained: the earlier request was in flight at a kill (or its answer had just come back).
-        const explained = this.kills.some((k) => prev.opened <= k + 500 && (prev.closed ?? Infinity) >= k - 2000);
+        // Explained: the earlier request was in flight during a fault — open when a process was killed, or while
+        // Temporal was away, so its outcome could not be recorded (or its answer had just come back).
+        const explained = this.kills.some(([from, to]) =>
+          prev.opened <= to + 500 && (prev.closed ?? Infinity) >= from - 2000
+        );
         if (!explained) unexplained++;
       }
     }

@@ -36,7 +36,7 @@ export async function startTemporalProxy(target: string): Promise<TemporalProxy>
       headers: Object.fromEntries(
         Object.entries(req.headers).filter(([k]) => !["host", "connection", "content-length"].includes(k)),
       ) as Record<string, string>,
-      body: body.length ? body : undefined,
+      body: body.length ? new Uint8Array(body) : undefined,
     });
   const reply = async (res: ServerResponse, upstream: Response) => {
     const text = await upstream.text();
