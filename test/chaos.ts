@@ -34,7 +34,7 @@ export class Counter {
       const u = new URL(req.url!, "http://x");
       const hit: Hit = { run: u.searchParams.get("run") ?? "", node: u.pathname.slice(1), opened: Date.now() };
       this.hits.push(hit);
-      req.socket.once("close", () => (hit.closed ??= Date.now()));
+      res.once("close", () => (hit.closed ??= Date.now()));
       // /hang… never answers (bench/timeouts.ts): the attempt's timeout must close it.
       if (hit.node.startsWith("hang")) return;
       setTimeout(() => {

@@ -21,7 +21,7 @@ const seen: Seen[] = [];
 const server = createServer((req, res) => {
   const entry: Seen = { path: new URL(req.url!, "http://x").pathname, opened: Date.now() };
   seen.push(entry);
-  req.socket.once("close", () => (entry.closed = Date.now()));
+  res.once("close", () => (entry.closed ??= Date.now()));
   if (entry.path.startsWith("/fast")) res.end(JSON.stringify({ ok: true }));
   // Anything else hangs: no answer, ever.
 });
