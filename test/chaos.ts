@@ -177,7 +177,12 @@ export class ChaosStack {
         const res = await this.execute(key);
         statuses.push({ at: Date.now(), status: res.status });
         if (res.status === 202) return res.body.run_id;
-      } catch {
+        // A client error other than a conflict in flight is the harness's bug: retrying would never end.
+        if (res.status >= 400 && res.status < 500 && res.status !== 409 && res.status !== 429) {
+          throw new Error(`execute answered ${res.status}: ${JSON.stringify(res.body)}`);
+        }
+      } catch (err) {
+        if ((err as Error).message.startsWith("execute answered")) throw err;
         statuses.push({ at: Date.now(), status: 0 });
       }
       await sleep(300);
@@ -225,7 +230,8 @@ export class ChaosStack {
     this.kills = [];
     const firstHit = this.counter.hits.length;
     const statuses: { at: number; status: number }[] = [];
-    const keys = Array.from({ length: runs }, (_, i) => `${name}-${i}-${crypto.randomUUID()}`);
+    // Keys are visible ASCII without spaces (api/runs/idempotency.ts): scenario names may have spaces.
+    const keys = Array.from({ length: runs }, (_, i) => `${name.replace(/\W+/g, "-")}-${i}-${crypto.randomUUID()}`);
     // The burst: every key sent five times at once.
     const submissions = fault === "burst"
       ? keys.flatMap((k) => Array.from({ length: 5 }, () => this.submit(k, statuses)))
