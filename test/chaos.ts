@@ -207,7 +207,13 @@ export class ChaosStack {
     };
     if (fault === "worker") await killWorker();
     if (fault === "temporal") await killTemporal();
-    if (fault === "worker+temporal") await Promise.all([killWorker(), killTemporal()]);
+    if (fault === "worker+temporal") {
+      // Both die at once; the replacement worker starts once Temporal is back (a worker exits if it cannot
+      // connect at start, as a pod would crash-loop until it can).
+      const w = this.workers.shift()!;
+      await Promise.all([w.stop("SIGKILL"), killTemporal()]);
+      await this.addWorker();
+    }
     if (fault === "workers x4") {
       for (let i = 0; i < 4; i++) {
         const t = Date.now();
