@@ -166,11 +166,12 @@ export function createExecuteNode(
   async function executeNode(input: ExecuteNodeInput): Promise<unknown> {
     const ctx = Context.current();
     const attempt = ctx.info.attempt;
-    // A first attempt has no earlier ones, so the common path skips this write.
-    if (attempt > 1) await recordLostAttempts(sql, input.runId, input.node, attempt);
-    // Heartbeats let Temporal notice a dead worker quickly and deliver cancellation to this attempt.
+    // Heartbeats let Temporal notice a dead worker quickly and deliver cancellation to this attempt; they start
+    // before any bookkeeping write, so a slow write under load is not mistaken for a dead worker.
     const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
     try {
+      // A first attempt has no earlier ones, so the common path skips this write.
+      if (attempt > 1) await recordLostAttempts(sql, input.runId, input.node, attempt);
       return await runAttempt(input, attempt, ctx.cancellationSignal);
     } finally {
       clearInterval(heartbeat);
