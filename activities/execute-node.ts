@@ -20,6 +20,8 @@ import { transform } from "./transform/index.ts";
 import { nodeDuration } from "./metrics.ts";
 import { createRunGuard, refused, type RunGuard } from "./runs/run-guard.ts";
 import { ExpressionLimitError, type ExpressionPool } from "./expressions/pool.ts";
+import { deadlineSignal, withDeadline } from "./deadline.ts";
+import { ATTEMPT_LOST, recordLostAttempts } from "../db/lost-attempts.ts";
 
 export interface ExecuteNodeInput {
   runId: string;
@@ -99,12 +101,6 @@ function createHandlers(
 }
 
 const HEARTBEAT_EVERY_MS = 1000;
-
-const ATTEMPT_LOST = {
-  message: "attempt abandoned: the worker stopped or the attempt timed out",
-  type: "AttemptLost",
-  retryable: true,
-};
 
 /**
  * `extra` adds handlers for more node types (the GPU queue's llm_call and faiss_search); `expressions` evaluates
@@ -190,7 +186,8 @@ export function createExecuteNode(
     try {
       if (prepareError) throw prepareError;
       const meta = { runId, nodeId: node.id, nodeName: node.name, attempt };
-      const output = scrub((await handler.run(prepared!, context, signal, meta)) ?? null);
+      const run = (deadline: AbortSignal) => handler.run(prepared!, context, deadline, meta);
+      const output = scrub((await withDeadline(nodePolicy(node.config).timeoutMs, signal, run)) ?? null);
       await finish("succeeded", output, null);
       const bytes = jsonBytes(output);
       if (bytes <= INLINE_OUTPUT_LIMIT_BYTES) return output;
@@ -215,11 +212,12 @@ export function createExecuteNode(
     await guard.forNodes(input.runId, [input.node], input.context);
     const ctx = Context.current();
     const attempt = ctx.info.attempt;
-    // A first attempt has no earlier ones, so the common path skips this write.
-    if (attempt > 1) await abandonEarlierAttempts(input.runId, [input.node.id], attempt);
-    // Heartbeats let Temporal notice a dead worker quickly and deliver cancellation to this attempt.
+    // Heartbeats let Temporal notice a dead worker quickly and deliver cancellation to this attempt; they start
+    // before any bookkeeping write, so a slow write under load is not mistaken for a dead worker.
     const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
     try {
+      // A first attempt has no earlier ones, so the common path skips this write.
+      if (attempt > 1) await recordLostAttempts(sql, input.runId, input.node, attempt);
       return await runAttempt(input, attempt, ctx.cancellationSignal);
     } finally {
       clearInterval(heartbeat);
@@ -290,18 +288,15 @@ export function createExecuteNode(
       return { status: "failed", error: lastError };
     }
     for (let attempt = (last?.attempt ?? 0) + 1;; attempt++) {
-      // The attempt's own deadline, as Temporal's start-to-close timeout would give a lone node.
-      const deadline = AbortSignal.timeout(policy.timeoutMs + RECORD_SLACK_MS);
+      // The attempt's outer deadline, as Temporal's start-to-close timeout gives a lone node (timeout_ms itself
+      // is enforced inside runAttempt). A plain timer: see deadline.ts.
+      const deadline = deadlineSignal(signal, policy.timeoutMs + RECORD_SLACK_MS, () => new Error("deadline"));
       try {
-        const output = await runAttempt(
-          { runId, node, context },
-          attempt,
-          AbortSignal.any([signal, deadline]),
-        );
+        const output = await runAttempt({ runId, node, context }, attempt, deadline.signal);
         return { status: "succeeded", output };
       } catch (err) {
         if (signal.aborted) return { status: "cancelled" };
-        const error = deadline.aborted
+        const error = deadline.signal.aborted
           ? {
             message: `attempt timed out after ${policy.timeoutMs + RECORD_SLACK_MS} ms`,
             type: "Timeout",
@@ -314,6 +309,8 @@ export function createExecuteNode(
         // A Retry-After the handler passed on wins over the policy's backoff, as it does with Temporal.
         const asked = err instanceof ApplicationFailure ? msOf(err.nextRetryDelay) : undefined;
         if (!(await sleep(asked ?? backoffMs(policy, attempt), signal))) return { status: "cancelled" };
+      } finally {
+        deadline.clear();
       }
     }
   }

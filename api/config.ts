@@ -50,6 +50,22 @@ export const configSchema = z.object({
   WEFT_SECRETS_OLD_KEYS: z.string().default(""),
   WEFT_READ_CACHE: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   LOG_REQUESTS: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+  /** PostgreSQL connections this process holds at most; requests queue for one, none holds one while waiting. */
+  WEFT_DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(20),
+  /** SIGTERM ends the process within this long, in-flight requests or not (keep it under the pod's grace). */
+  WEFT_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
+  /**
+   * /healthz fails when a pooled query takes longer than this while a fresh connection answers (a wedged pool).
+   * With the 1 s fresh-connection check it must stay under the liveness probe's timeout (3 s in k8s/ and helm/).
+   */
+  WEFT_LIVENESS_POOL_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(1500),
+  /** A pending run whose workflow start Temporal has not confirmed for this long is started by the sweeper
+   * (longer than a start call can take, two tries of 15 s, so a start still in flight is not raced). */
+  WEFT_ORPHAN_AFTER_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  /** How often the orphan sweeper looks (0 turns it off in this process). */
+  WEFT_ORPHAN_SWEEP_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+  /** An orphaned run that still cannot be started after this long (Temporal away) is closed as failed. */
+  WEFT_ORPHAN_FAIL_AFTER_MS: z.coerce.number().int().min(1000).max(7 * 86_400_000).default(3_600_000),
   ...temporalTlsEnv,
 }).refine(certAndKeyTogether, certAndKeyTogetherError).superRefine((config, ctx) => {
   try {

@@ -27,14 +27,14 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export class ApiError extends HTTPException {
   readonly code: ErrorCode;
   readonly details?: unknown;
-  /** Headers the error answer carries (Retry-After on RATE_LIMITED). */
-  readonly headers?: Record<string, string>;
+  /** Sent as `Retry-After` (seconds): when trying again later is the client's remedy. */
+  readonly retryAfterSeconds?: number;
 
-  constructor(code: ErrorCode, message: string, details?: unknown, headers?: Record<string, string>) {
+  constructor(code: ErrorCode, message: string, details?: unknown, options: { retryAfterSeconds?: number } = {}) {
     super(ERROR_CODES[code], { message });
     this.code = code;
     this.details = details;
-    this.headers = headers;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
@@ -82,5 +82,6 @@ export function onError(err: Error, c: Context<AppEnv>) {
     c.get("logger")?.error("unhandled error", { error: err?.message, stack: err?.stack });
     apiError = new ApiError("INTERNAL_ERROR", "internal error");
   }
-  return c.json(errorBody(c, apiError), ERROR_CODES[apiError.code], apiError.headers);
+  if (apiError.retryAfterSeconds !== undefined) c.header("Retry-After", String(apiError.retryAfterSeconds));
+  return c.json(errorBody(c, apiError), ERROR_CODES[apiError.code]);
 }

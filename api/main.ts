@@ -7,6 +7,7 @@ import { createApp } from "./app.ts";
 import { createApiMetrics } from "./metrics.ts";
 import { ensureRetentionSchedule } from "./retention.ts";
 import { closeRunEventStreams } from "./runs/event-hub.ts";
+import { startOrphanSweeper } from "./runs/orphans.ts";
 import { loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
 import { temporalHttpTarget } from "./temporal/address.ts";
@@ -23,7 +24,7 @@ try {
   process.exit(2);
 }
 
-const sql = connect(config.DATABASE_URL, { max: 20 });
+const sql = connect(config.DATABASE_URL, { max: config.WEFT_DB_POOL_MAX });
 // Each tenant's payloads under its own data key (core/payload-codec.ts).
 const dataConverter = await weftDataConverter(process.env, await payloadTenantKeys(sql, process.env));
 const codec = dataConverter?.payloadCodecs[0];
@@ -51,6 +52,7 @@ const metricsServer = config.WEFT_METRICS_PORT
       ? new Response(await metrics.registry.metrics(), { headers: { "content-type": metrics.registry.contentType } })
       : new Response("not found\n", { status: 404 }))
   : undefined;
+const stopSweeper = startOrphanSweeper({ config, sql, temporal, logger, codec }, logger);
 
 const server = Deno.serve({
   port: config.PORT,
@@ -58,13 +60,24 @@ const server = Deno.serve({
   onListen: ({ port }) => logger.info("listening", { port, docs: `http://localhost:${port}/docs` }),
 }, app.fetch);
 
+let stopping = false;
 const shutdown = async () => {
-  logger.info("shutting down");
+  // A second signal, or requests that never finish (a stuck query, a client that keeps a stream open), must
+  // not keep the process alive past its grace period: the deadline exits whatever is still in flight.
+  if (stopping) Deno.exit(1);
+  stopping = true;
+  logger.info("shutting down", { grace_ms: config.WEFT_SHUTDOWN_GRACE_MS });
+  const deadline = setTimeout(() => {
+    logger.warn("shutdown grace period over; exiting with requests in flight");
+    Deno.exit(1);
+  }, config.WEFT_SHUTDOWN_GRACE_MS);
+  stopSweeper();
   // Open event streams would otherwise hold the graceful shutdown until their runs finish.
   closeRunEventStreams(sql);
   await server.shutdown();
   await metricsServer?.shutdown();
   await sql.end({ timeout: 5 });
+  clearTimeout(deadline);
   Deno.exit(0);
 };
 Deno.addSignalListener("SIGINT", shutdown);

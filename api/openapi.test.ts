@@ -39,10 +39,11 @@ describe("OpenAPI document", () => {
 
 describe("health", () => {
   it("healthz answers while the process is up; readyz checks PostgreSQL and Temporal", async () => {
-    expect((await call(t.app, "GET", "/healthz")).body).toEqual({ status: "ok" });
+    expect((await call(t.app, "GET", "/healthz")).body).toEqual({ status: "ok", checks: { pool: "ok" } });
     const ready = await call(t.app, "GET", "/readyz");
     expect(ready.status).toBe(200);
-    expect(ready.body).toEqual({ status: "ready", checks: { postgres: "ok", temporal: "ok" } });
+    expect(ready.body).toMatchObject({ status: "ready", checks: { postgres: "ok", temporal: "ok" } });
+    expect(Object.keys(ready.body.workers)).toEqual(["weft-test", "weft-gpu"]);
   });
 
   it("every response carries a request id, echoed in errors", async () => {

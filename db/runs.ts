@@ -67,6 +67,8 @@ export interface NewRun {
   input: unknown;
   snapshot: WorkflowSnapshot;
   trigger: RunTrigger;
+  /** Outputs a re-run reuses, kept so a lost workflow start can be made again (api/runs/orphans.ts). */
+  reuse?: Record<string, unknown>;
 }
 
 export async function insertRun(sql: Sql, run: NewRun): Promise<void> {
@@ -76,8 +78,9 @@ export async function insertRun(sql: Sql, run: NewRun): Promise<void> {
     ON CONFLICT (workflow_id, version) DO NOTHING`;
   await sql`
     INSERT INTO workflow_runs (id, workflow_id, owner_id, status, input, snapshot, version_hash, workflow_version,
-                               temporal_workflow_id, trigger, retry_of)
+                               temporal_workflow_id, trigger, retry_of, start_reuse)
     VALUES (${run.runId}, ${run.workflowId}, ${run.ownerId}, 'pending', ${sql.json(run.input as never)},
             ${sql.json(run.snapshot as never)}, ${run.snapshot.hash}, ${run.snapshot.version},
-            ${temporalWorkflowId(run.runId)}, ${run.trigger}, ${run.retryOf ?? null})`;
+            ${temporalWorkflowId(run.runId)}, ${run.trigger}, ${run.retryOf ?? null},
+            ${run.reuse ? sql.json(run.reuse as never) : null})`;
 }

@@ -65,10 +65,11 @@ cleanup() {
   wait "${pids[@]}" 2>/dev/null || true
   if [ -n "$temporal_pid" ]; then kill "$temporal_pid" 2>/dev/null || true; fi
 }
-# A signal stops the stack and then the script (the trap alone would return into the wait loop below).
+# The first Ctrl-C or SIGTERM ends the script: the signal traps exit, and exiting runs cleanup once. (A trap
+# that only cleaned up would return into the wait loop below and keep the script alive.)
 trap cleanup EXIT
-trap 'cleanup; exit 130' INT
-trap 'cleanup; exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 export TEMPORAL_UI_CODEC_ENDPOINT=${TEMPORAL_UI_CODEC_ENDPOINT:-http://localhost:$PORT/api/codec}
 said=$(bash scripts/temporal-dev.sh "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" "${TEMPORAL_DB_FILE:-.state/temporal/weft.db}")
@@ -100,5 +101,6 @@ wait "${pids[-1]}" || true
 # The demo's weather service stays up with the stack; wait for Ctrl-C (or SIGTERM), which the trap handles.
 while true; do
   sleep 3600 &
+  pids+=($!)
   wait $!
 done

@@ -3,6 +3,7 @@ import { httpRequestConfigSchema } from "../../core/node-types.ts";
 import { nonRetryable, retryable } from "../errors.ts";
 import { EgressBlockedError, egressFetch, ResponseTooLargeError } from "./egress.ts";
 import type { EgressPolicy } from "./egress-policy.ts";
+import { deadlineSignal } from "../deadline.ts";
 
 export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
@@ -73,6 +74,9 @@ export async function httpRequest(rendered: unknown, signal: AbortSignal, policy
   }
   const timeoutMs = config.timeout_ms ?? DEFAULT_HTTP_TIMEOUT_MS;
   const started = performance.now();
+  // A plain timer, not AbortSignal.timeout inside AbortSignal.any, which can lose it (see ../deadline.ts).
+  const timedOut = () => retryable("Timeout", `request timed out after ${timeoutMs} ms`);
+  const deadline = deadlineSignal(signal, timeoutMs, timedOut);
   let response;
   try {
     response = await egressFetch({
@@ -80,20 +84,22 @@ export async function httpRequest(rendered: unknown, signal: AbortSignal, policy
       method: config.method,
       headers,
       body,
-      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+      signal: deadline.signal,
       maxResponseBytes: config.max_response_bytes ?? DEFAULT_MAX_RESPONSE_BYTES,
       verifySsl: config.verify_ssl,
     }, policy);
   } catch (err) {
     if (err instanceof EgressBlockedError) throw nonRetryable("EgressBlocked", err.message);
     if (err instanceof ResponseTooLargeError) throw nonRetryable("ResponseTooLarge", err.message);
-    if ((err as Error).name === "TimeoutError") throw retryable("Timeout", `request timed out after ${timeoutMs} ms`);
     if (signal.aborted) throw err;
+    if (deadline.signal.aborted) throw deadline.signal.reason;
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     throw retryable(
       "NetworkError",
       `request to ${url.host} failed: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
     );
+  } finally {
+    deadline.clear();
   }
   const elapsed_ms = Math.round((performance.now() - started) * 100) / 100;
   const contentType = response.headers.get("content-type") ?? "";

@@ -59,7 +59,7 @@ export class LoginThrottle {
     }
     if (retryAfter) {
       throw new ApiError("RATE_LIMITED", `too many failed logins; try again in ${retryAfter} s`, undefined, {
-        "retry-after": String(retryAfter),
+        retryAfterSeconds: retryAfter,
       });
     }
   }

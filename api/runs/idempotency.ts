@@ -1,10 +1,16 @@
 /**
  * `Idempotency-Key` on execute: the same key from the same user within 24 h returns the run the first
- * request started instead of starting another. Requests with one key are serialised by an advisory lock,
- * so two concurrent retries of a request cannot both start a run.
+ * request started instead of starting another. The key is claimed in the same short transaction that inserts
+ * the run (start.ts), on that transaction's one connection: a concurrent request with the key waits only for
+ * that row lock, never for a second pool connection or for Temporal, so a burst of keyed requests cannot wedge
+ * the pool. The loser of the race rolls its run back and answers with the winner's.
  */
+import type { Sql } from "../../db/client.ts";
+import type { WorkflowSnapshot } from "../../core/snapshot.ts";
 import type { Services } from "../env.ts";
 import { ApiError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import { launchRun } from "./launch.ts";
 import type { StartedRun } from "./start.ts";
 import { temporalUiUrl } from "./temporal.ts";
 
@@ -21,45 +27,68 @@ export function parseIdempotencyKey(header: string | undefined): string | null {
   return header;
 }
 
-export async function idempotentStart(
+/**
+ * Claims `key` for `runId` inside the caller's transaction; false when a live claim by another run exists (a
+ * claim in flight is waited for by PostgreSQL itself: the insert blocks on its row until it commits or not).
+ */
+export async function claimKey(tx: Sql, ownerId: string, key: string, workflowId: string, runId: string) {
+  const rows = await tx`
+    INSERT INTO run_idempotency_keys (owner_id, key, workflow_id, run_id)
+    VALUES (${ownerId}, ${key}, ${workflowId}, ${runId})
+    ON CONFLICT (owner_id, key) DO UPDATE
+      SET workflow_id = excluded.workflow_id, run_id = excluded.run_id, created_at = now()
+      WHERE run_idempotency_keys.created_at <= now() - ${IDEMPOTENCY_WINDOW}::interval
+    RETURNING run_id`;
+  return rows.length === 1;
+}
+
+/**
+ * The run a live key names, as execute answers it, or null. A run whose workflow start was lost (the API died
+ * before Temporal confirmed it) is launched here, so a client's retry after a crash gets a run that proceeds.
+ */
+export async function findKeyedRun(
   services: Services,
+  logger: Logger,
   ownerId: string,
   workflowId: string,
   key: string,
-  start: () => Promise<StartedRun>,
-): Promise<{ run: StartedRun; replayed: boolean }> {
-  return await services.sql.begin(async (tx) => {
-    await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`${ownerId}:${key}`}, 7723))`;
-    const [existing] = await tx`
-      SELECT k.workflow_id, r.id, r.status, r.workflow_version, r.version_hash, r.temporal_workflow_id, r.temporal_run_id
-      FROM run_idempotency_keys k JOIN workflow_runs r ON r.id = k.run_id
-      WHERE k.owner_id = ${ownerId} AND k.key = ${key}
-        AND k.created_at > now() - ${IDEMPOTENCY_WINDOW}::interval`;
-    if (existing) {
-      if (existing.workflow_id !== workflowId) {
-        throw new ApiError("CONFLICT", "this Idempotency-Key was already used to execute another workflow");
-      }
-      const temporalWorkflowId = existing.temporal_workflow_id as string;
-      const temporalRunId = existing.temporal_run_id as string;
-      return {
-        replayed: true,
-        run: {
-          run_id: existing.id as string,
-          status: existing.status as "pending",
-          version: existing.workflow_version as number,
-          version_hash: existing.version_hash as string,
-          temporal: {
-            workflow_id: temporalWorkflowId,
-            run_id: temporalRunId,
-            ui_url: temporalUiUrl(services.config, temporalWorkflowId, temporalRunId),
-          },
-        },
-      };
+): Promise<StartedRun | null> {
+  const { sql } = services;
+  const [existing] = await sql`
+    SELECT k.workflow_id, r.id, r.status, r.workflow_version, r.version_hash, r.temporal_workflow_id,
+      r.temporal_run_id, r.input, r.snapshot, r.start_reuse
+    FROM run_idempotency_keys k JOIN workflow_runs r ON r.id = k.run_id
+    WHERE k.owner_id = ${ownerId} AND k.key = ${key}
+      AND k.created_at > now() - ${IDEMPOTENCY_WINDOW}::interval`;
+  if (!existing) return null;
+  if (existing.workflow_id !== workflowId) {
+    throw new ApiError("CONFLICT", "this Idempotency-Key was already used to execute another workflow");
+  }
+  let temporalRunId = existing.temporal_run_id as string | null;
+  if (!temporalRunId && existing.status === "pending") {
+    try {
+      temporalRunId = await launchRun(services, {
+        runId: existing.id as string,
+        ownerId,
+        input: existing.input as Record<string, unknown>,
+        snapshot: existing.snapshot as WorkflowSnapshot,
+        reuse: (existing.start_reuse as Record<string, unknown> | null) ?? undefined,
+      });
+    } catch (err) {
+      // The run stays accepted: the orphan sweeper launches it once Temporal answers.
+      logger.warn("could not launch a replayed run yet", { run_id: existing.id, error: (err as Error).message });
     }
-    const run = await start();
-    await tx`
-      INSERT INTO run_idempotency_keys (owner_id, key, workflow_id, run_id) VALUES (${ownerId}, ${key}, ${workflowId}, ${run.run_id})
-      ON CONFLICT (owner_id, key) DO UPDATE SET workflow_id = excluded.workflow_id, run_id = excluded.run_id, created_at = now()`;
-    return { run, replayed: false };
-  });
+  }
+  const temporalWorkflowId = existing.temporal_workflow_id as string;
+  return {
+    run_id: existing.id as string,
+    status: existing.status as "pending",
+    version: existing.workflow_version as number,
+    version_hash: existing.version_hash as string,
+    temporal: {
+      workflow_id: temporalWorkflowId,
+      run_id: temporalRunId as string,
+      ui_url: temporalUiUrl(services.config, temporalWorkflowId, temporalRunId),
+    },
+  };
 }

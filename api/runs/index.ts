@@ -10,7 +10,7 @@ import type { WorkflowSnapshot } from "../../core/snapshot.ts";
 import { snapshotWorkflow } from "../../db/runs.ts";
 import { cancelRunRoute, executeRoute, getRunRoute, listRunsRoute, retryRunRoute } from "./routes.ts";
 import { approvalRoutes } from "./approve.ts";
-import { idempotentStart, parseIdempotencyKey } from "./idempotency.ts";
+import { parseIdempotencyKey } from "./idempotency.ts";
 import { startRun } from "./start.ts";
 import { runUsage } from "./usage.ts";
 import { closedStatus, temporalUiUrl } from "./temporal.ts";
@@ -111,10 +111,13 @@ export function runRoutes() {
     const { input } = c.req.valid("json");
     const user = c.get("user");
     const workflow = await getOwnedWorkflow(services.sql, id, user.id);
-    const start = () => startRun(services, c.get("logger"), { workflow, ownerId: user.id, input, trigger: "manual" });
     const key = parseIdempotencyKey(c.req.header("idempotency-key"));
-    if (!key) return c.json(await start(), 202);
-    const { run, replayed } = await idempotentStart(services, user.id, id, key, start);
+    const { replayed, ...run } = await startRun(
+      services,
+      c.get("logger"),
+      { workflow, ownerId: user.id, input, trigger: "manual" },
+      key,
+    );
     if (replayed) c.header("Idempotent-Replayed", "true");
     return c.json(run, 202);
   });

@@ -1,13 +1,18 @@
-/** Starting a run from the API (execute, webhooks): snapshot, insert the run row, start runDag in Temporal. */
+/** Starting a run from the API (execute, webhooks, re-runs): snapshot, insert the run row, launch runDag in Temporal. */
 import type { WorkflowSnapshot } from "../../core/snapshot.ts";
 import type { Sql } from "../../db/client.ts";
-import { insertRun, InvalidGraphError, type RunTrigger, snapshotWorkflow } from "../../db/runs.ts";
+import { insertRun, InvalidGraphError, type NewRun, type RunTrigger, snapshotWorkflow } from "../../db/runs.ts";
 import type { Services } from "../env.ts";
 import { ApiError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { Row } from "../workflows/store.ts";
 import { assertStartable } from "./input-size.ts";
-import { startRunWorkflow, temporalUiUrl, temporalWorkflowId } from "./temporal.ts";
+import { claimKey, findKeyedRun } from "./idempotency.ts";
+import { launchRun, runWorkflowInput } from "./launch.ts";
+import { temporalUiUrl, temporalWorkflowId as temporalWorkflowIdOf } from "./temporal.ts";
+
+/** What a refused start tells the client to wait before trying again. */
+const START_RETRY_AFTER_SECONDS = 5;
 
 export interface StartRunRequest {
   /** The workflow row (id, version, max_parallel at least); ownership is the caller's to check. */
@@ -42,47 +47,92 @@ async function buildSnapshot(sql: Sql, workflow: Row): Promise<WorkflowSnapshot>
   }
 }
 
-export async function startRun(services: Services, logger: Logger, request: StartRunRequest): Promise<StartedRun> {
-  const { sql, config, temporal } = services;
-  const { workflow, ownerId, input, trigger, retryOf } = request;
+class KeyTaken extends Error {}
+
+/**
+ * Inserts the run (and claims the Idempotency-Key) in one short transaction; false when the key is taken. The
+ * row exists before any workflow can act for it; if the process dies after this, the orphan sweeper launches it.
+ */
+async function insertRunOnce(sql: Sql, run: NewRun, key: string | null): Promise<boolean> {
+  try {
+    await sql.begin(async (tx) => {
+      const t = tx as unknown as Sql;
+      await insertRun(t, run);
+      if (key && !(await claimKey(t, run.ownerId, key, run.workflowId, run.runId))) throw new KeyTaken();
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof KeyTaken) return false;
+    throw err;
+  }
+}
+
+/**
+ * Starts a run; with an Idempotency-Key, answers with the key's run instead when there is one (`replayed`).
+ * No connection is held while Temporal is called, and a start Temporal refused leaves no run behind.
+ */
+export async function startRun(
+  services: Services,
+  logger: Logger,
+  request: StartRunRequest,
+  idempotencyKey: string | null = null,
+): Promise<StartedRun & { replayed?: true }> {
+  const { sql, config } = services;
+  const { workflow, ownerId, input, trigger, retryOf, reuse } = request;
+  const workflowId = workflow.id as string;
+  const replay = async () => {
+    const run = idempotencyKey && await findKeyedRun(services, logger, ownerId, workflowId, idempotencyKey);
+    return run ? { ...run, replayed: true as const } : null;
+  };
+  const earlier = await replay();
+  if (earlier) return earlier;
   const snapshot = request.snapshot ?? await buildSnapshot(sql, workflow);
   const runId = crypto.randomUUID();
-  const workflowId = temporalWorkflowId(runId);
-  const runInput = {
-    runId,
-    input,
-    snapshot,
-    reuse: request.reuse,
-    searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
-    maxHistoryEvents: config.WEFT_MAX_HISTORY_EVENTS,
-    gpuTaskQueue: config.WEFT_GPU_TASK_QUEUE,
-  };
-  // Before the run row exists: a refused start leaves nothing behind.
-  await assertStartable([runInput], services.codec, config.WEFT_MAX_WORKFLOW_INPUT_BYTES);
-  await insertRun(sql, { runId, retryOf, workflowId: workflow.id as string, ownerId, input, snapshot, trigger });
-  let temporalRunId: string;
-  try {
-    temporalRunId = await startRunWorkflow(temporal, config.WEFT_TASK_QUEUE, runInput, ownerId);
-  } catch (err) {
-    // Never leave an accepted-looking run behind: it is closed as failed, and the client told why.
-    await sql`UPDATE workflow_runs SET status = 'failed', finished_at = now(),
-      error = ${sql.json({ message: "could not start the run in Temporal" })} WHERE id = ${runId}`;
-    logger.error("temporal start failed", { run_id: runId, error: (err as Error).message });
-    throw new ApiError("SERVICE_UNAVAILABLE", "the workflow engine is unavailable; the run was not started", {
-      run_id: runId,
+  const run: NewRun = { runId, retryOf, workflowId, ownerId, input, snapshot, trigger, reuse };
+  // Before the run row exists: a run too large for the engine leaves nothing behind.
+  await assertStartable(
+    [runWorkflowInput(config, { runId, ownerId, input, snapshot, reuse })],
+    services.codec,
+    config.WEFT_MAX_WORKFLOW_INPUT_BYTES,
+  );
+  if (!(await insertRunOnce(sql, run, idempotencyKey))) {
+    const winner = await replay();
+    if (winner) return winner;
+    // The key's other request rolled back meanwhile (its start failed): the client may simply try again.
+    throw new ApiError("CONFLICT", "a request with this Idempotency-Key was being processed; try again", undefined, {
+      retryAfterSeconds: 1,
     });
   }
-  await sql`UPDATE workflow_runs SET temporal_run_id = ${temporalRunId} WHERE id = ${runId}`;
-  logger.info("run started", { run_id: runId, workflow_id: workflow.id, temporal_workflow_id: workflowId, trigger });
+  let temporalRunId: string;
+  try {
+    temporalRunId = await launchRun(services, { runId, ownerId, input, snapshot, reuse });
+  } catch (err) {
+    // Refused: nothing of the run stays behind (the key goes with it), and the client is told to come back.
+    await sql`DELETE FROM workflow_runs WHERE id = ${runId} AND temporal_run_id IS NULL`;
+    logger.error("temporal start failed", { run_id: runId, error: (err as Error).message });
+    throw new ApiError(
+      "SERVICE_UNAVAILABLE",
+      "the workflow engine is unavailable; the run was not started",
+      undefined,
+      { retryAfterSeconds: START_RETRY_AFTER_SECONDS },
+    );
+  }
+  const temporalWorkflowId = temporalWorkflowIdOf(runId);
+  logger.info("run started", {
+    run_id: runId,
+    workflow_id: workflowId,
+    temporal_workflow_id: temporalWorkflowId,
+    trigger,
+  });
   return {
     run_id: runId,
     status: "pending",
     version: snapshot.version,
     version_hash: snapshot.hash,
     temporal: {
-      workflow_id: workflowId,
+      workflow_id: temporalWorkflowId,
       run_id: temporalRunId,
-      ui_url: temporalUiUrl(config, workflowId, temporalRunId),
+      ui_url: temporalUiUrl(config, temporalWorkflowId, temporalRunId),
     },
   };
 }

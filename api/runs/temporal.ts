@@ -30,6 +30,7 @@ export async function startRunWorkflow(
     taskQueue,
     workflowId: temporalWorkflowId(input.runId),
     args: [input],
+    rejectDuplicate: true,
     ...(input.searchAttributes
       ? {
         searchAttributes: {

@@ -11,6 +11,11 @@ export interface StartWorkflowOptions {
   searchAttributes?: Record<string, string>;
   /** The whole execution's limit, e.g. "30s". */
   executionTimeout?: string;
+  /**
+   * Refuse the start when any workflow with this id ever existed, closed or not: a run's start may be made
+   * again after a crash (api/runs/orphans.ts) and must never run a finished run a second time.
+   */
+  rejectDuplicate?: boolean;
 }
 
 export interface ScheduleOptions {
@@ -42,6 +47,10 @@ export interface TemporalApi {
   /** Starts a workflow and waits for its result; a workflow that does not complete throws WorkflowFailedError. */
   executeWorkflow(workflowType: string, options: StartWorkflowOptions): Promise<unknown>;
   workflowStatus(workflowId: string): Promise<WorkflowStatusName>;
+  /** The run id of the workflow's latest execution; WorkflowNotFoundError when there is none. */
+  workflowRunId(workflowId: string): Promise<string>;
+  /** How many workers polled the task queue lately, for workflow and for activity tasks. */
+  taskQueuePollers(taskQueue: string): Promise<{ workflow: number; activity: number }>;
   cancelWorkflow(workflowId: string): Promise<void>;
   /** Ends a workflow at once, running none of its code; throws WorkflowNotFoundError when none is running. */
   terminateWorkflow(workflowId: string, reason: string): Promise<void>;

@@ -178,6 +178,7 @@ export class TemporalHttpClient implements TemporalApi {
       requestId: crypto.randomUUID(),
     };
     if (options.executionTimeout) body.workflowExecutionTimeout = options.executionTimeout;
+    if (options.rejectDuplicate) body.workflowIdReusePolicy = "WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE";
     if (options.searchAttributes) {
       body.searchAttributes = {
         indexedFields: Object.fromEntries(
@@ -269,6 +270,37 @@ export class TemporalHttpClient implements TemporalApi {
     } catch (err) {
       throw TemporalHttpClient.as(err, GrpcCode.NOT_FOUND, WorkflowNotFoundError);
     }
+  }
+
+  async workflowRunId(workflowId: string) {
+    try {
+      const res = await this.call<{ workflowExecutionInfo?: { execution?: { runId?: string } } }>(
+        "GET",
+        this.ns(`/workflows/${encodeURIComponent(workflowId)}`),
+      );
+      const runId = res.workflowExecutionInfo?.execution?.runId;
+      if (!runId) throw new WorkflowNotFoundError(`workflow ${workflowId} has no execution`, GrpcCode.NOT_FOUND, 200);
+      return runId;
+    } catch (err) {
+      throw TemporalHttpClient.as(err, GrpcCode.NOT_FOUND, WorkflowNotFoundError);
+    }
+  }
+
+  async taskQueuePollers(taskQueue: string) {
+    const count = async (type: string) => {
+      const res = await this.call<{ pollers?: unknown[] }>(
+        "GET",
+        this.ns(`/task-queues/${encodeURIComponent(taskQueue)}`),
+        undefined,
+        { query: { taskQueueType: type }, timeoutMs: 2000 },
+      );
+      return res.pollers?.length ?? 0;
+    };
+    const [workflow, activity] = await Promise.all([
+      count("TASK_QUEUE_TYPE_WORKFLOW"),
+      count("TASK_QUEUE_TYPE_ACTIVITY"),
+    ]);
+    return { workflow, activity };
   }
 
   async cancelWorkflow(workflowId: string) {

@@ -1,0 +1,50 @@
+/**
+ * Starting a run's workflow in Temporal, safe to repeat: the workflow id is the run's, a start Temporal already
+ * made (or refused because the run existed and closed) is read back instead of made twice, and the run row
+ * records Temporal's run id. The execute path, idempotent replays and the orphan sweeper all launch this way.
+ */
+import type { WorkflowSnapshot } from "../../core/snapshot.ts";
+import type { Services } from "../env.ts";
+import { WorkflowAlreadyStartedError } from "../temporal/client.ts";
+import { startRunWorkflow, temporalWorkflowId } from "./temporal.ts";
+
+export interface LaunchableRun {
+  runId: string;
+  ownerId: string;
+  input: Record<string, unknown>;
+  snapshot: WorkflowSnapshot;
+  reuse?: Record<string, unknown>;
+}
+
+/** The workflow input a run starts with (its size is checked before the run row exists: input-size.ts). */
+export function runWorkflowInput(config: Services["config"], run: LaunchableRun) {
+  return {
+    runId: run.runId,
+    input: run.input,
+    snapshot: run.snapshot,
+    reuse: run.reuse,
+    searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
+    maxHistoryEvents: config.WEFT_MAX_HISTORY_EVENTS,
+    gpuTaskQueue: config.WEFT_GPU_TASK_QUEUE,
+  };
+}
+
+/** Starts (or finds) the run's workflow and records its Temporal run id; returns that id. */
+export async function launchRun(services: Services, run: LaunchableRun): Promise<string> {
+  const { sql, config, temporal } = services;
+  let temporalRunId: string;
+  try {
+    temporalRunId = await startRunWorkflow(
+      temporal,
+      config.WEFT_TASK_QUEUE,
+      runWorkflowInput(config, run),
+      run.ownerId,
+    );
+  } catch (err) {
+    if (!(err instanceof WorkflowAlreadyStartedError)) throw err;
+    temporalRunId = await temporal.workflowRunId(temporalWorkflowId(run.runId));
+  }
+  await sql`UPDATE workflow_runs SET temporal_run_id = ${temporalRunId}
+    WHERE id = ${run.runId} AND temporal_run_id IS NULL`;
+  return temporalRunId;
+}
