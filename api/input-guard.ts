@@ -9,18 +9,35 @@ import { ApiError } from "./errors.ts";
 
 export const MAX_JSON_DEPTH = 64;
 
+/** What is wrong with a JSON body, and where (`field`, dotted, when a NUL character names one). */
+export interface JsonProblem {
+  message: string;
+  field?: string;
+}
+
 /** Walks the parsed value without recursion, so a hostile depth cannot overflow this check either. */
-export function jsonProblem(value: unknown): string | null {
-  const stack: [unknown, number][] = [[value, 1]];
+export function jsonProblem(value: unknown): JsonProblem | null {
+  const stack: [unknown, number, string][] = [[value, 1, ""]];
+  const at = (path: string, key: string) => (path ? `${path}.${key}` : key);
   while (stack.length) {
-    const [v, depth] = stack.pop()!;
+    const [v, depth, path] = stack.pop()!;
     if (typeof v === "string") {
-      if (v.includes("\0")) return "a string in the body contains a NUL character (\\u0000)";
+      if (v.includes("\0")) {
+        return {
+          message: `a string in the body contains a NUL character (U+0000) at ${path || "the top"}`,
+          field: path,
+        };
+      }
     } else if (v !== null && typeof v === "object") {
-      if (depth > MAX_JSON_DEPTH) return `the body is nested deeper than ${MAX_JSON_DEPTH} levels`;
+      if (depth > MAX_JSON_DEPTH) return { message: `the body is nested deeper than ${MAX_JSON_DEPTH} levels` };
       for (const [key, child] of Object.entries(v)) {
-        if (key.includes("\0")) return "a key in the body contains a NUL character (\\u0000)";
-        stack.push([child, depth + 1]);
+        if (key.includes("\0")) {
+          return {
+            message: `a key in the body contains a NUL character (U+0000): ${at(path, key)}`,
+            field: at(path, key),
+          };
+        }
+        stack.push([child, depth + 1, at(path, key)]);
       }
     }
   }
@@ -55,7 +72,12 @@ export const inputGuard = () =>
         return await next();
       }
       const problem = jsonProblem(parsed);
-      if (problem) throw new ApiError("BAD_REQUEST", problem);
+      if (problem?.field === undefined && problem) throw new ApiError("BAD_REQUEST", problem.message);
+      if (problem) {
+        throw new ApiError("VALIDATION_ERROR", problem.message, [
+          { field: problem.field, location: "body", message: "contains U+0000 (a NUL character)" },
+        ]);
+      }
     }
     await next();
   });

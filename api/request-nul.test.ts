@@ -19,7 +19,7 @@ describe("U+0000 in request bodies", () => {
     });
     expect(schedule.status).toBe(400);
     expect(schedule.body.error).toMatchObject({ code: "VALIDATION_ERROR" });
-    expect(schedule.body.error.message).toBe("invalid request body: input.k\u0000 contains U+0000");
+    expect(schedule.body.error.details[0]).toMatchObject({ field: "input.k\u0000", location: "body" });
     const execute = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, {
       token: user.token,
       body: { input: { deep: [{ s: "a\u0000b" }] } },

@@ -35,7 +35,7 @@ const apiEnv = {
 const api = await spawnLogged(
   DENO_BIN,
   ["run", "-A", "api/main.ts"],
-  { ...apiEnv, PORT: String(port) },
+  { ...apiEnv, PORT: String(port), WEFT_METRICS_PORT: "0" },
   ".state/logs/bench-api.log",
   `${base}/healthz`,
 );
@@ -44,7 +44,7 @@ const uncachedBase = `http://127.0.0.1:${uncachedPort}`;
 const uncachedApi = await spawnLogged(
   DENO_BIN,
   ["run", "-A", "api/main.ts"],
-  { ...apiEnv, PORT: String(uncachedPort), WEFT_READ_CACHE: "false" },
+  { ...apiEnv, PORT: String(uncachedPort), WEFT_READ_CACHE: "false", WEFT_METRICS_PORT: "0" },
   ".state/logs/bench-api-uncached.log",
   `${uncachedBase}/healthz`,
 );

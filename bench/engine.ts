@@ -61,7 +61,7 @@ const apiPort = await freePort();
 const apiProc = await spawnLogged(
   DENO_BIN,
   ["run", "-A", "api/main.ts"],
-  { ...env, JWT_SECRET: BENCH_JWT_SECRET, PORT: String(apiPort) },
+  { ...env, JWT_SECRET: BENCH_JWT_SECRET, PORT: String(apiPort), WEFT_METRICS_PORT: "0" },
   ".state/logs/bench-engine-api.log",
   `http://127.0.0.1:${apiPort}/healthz`,
 );

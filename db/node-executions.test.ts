@@ -83,15 +83,25 @@ describe("node execution log", () => {
     const run = await newRun();
     const node = randomUUID();
     const first = await log.started({ run_id: run, node_id: node, node_name: "a", type: "t", attempt: 1, input: {} });
-    const missingRun = randomUUID(); // no such run: the foreign key refuses this row
+    const missingRun = randomUUID(); // no such run (or no live one): no row, and no error (run-guard.ts)
     const settled = await Promise.allSettled([
       log.started({ run_id: run, node_id: randomUUID(), node_name: "b", type: "t", attempt: 1, input: {} }),
       log.started({ run_id: run, node_id: node, node_name: "a", type: "t", attempt: 1, input: { again: true } }),
-      log.started({ run_id: missingRun, node_id: randomUUID(), node_name: "c", type: "t", attempt: 1, input: {} }),
+      // jsonb cannot hold U+0000: PostgreSQL refuses this row, and only this one.
+      log.started({
+        run_id: run,
+        node_id: randomUUID(),
+        node_name: "c",
+        type: "t",
+        attempt: 1,
+        input: { s: "\u0000" },
+      }),
       log.started({ run_id: run, node_id: randomUUID(), node_name: "d", type: "t", attempt: 1, input: {} }),
+      log.started({ run_id: missingRun, node_id: randomUUID(), node_name: "e", type: "t", attempt: 1, input: {} }),
     ]);
-    expect(settled.map((s) => s.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+    expect(settled.map((s) => s.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled", "fulfilled"]);
     expect((settled[1] as PromiseFulfilledResult<number>).value).toBe(first);
+    expect((settled[4] as PromiseFulfilledResult<number | undefined>).value).toBeUndefined();
     const [row] = await sql`SELECT input FROM node_executions WHERE id = ${first}`;
     expect(row.input).toEqual({ again: true });
     const names = await sql`SELECT node_name FROM node_executions WHERE run_id = ${run} ORDER BY node_name`;

@@ -145,7 +145,9 @@ describe("helm/weft rendered by helm", () => {
         "DATABASE_URL",
         "JWT_SECRET",
         "TEMPORAL_API_KEY",
+        "WEFT_DB_CONNECTIONS",
         "WEFT_PAYLOAD_KEY",
+        "WEFT_SANDBOX_DATABASE_URL",
         "WEFT_SECRETS_KEY",
         "WEFT_SECRETS_OLD_KEYS",
       ]);

@@ -56,6 +56,7 @@ beforeAll(async () => {
       TEMPORAL_DB_FILE: "",
       DEMO_PORT: String(base + 4),
       WORKER_METRICS_PORT: String(base + 5),
+      WEFT_METRICS_PORT: String(base + 6),
       DATABASE_URL: databaseUrl,
       WEFT_LOG_DIR: logs,
       DEMO_CITY: "tokyo",

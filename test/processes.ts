@@ -84,6 +84,8 @@ export function startDenoApi(port: number, taskQueue: string, extraEnv: Record<s
     WEFT_SECRETS_KEY: TEST_SECRETS_KEY,
     WEFT_PAYLOAD_KEY: TEST_PAYLOAD_KEY,
     PORT: String(port),
+    // Several APIs run at once in the tests: none takes the default metrics port (test/metrics.test.ts sets one).
+    WEFT_METRICS_PORT: "0",
     // Every test's requests come from 127.0.0.1: failed logins across the suite must not lock it out.
     LOGIN_MAX_FAILURES_PER_ADDRESS: "1000000",
     ...extraEnv,

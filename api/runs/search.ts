@@ -9,11 +9,19 @@ import { presentRun } from "./index.ts";
 import { RUN_STATUSES, RunSummarySchema } from "./routes.ts";
 import { RUN_COLUMNS } from "./store.ts";
 
+/** An ISO 8601 instant PostgreSQL can hold: a real date in years 1–9999, any offset (normalised to UTC). */
+const instant = (description: string) =>
+  z.string().datetime({ offset: true }).refine((v) => {
+    const year = new Date(v).getUTCFullYear();
+    return year >= 1 && year <= 9999;
+  }, "must be a date between the years 1 and 9999").transform((v) => new Date(v).toISOString())
+    .optional().openapi({ description, type: "string", format: "date-time" });
+
 const SearchRunsQuery = z.object({
   workflow_id: uuid.optional(),
   status: z.enum(RUN_STATUSES).optional(),
-  since: z.string().datetime({ offset: true }).optional().openapi({ description: "Created at or after (ISO 8601)" }),
-  until: z.string().datetime({ offset: true }).optional().openapi({ description: "Created before (ISO 8601)" }),
+  since: instant("Created at or after (ISO 8601)"),
+  until: instant("Created before (ISO 8601)"),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional().openapi({ description: "`next_cursor` of the previous page" }),
 }).strict();
