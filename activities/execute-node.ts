@@ -50,6 +50,11 @@ export type Render = (
 ) => Promise<Record<string, unknown>>;
 
 export interface Handler {
+  /**
+   * The handler enforces `timeout_ms` itself with a more precise failure (a transform's expression pool kills
+   * the evaluation and says so, non-retryable): the attempt's own deadline then only backs it up, a moment later.
+   */
+  enforcesTimeout?: boolean;
   /** Refuses a config before its secrets are resolved (a form that is no longer accepted). */
   check?(config: Record<string, unknown>): void;
   /** What the node execution records as its input: the config with templates rendered by `render`. */
@@ -89,6 +94,7 @@ function createHandlers(
   return {
     http_request: { prepare: renderConfig, run: (config, _context, signal) => httpRequest(config, signal, egress) },
     transform: {
+      enforcesTimeout: true,
       prepare: (config) => Promise.resolve(config),
       run: (config, context, signal) => transform(expressions, config, context, signal),
     },
@@ -101,6 +107,8 @@ function createHandlers(
 }
 
 const HEARTBEAT_EVERY_MS = 1000;
+/** How long after `timeout_ms` the attempt's deadline backs up a handler that enforces the timeout itself. */
+const SELF_TIMEOUT_BACKUP_MS = 500;
 
 /**
  * `extra` adds handlers for more node types (the GPU queue's llm_call and faiss_search); `expressions` evaluates
@@ -187,7 +195,8 @@ export function createExecuteNode(
       if (prepareError) throw prepareError;
       const meta = { runId, nodeId: node.id, nodeName: node.name, attempt };
       const run = (deadline: AbortSignal) => handler.run(prepared!, context, deadline, meta);
-      const output = scrub((await withDeadline(nodePolicy(node.config).timeoutMs, signal, run)) ?? null);
+      const timeoutMs = nodePolicy(node.config).timeoutMs + (handler.enforcesTimeout ? SELF_TIMEOUT_BACKUP_MS : 0);
+      const output = scrub((await withDeadline(timeoutMs, signal, run)) ?? null);
       await finish("succeeded", output, null);
       const bytes = jsonBytes(output);
       if (bytes <= INLINE_OUTPUT_LIMIT_BYTES) return output;
