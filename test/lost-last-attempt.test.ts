@@ -21,11 +21,12 @@ const QUEUE = `weft-lost-last-${process.pid}`;
 let t: TestContext;
 let upstream: Upstream;
 const workers: Spawned[] = [];
+const requestsTo = (path: string) => upstream.requests.filter((r) => r.url === path);
 
 beforeAll(async () => {
   // Attempt 1 gets a retryable 500; attempt 2 (the last) never gets an answer: its worker is killed meanwhile.
-  upstream = await startUpstream((_req, _body, res) => {
-    if (upstream.requests.length === 1) json(res, 500, { error: "try again" });
+  upstream = await startUpstream((req, _body, res) => {
+    if (requestsTo(req.url!).length === 1) json(res, 500, { error: "try again" });
   });
   [t] = await Promise.all([
     setupApp({ WEFT_TASK_QUEUE: QUEUE }),
@@ -44,11 +45,15 @@ const rows = (runId: string) =>
     WHERE run_id = ${runId} ORDER BY attempt`;
 
 describe("a node's last attempt lost with its worker", () => {
-  it("gets its AttemptLost row when the run finishes, even if the attempt never wrote one", async () => {
+  it.each([
+    ["never wrote its row (died before it)", true],
+    ["left its row running", false],
+  ])("gets its AttemptLost row when the run finishes: an attempt that %s", async (_what, rowLost) => {
+    const path = `/slow-${rowLost ? "unrecorded" : "running"}`;
     const alice = await registerUser(t.app, "lost-last");
     const { workflowId } = await buildWorkflow(t.app, alice.token, [{
       name: "victim",
-      config: { url: `${upstream.url}/slow`, timeout_ms: 1000, retry: { max_attempts: 2, initial_interval_ms: 100 } },
+      config: { url: `${upstream.url}${path}`, timeout_ms: 1000, retry: { max_attempts: 2, initial_interval_ms: 100 } },
     }]);
     const started = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, {
       token: alice.token,
@@ -57,11 +62,11 @@ describe("a node's last attempt lost with its worker", () => {
     expect(started.status).toBe(202);
     const runId: string = started.body.run_id;
 
-    await waitFor("the last attempt's request", () => upstream.requests.length === 2, 60_000, 20);
+    await waitFor("the last attempt's request", () => requestsTo(path).length === 2, 60_000, 20);
     await waitFor("the last attempt's row", async () => (await rows(runId)).length === 2, 10_000, 20);
-    await kill9(workers[0]);
+    await kill9(workers.at(-1)!);
     // As if the worker had died before writing its row: the gap the next attempt would normally fill.
-    await t.sql`DELETE FROM node_executions WHERE run_id = ${runId} AND attempt = 2`;
+    if (rowLost) await t.sql`DELETE FROM node_executions WHERE run_id = ${runId} AND attempt = 2`;
     workers.push(await startWorker(QUEUE));
 
     // Temporal times the attempt out (heartbeat, 10 s) and retries no more; the new worker finishes the run.
@@ -78,6 +83,6 @@ describe("a node's last attempt lost with its worker", () => {
     expect(recorded[0].error_type).not.toBe("AttemptLost");
     expect(recorded[1]).toEqual({ attempt: 2, status: "failed", error_type: "AttemptLost" });
     // Temporal made exactly two attempts; no third was invented.
-    expect(upstream.requests).toHaveLength(2);
+    expect(requestsTo(path)).toHaveLength(2);
   }, 120_000);
 });

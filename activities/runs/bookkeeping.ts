@@ -1,7 +1,7 @@
 /** Run status bookkeeping in PostgreSQL, called by the workflow as local activities. */
 import type { Sql } from "../../db/client.ts";
 import { runDuration, runsFinished } from "../metrics.ts";
-import { recordLostAttempts } from "../../db/lost-attempts.ts";
+import { ATTEMPT_LOST, recordLostAttempts } from "../../db/lost-attempts.ts";
 import { currentRunTimedOutAttempts } from "./lost-last-attempts.ts";
 import { createRunGuard, type RunBinding, type RunGuard } from "./run-guard.ts";
 
@@ -42,6 +42,10 @@ export function createRunBookkeeping(sql: Sql, guard: RunGuard = createRunGuard(
    * that cannot be read must not keep the run from finishing.
    */
   const recordLostLastAttempts = async (run: RunBinding, runId: string) => {
+    // Nothing runs once the workflow finishes (it waits for every activity, cancelled ones included): a row still
+    // `running` is an attempt lost with its worker, a group member's among them.
+    await sql`UPDATE node_executions SET status = 'failed', finished_at = now(), error = ${sql.json(ATTEMPT_LOST)}
+      WHERE run_id = ${runId} AND status = 'running'`;
     let lost: Awaited<ReturnType<typeof currentRunTimedOutAttempts>>;
     try {
       lost = await currentRunTimedOutAttempts();
