@@ -48,7 +48,12 @@ export function createRunBookkeeping(sql: Sql, guard: RunGuard = createRunGuard(
       WHERE run_id = ${runId} AND status = 'running'`;
     let lost: Awaited<ReturnType<typeof currentRunTimedOutAttempts>>;
     try {
-      lost = await currentRunTimedOutAttempts();
+      // Bounded well inside the local activity's 30 s, so a slow Temporal cannot hold up the run's end.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      lost = await Promise.race([
+        currentRunTimedOutAttempts(),
+        new Promise<never>((_, reject) => timer = setTimeout(() => reject(new Error("history read timed out")), 5000)),
+      ]).finally(() => clearTimeout(timer));
     } catch {
       return;
     }
