@@ -49,7 +49,7 @@ export function healthRoutes() {
     return c.json({ status: "wedged", checks: { pool, postgres } }, 503);
   });
   app.get("/readyz", async (c) => {
-    const { sql, temporal, config } = c.get("services");
+    const { sql, temporal, config, metrics } = c.get("services");
     const queues = [...new Set([config.WEFT_TASK_QUEUE, config.WEFT_GPU_TASK_QUEUE])];
     const [postgres, temporalStatus, pollers] = await Promise.all([
       check(() => sql`SELECT 1`, 2000),
@@ -58,6 +58,7 @@ export function healthRoutes() {
     ]);
     const workers = Object.fromEntries(queues.map((q, i) => {
       const p = pollers[i];
+      metrics?.setPollers(q, p);
       return [q, p ? { polled: p.workflow > 0 || p.activity > 0, ...p } : { polled: null }];
     }));
     const ready = postgres === "ok" && temporalStatus === "ok";

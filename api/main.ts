@@ -39,7 +39,10 @@ const temporal = new TemporalHttpClient({
 });
 // The hourly schedule that prunes expired runs; its absence must not stop the API from serving.
 void ensureRetentionSchedule(temporal, config, logger);
-const metrics = createApiMetrics(sql);
+const metrics = createApiMetrics(sql, {
+  temporal,
+  queues: [...new Set([config.WEFT_TASK_QUEUE, config.WEFT_GPU_TASK_QUEUE])],
+});
 const app = createApp({ config, sql, temporal, logger, codec, metrics });
 // Prometheus scrapes this port; the Service/Ingress in front of the API exposes only PORT.
 const metricsServer = config.WEFT_METRICS_PORT

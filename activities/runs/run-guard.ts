@@ -33,9 +33,13 @@ export const refused = (why: string) =>
   nonRetryable("RunNotAuthorized", `this workflow may not act for the run: ${why}`);
 
 /** The executing activity's workflow: type and id (the child's own id; Weft's children use Weft's id scheme). */
-export function currentWorkflow(): { type: string; id: string } {
+export function currentWorkflow(): { type: string; id: string; runId: string } {
   const info = Context.current().info;
-  return { type: info.workflowType ?? "", id: info.workflowExecution?.workflowId ?? "" };
+  return {
+    type: info.workflowType ?? "",
+    id: info.workflowExecution?.workflowId ?? "",
+    runId: info.workflowExecution?.runId ?? "",
+  };
 }
 
 export function createRunGuard(sql: Sql) {

@@ -120,10 +120,7 @@ export function createVectorActivities(deps: VectorDeps, batchSize: number) {
     async searchCollection(
       { collectionId, ownerId, ...request }: SearchRequest & { collectionId: string; ownerId: string },
     ) {
-      const wf = currentWorkflow();
-      if (wf.type !== "searchCollection" || !wf.id.startsWith("weft-search-")) {
-        throw refused(`workflow ${wf.type} ${wf.id} is not a search Weft started`);
-      }
+      await registeredSearchOnly(sql, { collectionId, ownerId, request });
       const [collection] = await sql`SELECT ${sql.unsafe(COLLECTION_COLUMNS)} FROM vector_collections
         WHERE id = ${collectionId} AND owner_id = ${ownerId}`;
       if (!collection) {
@@ -134,6 +131,38 @@ export function createVectorActivities(deps: VectorDeps, batchSize: number) {
       return { results: await searchDocuments(deps, collection as Collection, request) };
     },
   };
+}
+
+const SEARCH_ID = /^weft-search-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+/** A registration older than this is not served (the API's search times out after 30 s). */
+const SEARCH_CLAIM_WINDOW = "2 minutes";
+
+/**
+ * The search activity acts only for a search the API registered (api/vectors/temporal.ts, migration 021): the
+ * workflow id names the registration, whose tenant, collection and request must be what arrived, and the first
+ * Temporal run that carries them claims it (its own retries pass; a second start under the same id after the first
+ * closed does not). So someone who reaches Temporal can neither search another tenant's collection nor replay
+ * the API's search. Nothing is read before this passes.
+ */
+async function registeredSearchOnly(
+  sql: VectorDeps["sql"],
+  arrived: { collectionId: string; ownerId: string; request: SearchRequest },
+) {
+  const wf = currentWorkflow();
+  const id = SEARCH_ID.exec(wf.id)?.[1];
+  if (wf.type !== "searchCollection" || !id || !wf.runId) {
+    throw refused(`workflow ${wf.type} ${wf.id} is not a search Weft started`);
+  }
+  // The arriving request as Temporal's JSON carried it (no undefined members); jsonb equality ignores key order.
+  const request = JSON.parse(JSON.stringify(arrived.request ?? null));
+  const [row] = await sql`UPDATE vector_search_requests SET temporal_run_id = ${wf.runId}
+    WHERE id = ${id} AND (temporal_run_id IS NULL OR temporal_run_id = ${wf.runId})
+      AND created_at > now() - ${SEARCH_CLAIM_WINDOW}::interval
+      AND tenant_id::text = ${String(arrived.ownerId)} AND collection_id::text = ${String(arrived.collectionId)}
+      AND request = ${sql.json(request)}
+    RETURNING id`;
+  // A forged start under a registered id claims nothing, so it cannot even spoil the API's own start.
+  if (!row) throw refused(`workflow ${wf.id} does not carry a search the API registered, or it was served already`);
 }
 
 /** Ingestion activities act only for the workflow the API started for that ingestion (run-guard.ts). */

@@ -177,8 +177,14 @@ describe("Temporal's HTTP API client", () => {
       await new Promise((r) => setTimeout(r, 100));
     }
 
-    // Search workflows are Weft's only under its own id scheme (activities/runs/run-guard.ts).
-    const workflowId = `weft-search-${id("search")}`;
+    // Search workflows are Weft's only under the id of a search the API registered (activities/vector/ingest.ts).
+    const registerSearch = async (collection: string, request: Record<string, unknown>) => {
+      const searchId = crypto.randomUUID();
+      await t.sql`INSERT INTO vector_search_requests (id, tenant_id, collection_id, request)
+        VALUES (${searchId}, ${alice.id}, ${collection}, ${t.sql.json(request as never)})`;
+      return `weft-search-${searchId}`;
+    };
+    const workflowId = await registerSearch(collectionId, { query: "plaintext-query-marker", top_k: 2 });
     const result = await http.executeWorkflow("searchCollection", {
       workflowId,
       taskQueue: "weft-gpu",
@@ -190,10 +196,11 @@ describe("Temporal's HTTP API client", () => {
     expect(text).not.toContain("plaintext-query-marker");
     expect(text).not.toContain("plaintext-document-marker");
 
+    const missing = crypto.randomUUID();
     const failed = await http.executeWorkflow("searchCollection", {
-      workflowId: `weft-search-${id("search-missing")}`,
+      workflowId: await registerSearch(missing, { query: "q", top_k: 1 }),
       taskQueue: "weft-gpu",
-      args: [{ collectionId: crypto.randomUUID(), ownerId: alice.id, query: "q", top_k: 1 }],
+      args: [{ collectionId: missing, ownerId: alice.id, query: "q", top_k: 1 }],
     }).catch((e) => e);
     expect(failed).toBeInstanceOf(errors.WorkflowFailedError);
     const types: string[] = [];

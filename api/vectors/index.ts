@@ -105,7 +105,7 @@ export function vectorRoutes() {
     const ownerId = c.get("user").id;
     const collection = await getOwnedCollection(sql, id, ownerId);
     if (collection.document_count === 0) return c.json({ results: [] }, 200);
-    const found = await searchOnGpu(temporal, config.WEFT_GPU_TASK_QUEUE, { collectionId: id, ownerId, ...body });
+    const found = await searchOnGpu(sql, temporal, config.WEFT_GPU_TASK_QUEUE, { collectionId: id, ownerId, ...body });
     return c.json(found as never, 200);
   });
 

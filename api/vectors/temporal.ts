@@ -1,4 +1,5 @@
 /** How the API reaches the GPU queue for vectors: ingestion workflows and search, started by name. */
+import type { Sql } from "../../db/client.ts";
 import { ApiError } from "../errors.ts";
 import { type TemporalApi, type TemporalFailure, WorkflowFailedError } from "../temporal/client.ts";
 
@@ -7,6 +8,9 @@ export const SEARCH_WORKFLOW_TYPE = "searchCollection";
 
 /** Long enough for a cold GPU worker to load the embedding model; a search that takes longer is answered 503. */
 const SEARCH_TIMEOUT = "30s";
+
+/** A registered search older than this is gone; the worker refuses to start one older than its own bound. */
+const STALE_SEARCH_REQUEST = "10 minutes";
 
 export const ingestionWorkflowId = (ingestionId: string) => `weft-ingest-${ingestionId}`;
 
@@ -36,11 +40,24 @@ function applicationCause(failure: TemporalFailure | undefined): TemporalFailure
   return found;
 }
 
-export async function searchOnGpu(temporal: TemporalApi, taskQueue: string, input: SearchInput): Promise<unknown> {
+/**
+ * Runs one search on the GPU workers. The search is registered first (vector_search_requests, migration 021):
+ * the worker serves `weft-search-<id>` only for the tenant, collection and request registered under that id, so
+ * a search started straight through Temporal is refused. The row goes once the search is answered.
+ */
+export async function searchOnGpu(
+  sql: Sql,
+  temporal: TemporalApi,
+  taskQueue: string,
+  input: SearchInput,
+): Promise<unknown> {
+  const { collectionId, ownerId, ...request } = input;
+  const [{ id }] = await sql`INSERT INTO vector_search_requests (id, tenant_id, collection_id, request)
+    VALUES (${crypto.randomUUID()}, ${ownerId}, ${collectionId}, ${sql.json(request as never)}) RETURNING id`;
   try {
     return await temporal.executeWorkflow(SEARCH_WORKFLOW_TYPE, {
       taskQueue,
-      workflowId: `weft-search-${crypto.randomUUID()}`,
+      workflowId: `weft-search-${id}`,
       args: [input],
       executionTimeout: SEARCH_TIMEOUT,
     });
@@ -52,5 +69,9 @@ export async function searchOnGpu(temporal: TemporalApi, taskQueue: string, inpu
     throw new ApiError("SERVICE_UNAVAILABLE", "the search did not complete on the GPU workers", {
       reason: cause?.message ?? err.message,
     });
+  } finally {
+    // This search's row, and any an API process left behind when it died mid-search (far past the time-out).
+    await sql`DELETE FROM vector_search_requests
+      WHERE id = ${id} OR created_at < now() - ${STALE_SEARCH_REQUEST}::interval`.catch(() => {});
   }
 }
