@@ -7,7 +7,7 @@ import { temporalTlsOptions } from "../core/temporal-connection.ts";
 import { connect } from "../db/client.ts";
 import { weftDataConverter } from "../core/payload-codec.ts";
 import { payloadTenantKeys } from "../db/payload-keys.ts";
-import { FAILURE_CONVERTER_PATH, WORKFLOWS_PATH } from "./bundle.ts";
+import { FAILURE_CONVERTER_PATH, WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from "./bundle.ts";
 import { loadWorkerConfig } from "./config.ts";
 import { createGpuWorker } from "./gpu.ts";
 import { serveWorkerHealth } from "./health.ts";
@@ -31,6 +31,14 @@ if (config.TEMPORAL_METRICS_PORT) {
     telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.TEMPORAL_METRICS_PORT}` } } },
   });
 }
+
+// Traces only when an OTLP endpoint is configured; otherwise no SDK is loaded and no interceptor is installed.
+const tracing = config.OTEL_EXPORTER_OTLP_ENDPOINT
+  ? await (await import("./tracing.ts")).workerTracing(
+    config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    config.OTEL_SERVICE_NAME ?? "weft-worker",
+  )
+  : undefined;
 
 const sql = connect(config.DATABASE_URL, { max: 20 });
 const connection = await NativeConnection.connect({
@@ -61,6 +69,12 @@ const worker = await Worker.create({
     ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }
     : { workflowsPath: WORKFLOWS_PATH }),
   activities,
+  // The workflow interceptors are in the bundle (worker/bundle.ts); without one they are added here.
+  interceptors: {
+    ...(config.WORKFLOW_BUNDLE_PATH ? {} : { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] }),
+    ...(tracing ? { activity: tracing.activityInterceptors } : {}),
+  },
+  ...(tracing ? { sinks: tracing.sinks } : {}),
   maxConcurrentActivityTaskExecutions: config.MAX_CONCURRENT_ACTIVITIES,
   maxCachedWorkflows: config.MAX_CACHED_WORKFLOWS,
   // SIGINT/SIGTERM drain the worker: running activities finish or are handed back before exit.
@@ -83,6 +97,7 @@ await Promise.all([worker.run(), gpuWorker?.run()]);
 expressions.close();
 await sql.end({ timeout: 5 });
 await connection.close();
+await tracing?.shutdown();
 log("worker stopped");
 // Pools opened lazily by activities (the db_write sandbox, models) must not keep a drained worker alive.
 process.exit(0);
