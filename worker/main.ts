@@ -1,6 +1,6 @@
 /** The worker process (Node): runs the DAG workflow and the node activities on one task queue. */
 import { readFileSync } from "node:fs";
-import { NativeConnection, Runtime, Worker } from "@temporalio/worker";
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from "@temporalio/worker";
 import { createActivities } from "../activities/index.ts";
 import { ExpressionPool } from "../activities/expressions/pool.ts";
 import { temporalTlsOptions } from "../core/temporal-connection.ts";
@@ -60,6 +60,15 @@ const dataConverter = { ...codec, failureConverterPath: FAILURE_CONVERTER_PATH }
 // A GPU pod (WEFT_WORKER_QUEUES=gpu) polls only the GPU queue; by default one process polls both.
 const pollsCpu = config.WEFT_WORKER_QUEUES.includes("cpu");
 const taskQueue = pollsCpu ? config.WEFT_TASK_QUEUE : config.WEFT_GPU_TASK_QUEUE;
+// Both queues' workers: the workflow interceptors are in the bundle (worker/bundle.ts), or added here without one;
+// a worker with tracing off still takes the workflows' spans (a run the API traced) and drops them, quietly.
+const tracingOptions: Pick<WorkerOptions, "interceptors" | "sinks"> = {
+  interceptors: {
+    ...(config.WORKFLOW_BUNDLE_PATH ? {} : { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] }),
+    ...(tracing ? { activity: tracing.activityInterceptors } : {}),
+  },
+  sinks: tracing ? tracing.sinks : { exporter: { export: { fn: () => {} } } },
+};
 const worker = await Worker.create({
   connection,
   dataConverter,
@@ -69,12 +78,7 @@ const worker = await Worker.create({
     ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }
     : { workflowsPath: WORKFLOWS_PATH }),
   activities,
-  // The workflow interceptors are in the bundle (worker/bundle.ts); without one they are added here.
-  interceptors: {
-    ...(config.WORKFLOW_BUNDLE_PATH ? {} : { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] }),
-    ...(tracing ? { activity: tracing.activityInterceptors } : {}),
-  },
-  ...(tracing ? { sinks: tracing.sinks } : {}),
+  ...tracingOptions,
   maxConcurrentActivityTaskExecutions: config.MAX_CONCURRENT_ACTIVITIES,
   maxCachedWorkflows: config.MAX_CACHED_WORKFLOWS,
   // SIGINT/SIGTERM drain the worker: running activities finish or are handed back before exit.
@@ -86,7 +90,7 @@ serveWorkerHealth(worker, {
   warn: (msg, fields) => log(msg, { level: "warn", ...fields }),
 });
 const gpuWorker = pollsCpu && config.WEFT_WORKER_QUEUES.includes("gpu")
-  ? await createGpuWorker(connection, config, activities, log, dataConverter)
+  ? await createGpuWorker(connection, config, activities, log, dataConverter, tracingOptions)
   : null;
 log("worker started", {
   task_queue: taskQueue,
