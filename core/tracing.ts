@@ -53,3 +53,11 @@ export function activeTraceId(): string | undefined {
   const span = trace.getActiveSpan();
   return span?.isRecording() ? span.spanContext().traceId : undefined;
 }
+
+/**
+ * A span around one of Weft's PostgreSQL helpers (postgres.js has no instrumentation of its own): named by the
+ * helper's operation, never by the SQL text or its parameters.
+ */
+export function dbSpan<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  return withSpan(`db ${operation}`, { "db.system": "postgresql", "db.operation.name": operation }, fn);
+}

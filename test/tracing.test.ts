@@ -192,6 +192,18 @@ describe("traces of a 3-node run (OTLP/HTTP to a local receiver)", () => {
     expect(traceparent).toBe(`00-${CALLER_TRACE}-${call.spanId}-01`);
   });
 
+  it("Weft's PostgreSQL helpers have spans (operation names, no SQL text) in the API and in the worker", () => {
+    const insert = one("db workflow_runs.insert");
+    expect(parentOf(insert)?.name).toBe("weft.execute");
+    expect(insert.attributes).toEqual({ "db.system": "postgresql", "db.operation.name": "workflow_runs.insert" });
+    for (const op of ["node_executions.started", "node_executions.finished"]) {
+      const names = spans.filter((s) => s.name === `db ${op}` && s.traceId === CALLER_TRACE).map((s) =>
+        parentOf(s)?.name
+      );
+      expect(names.sort(), op).toEqual(["node city", "node report", "node weather"]);
+    }
+  });
+
   it("every span of the run is in the caller's one trace", () => {
     const runSpans = spans.filter((s) => s.attributes["weft.run_id"] === runId);
     expect(runSpans.length).toBeGreaterThanOrEqual(4);
