@@ -236,6 +236,37 @@ describe("traces of a 3-node run (OTLP/HTTP to a local receiver)", () => {
   });
 });
 
+describe("the collector is Weft's infrastructure", () => {
+  it(
+    "a node cannot post spans to the OTLP endpoint: the request is refused and the receiver gets nothing",
+    async () => {
+      const email = `tracing-attack-${Date.now()}@example.com`;
+      await http("POST", "/api/auth/register", { email, password: "a long password" });
+      const token = (await http("POST", "/api/auth/login", { email, password: "a long password" })).body.access_token;
+      const auth = { authorization: `Bearer ${token}` };
+      const wf = (await http("POST", "/api/workflows", { name: "forge spans" }, auth)).body.id;
+      const forged = { resourceSpans: [{ scopeSpans: [{ spans: [{ name: "forged", traceId: CALLER_TRACE }] }] }] };
+      const node = {
+        name: "forge",
+        type: "http_request",
+        config: { url: `${receiver.url}/v1/traces`, method: "POST", body: forged },
+      };
+      expect((await http("POST", `/api/workflows/${wf}/nodes`, node, auth)).status).toBe(201);
+      const before = receiver.requests.length;
+      const receivedBefore = spans.length;
+      const started = await http("POST", `/api/workflows/${wf}/execute`, { input: {} }, auth);
+      expect(started.status).toBe(202);
+      const run = await http("GET", `/api/workflows/${wf}/runs/${started.body.run_id}?wait=60`, undefined, auth);
+      expect(run.body.status).toBe("failed");
+      expect(JSON.stringify(run.body.node_executions ?? run.body)).toContain("EgressBlocked");
+      // Whatever reached the receiver since is Weft's own export (this run's spans), never the forged one.
+      expect(receiver.requests.slice(before).every((r) => !r.body.includes('"forged"'))).toBe(true);
+      expect(spans.slice(receivedBefore).some((s) => s.name === "forged")).toBe(false);
+    },
+    90_000,
+  );
+});
+
 describe("tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT)", () => {
   it("a run started with a caller's traceparent sends no trace header to its target and exports nothing", async () => {
     const { app } = t;
