@@ -21,8 +21,8 @@ export async function withSpan<T>(name: string, attributes: Attributes, fn: (spa
     try {
       return await fn(span);
     } catch (err) {
-      span.recordException(err as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message });
+      // The error's class only: messages can carry a URL, a response or a user's data the collector must not get.
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.name ?? "Error" });
       throw err;
     } finally {
       span.end();

@@ -37,6 +37,7 @@ interface OtlpSpan {
   spanId: string;
   parentSpanId?: string;
   attributes: Record<string, unknown>;
+  status?: { code?: number; message?: string };
   service: string;
 }
 
@@ -66,6 +67,7 @@ function collect(body: string) {
           spanId: s.spanId,
           parentSpanId: s.parentSpanId || undefined,
           attributes: attrs(s.attributes),
+          status: s.status,
           service,
         });
       }
@@ -262,6 +264,17 @@ describe("the collector is Weft's infrastructure", () => {
       // Whatever reached the receiver since is Weft's own export (this run's spans), never the forged one.
       expect(receiver.requests.slice(before).every((r) => !r.body.includes('"forged"'))).toBe(true);
       expect(spans.slice(receivedBefore).some((s) => s.name === "forged")).toBe(false);
+      // The refused call's span is marked failed with the error's class only: its message names the target.
+      const forgeSpan = await until(
+        "the forge node's span",
+        () => spans.find((s) => s.name === "node forge" && s.attributes["weft.run_id"] === started.body.run_id),
+      );
+      const call = await until(
+        "its HTTP span",
+        () => spans.find((s) => s.name === "HTTP POST" && s.parentSpanId === forgeSpan.spanId),
+      );
+      expect(call.status?.code).toBe(2);
+      expect(JSON.stringify(call)).not.toContain("blocked request");
     },
     90_000,
   );
