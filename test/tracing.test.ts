@@ -5,6 +5,7 @@
  * `traceparent`; the llm_call node runs on the GPU queue's worker. With tracing off (the in-process app and the suite's worker) no trace header leaves Weft.
  */
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "@temporalio/worker";
@@ -101,7 +102,12 @@ beforeAll(async () => {
     json(res, 200, {});
   });
   target = await startUpstream((_req, _body, res) => json(res, 200, { temperature: 21 }));
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const port = await new Promise<number>((resolve) => {
+    const srv = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
   base = `http://127.0.0.1:${port}`;
   const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, WEFT_GPU_TASK_QUEUE: `${QUEUE}-gpu` };
   [api, worker] = await Promise.all([
