@@ -18,6 +18,7 @@ import { INLINE_OUTPUT_LIMIT_BYTES, isOutputRef, jsonBytes, type OutputRef } fro
 import { backoffMs, nodePolicy, RECORD_SLACK_MS } from "../core/node-policy.ts";
 import { transform } from "./transform/index.ts";
 import { nodeDuration } from "./metrics.ts";
+import { withSpan } from "../core/tracing.ts";
 import { createRunGuard, refused, type RunGuard } from "./runs/run-guard.ts";
 import { ExpressionLimitError, type ExpressionPool } from "./expressions/pool.ts";
 import { deadlineSignal, withDeadline } from "./deadline.ts";
@@ -136,7 +137,17 @@ export function createExecuteNode(
    * One attempt of one node: render its config, record the attempt, run it, record the result. Returns the
    * output (a reference when large); throws the handler's error, scrubbed of secrets.
    */
-  async function runAttempt(
+  /** One attempt in a span of its own, named by the node, under the activity's span (a group runs several). */
+  const runAttempt = (input: ExecuteNodeInput, attempt: number, signal: AbortSignal) =>
+    withSpan(`node ${input.node.name}`, {
+      "weft.run_id": input.runId,
+      "weft.node_id": input.node.id,
+      "weft.node_name": input.node.name,
+      "weft.node_type": input.node.type,
+      "weft.attempt": attempt,
+    }, () => runAttemptUntraced(input, attempt, signal));
+
+  async function runAttemptUntraced(
     { runId, node, context: given }: ExecuteNodeInput,
     attempt: number,
     signal: AbortSignal,

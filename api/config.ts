@@ -21,6 +21,12 @@ export const configSchema = z.object({
   TEMPORAL_UI_PROXY_URL: z.string().url().optional(),
   /** Prometheus /metrics on a port of its own (not behind the Ingress); 0 turns it off. */
   WEFT_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9466),
+  /**
+   * OpenTelemetry traces go to <this>/v1/traces (OTLP/HTTP, JSON) when set; unset, no SDK is loaded
+   * (core/tracing-sdk.ts).
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess((v) => v || undefined, z.string().url().optional()),
+  OTEL_SERVICE_NAME: z.preprocess((v) => v || undefined, z.string().min(1).optional()),
   WEFT_TASK_QUEUE: z.string().min(1).default("weft-cpu"),
   /** Where runs send llm_call and faiss_search nodes, and where vector ingestion and search run. */
   WEFT_GPU_TASK_QUEUE: z.string().min(1).default("weft-gpu"),

@@ -1,4 +1,5 @@
-/** Structured JSON logs, one line per event, carrying the request id where there is one. */
+/** Structured JSON logs, one line per event, carrying the request id and the trace id where there are ones. */
+import { activeTraceId } from "../core/tracing.ts";
 
 export type LogFields = Record<string, unknown>;
 
@@ -15,7 +16,15 @@ export type LogLevel = keyof typeof LEVELS;
 export function createLogger(base: LogFields = {}, minLevel: LogLevel = "info"): Logger {
   const write = (level: Exclude<LogLevel, "silent">, msg: string, fields?: LogFields) => {
     if (LEVELS[level] < LEVELS[minLevel]) return;
-    const line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...fields });
+    const traceId = activeTraceId();
+    const line = JSON.stringify({
+      time: new Date().toISOString(),
+      level,
+      msg,
+      ...(traceId ? { trace_id: traceId } : {}),
+      ...base,
+      ...fields,
+    });
     if (level === "error") console.error(line);
     else console.log(line);
   };

@@ -24,6 +24,14 @@ try {
   process.exit(2);
 }
 
+// Traces only when an OTLP endpoint is configured: otherwise the SDK is never loaded (core/tracing.ts is a no-op).
+const tracing = config.OTEL_EXPORTER_OTLP_ENDPOINT
+  ? (await import("../core/tracing-sdk.ts")).startTracing(
+    config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    config.OTEL_SERVICE_NAME ?? "weft-api",
+  )
+  : undefined;
+
 const sql = connect(config.DATABASE_URL, { max: config.WEFT_DB_POOL_MAX });
 // Each tenant's payloads under its own data key (core/payload-codec.ts).
 const dataConverter = await weftDataConverter(process.env, await payloadTenantKeys(sql, process.env));
@@ -80,6 +88,7 @@ const shutdown = async () => {
   await server.shutdown();
   await metricsServer?.shutdown();
   await sql.end({ timeout: 5 });
+  await tracing?.shutdown();
   clearTimeout(deadline);
   Deno.exit(0);
 };

@@ -5,6 +5,7 @@
  * one order, so two batches touching the same runs can't deadlock on the per-row triggers that take them.
  */
 import { groupCommit } from "../core/group-commit.ts";
+import { dbSpan } from "../core/tracing.ts";
 import type { Sql } from "./client.ts";
 
 export interface AttemptStart {
@@ -66,5 +67,8 @@ export function createNodeExecutionLog(sql: Sql) {
     return items.map(() => undefined);
   });
 
-  return { started, finished };
+  return {
+    started: (a: AttemptStart) => dbSpan("node_executions.started", () => started(a)),
+    finished: (a: AttemptEnd) => dbSpan("node_executions.finished", () => finished(a)),
+  };
 }

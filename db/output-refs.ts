@@ -1,4 +1,5 @@
 /** Resolving output references: the full output of a node execution, read back from PostgreSQL. */
+import { dbSpan } from "../core/tracing.ts";
 import { isOutputRef, type OutputRef } from "../core/output-ref.ts";
 import type { Sql } from "./client.ts";
 
@@ -14,7 +15,11 @@ export async function loadRef(sql: Sql, ref: OutputRef): Promise<unknown> {
 }
 
 /** The context with every upstream output that is a reference replaced by the output itself. */
-export async function resolveContext(sql: Sql, context: Record<string, unknown>): Promise<Record<string, unknown>> {
+export function resolveContext(sql: Sql, context: Record<string, unknown>): Promise<Record<string, unknown>> {
+  return dbSpan("output_refs.resolve", () => resolveContextUntraced(sql, context));
+}
+
+async function resolveContextUntraced(sql: Sql, context: Record<string, unknown>): Promise<Record<string, unknown>> {
   const nodes = context.nodes as Record<string, { output: unknown }> | undefined;
   if (!nodes || !Object.values(nodes).some((n) => isOutputRef(n.output))) return context;
   const resolved: Record<string, { output: unknown }> = {};

@@ -1,4 +1,5 @@
 /** Creating a run: snapshot the workflow's current graph (validated, hashed) and insert the run row. */
+import { dbSpan } from "../core/tracing.ts";
 import { graphHash, type SnapshotEdge, type SnapshotNode, type WorkflowSnapshot } from "../core/snapshot.ts";
 import { validateWorkflow } from "../core/workflow-validation.ts";
 import type { GraphError } from "../core/graph.ts";
@@ -39,7 +40,11 @@ export function snapshotGraph(
 }
 
 /** The workflow's current graph as an immutable, hashed snapshot; throws InvalidGraphError. */
-export async function snapshotWorkflow(sql: Sql, workflow: Row): Promise<WorkflowSnapshot> {
+export function snapshotWorkflow(sql: Sql, workflow: Row): Promise<WorkflowSnapshot> {
+  return dbSpan("workflows.snapshot", () => snapshotWorkflowUntraced(sql, workflow));
+}
+
+async function snapshotWorkflowUntraced(sql: Sql, workflow: Row): Promise<WorkflowSnapshot> {
   const id = workflow.id as string;
   const [nodes, edges] = await Promise.all([
     sql`SELECT id, name, type, config FROM nodes WHERE workflow_id = ${id} ORDER BY created_at, id`,
@@ -71,7 +76,11 @@ export interface NewRun {
   reuse?: Record<string, unknown>;
 }
 
-export async function insertRun(sql: Sql, run: NewRun): Promise<void> {
+export function insertRun(sql: Sql, run: NewRun): Promise<void> {
+  return dbSpan("workflow_runs.insert", () => insertRunUntraced(sql, run));
+}
+
+async function insertRunUntraced(sql: Sql, run: NewRun): Promise<void> {
   await sql`
     INSERT INTO workflow_versions (workflow_id, version, hash, snapshot)
     VALUES (${run.workflowId}, ${run.snapshot.version}, ${run.snapshot.hash}, ${sql.json(run.snapshot as never)})

@@ -10,6 +10,7 @@ export const WORKER_VARS = Object.keys(workerConfigSchema.shape);
 export const SET_ELSEWHERE: Record<string, string> = {
   WORKFLOW_BUNDLE_PATH: "set by the worker images (Dockerfile ENV) to the bundle built into them",
   TEMPORAL_UI_PROXY_URL: "development only (scripts/run.sh): a cluster configures the Temporal UI's codec instead",
+  OTEL_SERVICE_NAME: "defaults to weft-api / weft-worker; a deployment renames its traces through extraEnv",
 };
 
 /** Read by the AI nodes on GPU workers (not in the config schema yet): the mounted model and index volumes. */

@@ -159,6 +159,27 @@ describe("helm/weft rendered by helm", () => {
     expect(() => helmTemplate(helm, ["--set=secrets.existingSecret="])).toThrow(/secrets.databaseUrl is required/);
   });
 
+  it("sends traces to the collector only when tracing.otlpEndpoint is set, and lets the API and workers reach it", () => {
+    const collectorRules = (ms: Manifest[], policy: string) =>
+      find(ms, "NetworkPolicy", `weft-${policy}`).spec.egress.filter((r: Doc) =>
+        r.ports?.some((p: Doc) => p.port === 4318)
+      );
+    const off = render();
+    expect(find(off, "ConfigMap", "weft-config").data.OTEL_EXPORTER_OTLP_ENDPOINT).toBe("");
+    expect(collectorRules(off, "api-egress")).toEqual([]);
+    expect(collectorRules(off, "worker-egress")).toEqual([]);
+    const on = render(["-f", "helm/weft/ci/monitoring-values.yaml"]);
+    expect(find(on, "ConfigMap", "weft-config").data.OTEL_EXPORTER_OTLP_ENDPOINT)
+      .toBe("http://otel-collector.observability:4318");
+    for (const policy of ["api-egress", "worker-egress"]) {
+      expect(collectorRules(on, policy), policy).toEqual([{
+        ports: [{ port: 4318, protocol: "TCP" }],
+        to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "observability" } } }],
+      }]);
+    }
+    expect(() => helmTemplate(helm, ["--set=tracing.otlpEndpoint=collector:4318"])).toThrow(/otlpEndpoint/);
+  });
+
   it("leaves the GPU workers out when disabled", () => {
     const gpuParts = render(["--set=workers.gpu.enabled=false"])
       .filter((m) => m.doc.metadata.labels?.["app.kubernetes.io/component"] === "worker-gpu");

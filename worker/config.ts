@@ -57,6 +57,12 @@ export const configSchema = z.object({
   WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).default(9464),
   /** When set, Temporal's own SDK metrics (polls, task latencies, slots) are served on this port. */
   TEMPORAL_METRICS_PORT: z.preprocess((v) => v || undefined, z.coerce.number().int().min(1).max(65535).optional()),
+  /**
+   * OpenTelemetry traces go to <this>/v1/traces (OTLP/HTTP, JSON) when set; unset, no SDK is loaded
+   * (core/tracing-sdk.ts).
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess((v) => v || undefined, z.string().url().optional()),
+  OTEL_SERVICE_NAME: z.preprocess((v) => v || undefined, z.string().min(1).optional()),
   /** Hosts/CIDRs (optionally :port or :port-range) nodes may reach besides public addresses. */
   WEFT_EGRESS_ALLOW: egressList,
   /** More of Weft's own infrastructure nodes must never reach, besides what is derived from these settings. */

@@ -11,6 +11,8 @@ export async function createGpuWorker(
   activities: ReturnType<typeof createActivities>,
   log: (msg: string, fields: Record<string, unknown>) => void,
   dataConverter: WorkerOptions["dataConverter"],
+  /** Trace interceptors and the workflows' span sink, as the CPU queue's worker has them (worker/main.ts). */
+  tracing: Pick<WorkerOptions, "interceptors" | "sinks"> = {},
 ): Promise<Worker> {
   const worker = await Worker.create({
     connection,
@@ -22,6 +24,7 @@ export async function createGpuWorker(
       ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }
       : { workflowsPath: WORKFLOWS_PATH }),
     activities,
+    ...tracing,
     maxConcurrentActivityTaskExecutions: config.WEFT_GPU_MAX_CONCURRENT_ACTIVITIES,
     // A cancelled run's generation stops within about a second: cancellation arrives with a heartbeat reply.
     maxHeartbeatThrottleInterval: "1s",

@@ -1,13 +1,13 @@
 /** The worker process (Node): runs the DAG workflow and the node activities on one task queue. */
 import { readFileSync } from "node:fs";
-import { NativeConnection, Runtime, Worker } from "@temporalio/worker";
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from "@temporalio/worker";
 import { createActivities } from "../activities/index.ts";
 import { ExpressionPool } from "../activities/expressions/pool.ts";
 import { temporalTlsOptions } from "../core/temporal-connection.ts";
 import { connect } from "../db/client.ts";
 import { weftDataConverter } from "../core/payload-codec.ts";
 import { payloadTenantKeys } from "../db/payload-keys.ts";
-import { FAILURE_CONVERTER_PATH, WORKFLOWS_PATH } from "./bundle.ts";
+import { FAILURE_CONVERTER_PATH, WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from "./bundle.ts";
 import { loadWorkerConfig } from "./config.ts";
 import { createGpuWorker } from "./gpu.ts";
 import { serveWorkerHealth } from "./health.ts";
@@ -32,6 +32,14 @@ if (config.TEMPORAL_METRICS_PORT) {
   });
 }
 
+// Traces only when an OTLP endpoint is configured; otherwise no SDK is loaded and no interceptor is installed.
+const tracing = config.OTEL_EXPORTER_OTLP_ENDPOINT
+  ? await (await import("./tracing.ts")).workerTracing(
+    config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    config.OTEL_SERVICE_NAME ?? "weft-worker",
+  )
+  : undefined;
+
 const sql = connect(config.DATABASE_URL, { max: 20 });
 const connection = await NativeConnection.connect({
   address: config.TEMPORAL_ADDRESS,
@@ -52,6 +60,15 @@ const dataConverter = { ...codec, failureConverterPath: FAILURE_CONVERTER_PATH }
 // A GPU pod (WEFT_WORKER_QUEUES=gpu) polls only the GPU queue; by default one process polls both.
 const pollsCpu = config.WEFT_WORKER_QUEUES.includes("cpu");
 const taskQueue = pollsCpu ? config.WEFT_TASK_QUEUE : config.WEFT_GPU_TASK_QUEUE;
+// Both queues' workers: the workflow interceptors are in the bundle (worker/bundle.ts), or added here without one;
+// a worker with tracing off still takes the workflows' spans (a run the API traced) and drops them, quietly.
+const tracingOptions: Pick<WorkerOptions, "interceptors" | "sinks"> = {
+  interceptors: {
+    ...(config.WORKFLOW_BUNDLE_PATH ? {} : { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] }),
+    ...(tracing ? { activity: tracing.activityInterceptors } : {}),
+  },
+  sinks: tracing ? tracing.sinks : { exporter: { export: { fn: () => {} } } },
+};
 const worker = await Worker.create({
   connection,
   dataConverter,
@@ -61,6 +78,7 @@ const worker = await Worker.create({
     ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } }
     : { workflowsPath: WORKFLOWS_PATH }),
   activities,
+  ...tracingOptions,
   maxConcurrentActivityTaskExecutions: config.MAX_CONCURRENT_ACTIVITIES,
   maxCachedWorkflows: config.MAX_CACHED_WORKFLOWS,
   // SIGINT/SIGTERM drain the worker: running activities finish or are handed back before exit.
@@ -72,7 +90,7 @@ serveWorkerHealth(worker, {
   warn: (msg, fields) => log(msg, { level: "warn", ...fields }),
 });
 const gpuWorker = pollsCpu && config.WEFT_WORKER_QUEUES.includes("gpu")
-  ? await createGpuWorker(connection, config, activities, log, dataConverter)
+  ? await createGpuWorker(connection, config, activities, log, dataConverter, tracingOptions)
   : null;
 log("worker started", {
   task_queue: taskQueue,
@@ -83,6 +101,7 @@ await Promise.all([worker.run(), gpuWorker?.run()]);
 expressions.close();
 await sql.end({ timeout: 5 });
 await connection.close();
+await tracing?.shutdown();
 log("worker stopped");
 // Pools opened lazily by activities (the db_write sandbox, models) must not keep a drained worker alive.
 process.exit(0);

@@ -17,6 +17,7 @@ export interface ControlPlaneSettings {
   WEFT_API_ADDRESS?: string;
   WORKER_METRICS_PORT: number;
   TEMPORAL_METRICS_PORT?: number;
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
   WEFT_EGRESS_DENY_EXTRA: string;
 }
 
@@ -73,6 +74,12 @@ export function controlPlaneRules(s: ControlPlaneSettings): EgressRule[] {
   add(s.WEFT_API_ADDRESS ?? "127.0.0.1:8000", 8000, "Weft API");
   add(`127.0.0.1:${s.WORKER_METRICS_PORT}`, 9464, "worker metrics");
   if (s.TEMPORAL_METRICS_PORT) add(`127.0.0.1:${s.TEMPORAL_METRICS_PORT}`, 9090, "Temporal SDK metrics");
+  if (s.OTEL_EXPORTER_OTLP_ENDPOINT) {
+    // A node must not write spans into the operators' traces; the URL's own port, or its scheme's default.
+    const otlp = new URL(s.OTEL_EXPORTER_OTLP_ENDPOINT);
+    const port = Number(otlp.port) || (otlp.protocol === "https:" ? 443 : 80);
+    rules.push(...endpoint(otlp.hostname, port, "OpenTelemetry collector, OTEL_EXPORTER_OTLP_ENDPOINT"));
+  }
   rules.push(...parseRules(s.WEFT_EGRESS_DENY_EXTRA, "WEFT_EGRESS_DENY_EXTRA"));
   return rules;
 }

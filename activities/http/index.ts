@@ -4,6 +4,7 @@ import { nonRetryable, retryable } from "../errors.ts";
 import { EgressBlockedError, egressFetch, ResponseTooLargeError } from "./egress.ts";
 import type { EgressPolicy } from "./egress-policy.ts";
 import { deadlineSignal } from "../deadline.ts";
+import { traceHeaders, withSpan } from "../../core/tracing.ts";
 
 export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
@@ -79,15 +80,25 @@ export async function httpRequest(rendered: unknown, signal: AbortSignal, policy
   const deadline = deadlineSignal(signal, timeoutMs, timedOut);
   let response;
   try {
-    response = await egressFetch({
-      url,
-      method: config.method,
-      headers,
-      body,
-      signal: deadline.signal,
-      maxResponseBytes: config.max_response_bytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-      verifySsl: config.verify_ssl,
-    }, policy);
+    // A client span (host and method only: paths and queries may carry secrets), whose context the target
+    // receives as W3C `traceparent`; with tracing off neither span nor header exists.
+    response = await withSpan(`HTTP ${config.method}`, {
+      "http.request.method": config.method,
+      "server.address": url.hostname,
+    }, async (span) => {
+      for (const [k, v] of Object.entries(traceHeaders())) headers.set(k, v);
+      const res = await egressFetch({
+        url,
+        method: config.method,
+        headers,
+        body,
+        signal: deadline.signal,
+        maxResponseBytes: config.max_response_bytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+        verifySsl: config.verify_ssl,
+      }, policy);
+      span.setAttribute("http.response.status_code", res.status);
+      return res;
+    });
   } catch (err) {
     if (err instanceof EgressBlockedError) throw nonRetryable("EgressBlocked", err.message);
     if (err instanceof ResponseTooLargeError) throw nonRetryable("ResponseTooLarge", err.message);

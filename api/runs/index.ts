@@ -8,6 +8,7 @@ import { planReuse } from "../../core/reuse.ts";
 import { loadRef } from "../../db/output-refs.ts";
 import type { WorkflowSnapshot } from "../../core/snapshot.ts";
 import { snapshotWorkflow } from "../../db/runs.ts";
+import { withIncomingTrace, withSpan } from "../../core/tracing.ts";
 import { cancelRunRoute, executeRoute, getRunRoute, listRunsRoute, retryRunRoute } from "./routes.ts";
 import { approvalRoutes } from "./approve.ts";
 import { parseIdempotencyKey } from "./idempotency.ts";
@@ -110,16 +111,24 @@ export function runRoutes() {
     const { id } = c.req.valid("param");
     const { input } = c.req.valid("json");
     const user = c.get("user");
-    const workflow = await getOwnedWorkflow(services.sql, id, user.id);
-    const key = parseIdempotencyKey(c.req.header("idempotency-key"));
-    const { replayed, ...run } = await startRun(
-      services,
-      c.get("logger"),
-      { workflow, ownerId: user.id, input, trigger: "manual" },
-      key,
+    // One trace per run, from here through the workflow to each node; a caller's traceparent continues its trace.
+    return await withIncomingTrace(
+      c.req.raw.headers,
+      () =>
+        withSpan("weft.execute", { "weft.workflow_id": id, "weft.tenant_id": user.id }, async (span) => {
+          const workflow = await getOwnedWorkflow(services.sql, id, user.id);
+          const key = parseIdempotencyKey(c.req.header("idempotency-key"));
+          const { replayed, ...run } = await startRun(
+            services,
+            c.get("logger"),
+            { workflow, ownerId: user.id, input, trigger: "manual" },
+            key,
+          );
+          span.setAttribute("weft.run_id", run.run_id);
+          if (replayed) c.header("Idempotent-Replayed", "true");
+          return c.json(run, 202);
+        }),
     );
-    if (replayed) c.header("Idempotent-Replayed", "true");
-    return c.json(run, 202);
   });
 
   app.openapi(listRunsRoute, async (c) => {

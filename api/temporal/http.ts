@@ -18,7 +18,9 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from "./client.ts";
-import { type JsonPayloads, keywordSearchAttribute, PayloadJson } from "./payloads.ts";
+import { type JsonPayloads, keywordSearchAttribute, PayloadJson, toBase64 } from "./payloads.ts";
+import { traceHeaders } from "../../core/tracing.ts";
+import { TEMPORAL_TRACE_HEADER } from "../../core/trace-header.ts";
 
 export interface TemporalHttpOptions {
   /** The HTTP API's base URL, e.g. http://127.0.0.1:7243. */
@@ -177,6 +179,15 @@ export class TemporalHttpClient implements TemporalApi {
       identity: this.identity,
       requestId: crypto.randomUUID(),
     };
+    // The active trace, in the header @temporalio/interceptors-opentelemetry reads in the worker: a json/plain
+    // payload of the W3C fields. Headers do not pass through the payload codec (as with the SDK's client).
+    const trace = traceHeaders();
+    if (trace.traceparent) {
+      const json = (v: unknown) => toBase64(new TextEncoder().encode(typeof v === "string" ? v : JSON.stringify(v)));
+      body.header = {
+        fields: { [TEMPORAL_TRACE_HEADER]: { metadata: { encoding: json("json/plain") }, data: json(trace) } },
+      };
+    }
     if (options.executionTimeout) body.workflowExecutionTimeout = options.executionTimeout;
     if (options.rejectDuplicate) body.workflowIdReusePolicy = "WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE";
     if (options.searchAttributes) {

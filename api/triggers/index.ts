@@ -2,6 +2,7 @@
 import { ApiError, notFound } from "../errors.ts";
 import { createRouter } from "../openapi.ts";
 import { startRun } from "../runs/start.ts";
+import { withIncomingTrace, withSpan } from "../../core/tracing.ts";
 import { getOwnedWorkflow, type Row } from "../workflows/store.ts";
 import type { Services } from "../env.ts";
 import {
@@ -43,14 +44,19 @@ export function triggerRoutes() {
     const services = c.get("services");
     const { token } = c.req.valid("param");
     const input = c.req.valid("json");
-    // Every workflow column: startRun's snapshot pins the workflow's settings along with its graph.
-    const [workflow] = await services.sql`
-      SELECT w.* FROM workflow_hooks h JOIN workflows w ON w.id = h.workflow_id
-      WHERE h.token_hash = ${await hashHookToken(token)} AND h.enabled AND w.deleted_at IS NULL`;
-    if (!workflow) throw notFound("webhook");
-    const ownerId = workflow.owner_id as string;
-    const started = await startRun(services, c.get("logger"), { workflow, ownerId, input, trigger: "webhook" });
-    return c.json(started, 202);
+    // A caller's traceparent continues its trace through the run (core/tracing.ts).
+    return await withIncomingTrace(c.req.raw.headers, () =>
+      withSpan("weft.webhook", {}, async (span) => {
+        // Every workflow column: startRun's snapshot pins the workflow's settings along with its graph.
+        const [workflow] = await services.sql`
+          SELECT w.* FROM workflow_hooks h JOIN workflows w ON w.id = h.workflow_id
+          WHERE h.token_hash = ${await hashHookToken(token)} AND h.enabled AND w.deleted_at IS NULL`;
+        if (!workflow) throw notFound("webhook");
+        const ownerId = workflow.owner_id as string;
+        const started = await startRun(services, c.get("logger"), { workflow, ownerId, input, trigger: "webhook" });
+        span.setAttributes({ "weft.run_id": started.run_id, "weft.workflow_id": workflow.id as string });
+        return c.json(started, 202);
+      }));
   });
 
   app.openapi(rotateHookRoute, async (c) => {
