@@ -148,6 +148,71 @@ describe("the Temporal UI in Chromium", () => {
   });
 });
 
+describe("the proxied Temporal UI as another tenant's attack", () => {
+  it("lets a signed-in user read only their own runs: no writes, no other run, no other tenant in lists", async () => {
+    const alice = await signUp("ui-victim");
+    const mallory = await signUp("ui-attacker");
+    const victim = await runCity(alice.token, "Tromsø");
+    const own = await runCity(mallory.token, "Bergen");
+    // Mallory's browser session: the cookie /api/codec/session sets.
+    const session = await fetch(`${base}/api/codec/session?token=${mallory.token}&next=/temporal/`, {
+      redirect: "manual",
+    });
+    const cookie = session.headers.get("set-cookie")!.split(";")[0];
+    const ui = (method: string, path: string, body?: unknown) =>
+      fetch(`${base}/temporal/api/v1/namespaces/default/${path}`, {
+        method,
+        headers: { cookie, ...(body ? { "content-type": "application/json" } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+    const wid = victim.temporal.workflow_id;
+    const describeVictim = () => ui("GET", `workflows/${wid}`);
+
+    // Writes through the UI's server API: terminate, signal, cancel, reset, batch — all refused.
+    for (
+      const [method, path] of [
+        ["POST", `workflows/${wid}/terminate`],
+        ["POST", `workflows/${wid}/signal/approve`],
+        ["POST", `workflows/${wid}/cancel`],
+        ["POST", `workflows/${wid}/reset`],
+        ["POST", "batch-operations/x"],
+        ["DELETE", `workflows/${wid}`],
+      ] as const
+    ) {
+      const res = await ui(method, path, {});
+      expect(res.status, `${method} ${path}`).toBe(403);
+    }
+    // Reading another tenant's run: 404, as Weft's own API answers.
+    expect((await describeVictim()).status).toBe(404);
+    expect((await ui("GET", `workflows/${wid}/history`)).status).toBe(404);
+    expect((await ui("GET", `workflows/${own.temporal.workflow_id}`)).status).toBe(200);
+    // Other server calls that would list other tenants' things are refused.
+    expect((await ui("GET", "schedules")).status).toBe(404);
+    // Lists are narrowed to Mallory's runs, even when the query tries to break out of its parentheses.
+    for (const query of ["", `WorkflowType = "runDag"`, `WeftOwnerId = "${alice.id}"`]) {
+      const res = await ui("GET", `workflows?query=${encodeURIComponent(query)}`);
+      expect(res.status, query).toBe(200);
+      const ids = ((await res.json()).executions ?? []).map((e: { execution: { workflowId: string } }) =>
+        e.execution.workflowId
+      );
+      expect(ids, query).not.toContain(wid);
+    }
+    for (const query of [`x") OR ("1" = "1`, `WeftOwnerId = "${alice.id}") OR (WorkflowType = "runDag"`]) {
+      expect((await ui("GET", `workflows?query=${encodeURIComponent(query)}`)).status, query).toBe(400);
+    }
+    // Nothing changed: Alice can still read her run, completed in Temporal.
+    const aliceView = await fetch(`${base}/api/codec/session?token=${alice.token}&next=/temporal/`, {
+      redirect: "manual",
+    });
+    const aliceCookie = aliceView.headers.get("set-cookie")!.split(";")[0];
+    const described = await fetch(`${base}/temporal/api/v1/namespaces/default/workflows/${wid}`, {
+      headers: { cookie: aliceCookie },
+    });
+    expect(described.status).toBe(200);
+    expect((await described.json()).workflowExecutionInfo.status).toBe("WORKFLOW_EXECUTION_STATUS_COMPLETED");
+  });
+});
+
 describe("/docs in Chromium", () => {
   it("lists the API's operations from the API's own assets and Try it out works with a bearer token", async () => {
     const user = await signUp("docs");
