@@ -1,7 +1,8 @@
 /**
- * Development only (TEMPORAL_UI_PROXY_URL): the Temporal UI served under the API's own origin at /temporal/, so the
- * UI's codec calls to /api/codec are same-origin and carry the codec session cookie with no UI setting. Only a
- * browser holding a valid session (GET /api/codec/session) gets through; anyone else gets a 401.
+ * TEMPORAL_UI_PROXY_URL (scripts/run.sh's dev UI, or the Helm chart's temporalUi): the Temporal UI served under the
+ * API's own origin at /temporal/, so the UI's codec calls to /api/codec are same-origin and carry the codec session
+ * cookie with no UI setting. Only a browser holding a valid session (GET /api/codec/session) gets through; anyone
+ * else gets a 401.
  */
 import { Hono } from "hono";
 import { getCookie } from "hono/cookie";

@@ -72,6 +72,7 @@ describe("helm/weft", () => {
       { networkPolicy: { blockedCidrs: ["not-a-cidr"] } },
       { temporalUi: { enabled: "true" } },
       { temporalUi: { publicUrl: "weft.example.com" } },
+      { temporalUi: { disableWriteActions: "false" } },
       { temporalUi: { image: { tag: "2.54.0" }, imageTag: "latest" } },
     ];
     for (const overrides of bad) expect(validateValues(withValues(overrides)), JSON.stringify(overrides)).toBe(false);

@@ -124,6 +124,7 @@ describe("helm/weft: the Temporal UI (temporalUi.enabled)", () => {
       TEMPORAL_UI_PUBLIC_PATH: "/temporal",
       TEMPORAL_CODEC_ENDPOINT: "https://weft.example.com/api/codec",
       TEMPORAL_CODEC_INCLUDE_CREDENTIALS: "true",
+      TEMPORAL_DISABLE_WRITE_ACTIONS: "true",
       TEMPORAL_TLS_CA: "/etc/temporal-tls/ca.crt",
       TEMPORAL_TLS_SERVER_NAME: "temporal.internal",
     });
