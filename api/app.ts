@@ -117,7 +117,7 @@ export function createApp(input: Omit<Services, "workflowCache">) {
     },
   });
   app.route("/", docsRoutes()); // Swagger UI from the swagger-ui-dist package (api/docs/swagger.ts)
-  // Development only: the Temporal UI under /temporal/, same origin as the codec (api/temporal-ui-proxy.ts).
+  // The Temporal UI under /temporal/, same origin as the codec (api/temporal-ui-proxy.ts; dev, or the Helm chart).
   if (services.config.TEMPORAL_UI_PROXY_URL) {
     app.route("/", temporalUiProxyRoutes(services.config.TEMPORAL_UI_PROXY_URL, tokens));
   }

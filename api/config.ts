@@ -15,8 +15,9 @@ export const configSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default("default"),
   TEMPORAL_UI_URL: z.string().url().default("http://localhost:8233"),
   /**
-   * Development only: a Temporal UI (started with --ui-public-path /temporal) the API serves under /temporal/ to
-   * signed-in users, so the UI and the codec endpoint share one origin and its decode calls carry the session.
+   * A Temporal UI (public path /temporal: the dev server's, or the Helm chart's temporalUi) the API serves under
+   * /temporal/ to signed-in users, so the UI and the codec endpoint share one origin and its decode calls carry the
+   * session.
    */
   TEMPORAL_UI_PROXY_URL: z.string().url().optional(),
   /** Prometheus /metrics on a port of its own (not behind the Ingress); 0 turns it off. */

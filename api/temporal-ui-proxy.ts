@@ -1,10 +1,10 @@
 /**
- * The Temporal UI served under the API's own origin at /temporal/ (TEMPORAL_UI_PROXY_URL), so the UI's codec calls
- * to /api/codec are same-origin and carry the codec session cookie with no UI setting. Only a browser holding a
- * valid session (GET /api/codec/session) gets through, and only to read its own runs: the UI's API calls are
- * read-only (no terminate, signal, reset or batch: 403), a workflow list is narrowed to the caller's
- * `WeftOwnerId`, a workflow is opened only when it is one of the caller's runs (others: 404), and every other
- * server call (schedules, batches, task queues, …) is refused.
+ * TEMPORAL_UI_PROXY_URL (scripts/run.sh's dev UI, or the Helm chart's temporalUi): the Temporal UI served under the
+ * API's own origin at /temporal/, so the UI's codec calls to /api/codec are same-origin and carry the codec session
+ * cookie with no UI setting. Only a browser holding a valid session (GET /api/codec/session) gets through, and only
+ * to read its own runs: the UI's API calls are read-only (no terminate, signal, reset or batch: 403), a workflow
+ * list is narrowed to the caller's `WeftOwnerId`, a workflow is opened only when it is one of the caller's runs
+ * (others: 404), and every other server call (schedules, batches, …) is refused.
  */
 import { Hono } from "hono";
 import { getCookie } from "hono/cookie";

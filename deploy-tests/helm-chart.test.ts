@@ -70,6 +70,10 @@ describe("helm/weft", () => {
       { api: { jwt: { ttlSeconds: 10 } } },
       { temporal: { address: "http://temporal:7233" } },
       { networkPolicy: { blockedCidrs: ["not-a-cidr"] } },
+      { temporalUi: { enabled: "true" } },
+      { temporalUi: { publicUrl: "weft.example.com" } },
+      { temporalUi: { disableWriteActions: "false" } },
+      { temporalUi: { image: { tag: "2.54.0" }, imageTag: "latest" } },
     ];
     for (const overrides of bad) expect(validateValues(withValues(overrides)), JSON.stringify(overrides)).toBe(false);
   });
@@ -98,6 +102,7 @@ describe("helm/weft rendered by helm", () => {
     "--set=api.autoscaling.enabled=false,api.ingress.enabled=true,api.ingress.tlsSecretName=weft-tls",
     "--set=workers.gpu.runtimeClassName=nvidia,workers.gpu.models.existingClaim=models",
     "--set=networkPolicy.metricsScrapeFrom[0].namespaceSelector.matchLabels.team=monitoring",
+    "--set=temporalUi.enabled=true",
   ];
 
   it("passes helm lint with the default values and with every feature on", async () => {

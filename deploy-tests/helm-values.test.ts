@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { CHART, helmTemplate, requireHelm } from "./helm.ts";
 import { KUBERNETES_VERSIONS, kubernetesValidate } from "./kubernetes-validate.ts";
-import { find, parseManifests, schemaErrors } from "./manifests.ts";
+import { type Doc, find, parseManifests, schemaErrors } from "./manifests.ts";
 
 const helm = requireHelm();
 const VALUE_FILES = readdirSync(`${CHART}/ci`).filter((f) => f.endsWith("-values.yaml")).sort();
@@ -23,6 +23,7 @@ describe("helm/weft value files", () => {
       "external-temporal-values.yaml",
       "gpu-workers-values.yaml",
       "monitoring-values.yaml",
+      "temporal-ui-values.yaml",
       "tls-values.yaml",
     ]);
   });
@@ -98,6 +99,99 @@ describe("helm/weft value files", () => {
       TEMPORAL_NAMESPACE: "weft.a1b2c",
     });
     expect(find(external, "Secret", "weft-secrets").stringData.TEMPORAL_API_KEY).toBe("temporal-cloud-api-key");
+  });
+});
+
+describe("helm/weft: the Temporal UI (temporalUi.enabled)", () => {
+  const ms = parseManifests(helmTemplate(helm, ["-f", `${CHART}/ci/temporal-ui-values.yaml`]), "temporal-ui");
+  const ui = find(ms, "Deployment", "weft-temporal-ui").spec.template.spec;
+  const env = Object.fromEntries(ui.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
+  const policy = (name: string) => find(ms, "NetworkPolicy", `weft-${name}`).spec;
+  const selector = (component: string) => ({
+    podSelector: {
+      matchLabels: {
+        "app.kubernetes.io/name": "weft",
+        "app.kubernetes.io/instance": "weft",
+        "app.kubernetes.io/component": component,
+      },
+    },
+  });
+
+  it("runs the pinned temporalio/ui 2.54 image on the chart's Temporal, with the codec on the API's own origin", () => {
+    expect(ui.containers[0].image).toMatch(/^temporalio\/ui:2\.54\.\d+$/);
+    expect(env).toMatchObject({
+      TEMPORAL_ADDRESS: "temporal-frontend.temporal.svc.cluster.local:7233",
+      TEMPORAL_UI_PUBLIC_PATH: "/temporal",
+      TEMPORAL_CODEC_ENDPOINT: "https://weft.example.com/api/codec",
+      TEMPORAL_CODEC_INCLUDE_CREDENTIALS: "true",
+      TEMPORAL_DISABLE_WRITE_ACTIONS: "true",
+      TEMPORAL_TLS_CA: "/etc/temporal-tls/ca.crt",
+      TEMPORAL_TLS_SERVER_NAME: "temporal.internal",
+    });
+    // The API proxies /temporal/ to the UI's Service (signed-in users only) and links runs there.
+    const api = find(ms, "Deployment", "weft-api").spec.template.spec.containers[0].env;
+    expect(api.find((e: { name: string }) => e.name === "TEMPORAL_UI_PROXY_URL").value).toBe(
+      "http://weft-temporal-ui:8080",
+    );
+    expect(find(ms, "Service", "weft-temporal-ui").spec).toMatchObject({
+      type: "ClusterIP",
+      ports: [{ name: "http", port: 8080, targetPort: "http" }],
+    });
+    expect(find(ms, "ConfigMap", "weft-config").data).toMatchObject({
+      TEMPORAL_UI_URL: "https://weft.example.com/temporal",
+      TEMPORAL_UI_ADDRESS: "weft-temporal-ui:8080",
+    });
+    // The Ingress still sends everything to the API: the UI has no route of its own, so no way around the proxy.
+    expect(JSON.stringify(find(ms, "Ingress", "weft-api").spec)).not.toContain("temporal-ui");
+  });
+
+  it("lets only the API reach the UI, and the UI reach only DNS and Temporal's frontend", () => {
+    expect(policy("temporal-ui-ingress").ingress).toEqual([
+      { from: [selector("api")], ports: [{ port: 8080, protocol: "TCP" }] },
+    ]);
+    const egress = policy("temporal-ui-egress").egress;
+    expect(egress.map((r: Doc) => r.ports.map((p: Doc) => p.port))).toEqual([[53, 53], [7233]]);
+    expect(egress[1].to).toEqual([{
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "temporal" } },
+    }]);
+    expect(policy("api-egress").egress).toContainEqual({
+      ports: [{ port: 8080, protocol: "TCP" }],
+      to: [selector("temporal-ui")],
+    });
+  });
+
+  it("runs the UI unprivileged, without a service account token, within resource limits", () => {
+    expect(ui.automountServiceAccountToken).toBe(false);
+    expect(ui.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 5000,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(ui.containers[0].securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+    });
+    expect(ui.containers[0].resources.limits.memory).toBe("256Mi");
+    expect(ui.containers[0].resources.requests.cpu).toBe("50m");
+  });
+
+  it("is off by default, and refuses to guess the public URL without an Ingress", () => {
+    const off = parseManifests(helmTemplate(helm), "default");
+    expect(off.filter((m) => m.doc.metadata.name.includes("temporal-ui"))).toEqual([]);
+    const api = find(off, "Deployment", "weft-api").spec.template.spec.containers[0].env;
+    expect(api.map((e: { name: string }) => e.name)).not.toContain("TEMPORAL_UI_PROXY_URL");
+    expect(() => helmTemplate(helm, ["--set=temporalUi.enabled=true"])).toThrow(/temporalUi.publicUrl/);
+    const explicit = parseManifests(
+      helmTemplate(helm, ["--set=temporalUi.enabled=true,temporalUi.publicUrl=http://weft.internal:8000"]),
+      "publicUrl",
+    );
+    const e = find(explicit, "Deployment", "weft-temporal-ui").spec.template.spec.containers[0].env;
+    expect(e.find((v: { name: string }) => v.name === "TEMPORAL_CODEC_ENDPOINT").value).toBe(
+      "http://weft.internal:8000/api/codec",
+    );
+    expect(() => helmTemplate(helm, ["--set=temporalUi.enabled=true,temporalUi.publicUrl=https://x/api"])).toThrow(
+      /publicUrl/,
+    );
   });
 });
 

@@ -110,3 +110,20 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
     secretName: {{ .root.Values.temporal.tls.existingSecret }}
 {{- end }}
 {{- end -}}
+
+{{/* The Temporal UI's in-cluster Service name (temporal-ui.yaml). */}}
+{{- define "weft.temporalUiName" -}}
+{{- printf "%s-temporal-ui" (include "weft.fullname" .) -}}
+{{- end -}}
+
+{{/* The Weft API's public base URL (temporalUi.publicUrl, or the API Ingress's host): the UI's codec endpoint and
+run links hang off it, on the API's origin. */}}
+{{- define "weft.publicUrl" -}}
+{{- if .Values.temporalUi.publicUrl -}}
+{{- .Values.temporalUi.publicUrl -}}
+{{- else if .Values.api.ingress.enabled -}}
+{{- printf "%s://%s" (ternary "https" "http" (ne .Values.api.ingress.tlsSecretName "")) .Values.api.ingress.host -}}
+{{- else -}}
+{{- fail "temporalUi.enabled needs api.ingress.enabled or temporalUi.publicUrl (the Weft API's public base URL)" -}}
+{{- end -}}
+{{- end -}}
