@@ -6,7 +6,6 @@ import type { AppEnv } from "./env.ts";
 interface HookResult {
   success: boolean;
   target?: string;
-  data?: unknown;
   error?: { issues: { path: PropertyKey[]; message: string; code: string; keys?: string[] }[] };
 }
 
@@ -21,42 +20,13 @@ export function issuesToDetails(target: string | undefined, issues: NonNullable<
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result: HookResult) => {
-      if (result.success) {
-        // PostgreSQL cannot store U+0000 in text or jsonb: refused here rather than failing the insert with a 500.
-        const at = result.target === "json" || result.target === "query" ? nulPath(result.data) : null;
-        if (at === null) return;
-        const location = result.target === "json" ? "body" : "query";
-        throw new ApiError("VALIDATION_ERROR", `invalid request ${location}: ${at || location} contains U+0000`, [
-          { field: at || location, location, message: "the NUL character (U+0000) is not allowed" },
-        ]);
-      }
+      if (result.success) return;
       if (result.target === "param") throw new ApiError("NOT_FOUND", "resource not found");
       const details = issuesToDetails(result.target, result.error?.issues ?? []);
       const fields = [...new Set(details.map((d) => d.field))].join(", ");
       throw new ApiError("VALIDATION_ERROR", `invalid request ${result.target ?? "body"}: ${fields}`, details);
     },
   });
-}
-
-/**
- * The dotted path of the first string or key holding U+0000 ("" for the value itself), or null when none does.
- * Iterative: a deeply nested body must not overflow the stack.
- */
-function nulPath(value: unknown): string | null {
-  const stack: [unknown, string][] = [[value, ""]];
-  while (stack.length) {
-    const [v, path] = stack.pop()!;
-    if (typeof v === "string") {
-      if (v.includes("\u0000")) return path;
-    } else if (v && typeof v === "object") {
-      for (const [k, x] of Object.entries(v)) {
-        const here = path ? `${path}.${k}` : k;
-        if (k.includes("\u0000")) return here;
-        stack.push([x, here]);
-      }
-    }
-  }
-  return null;
 }
 
 export const ErrorSchema = z.object({
