@@ -7,7 +7,7 @@ import { TemplateError } from "../../core/template.ts";
 import type { Sql } from "../../db/client.ts";
 import { resolveContext } from "../../db/output-refs.ts";
 import { nonRetryable } from "../errors.ts";
-import { createRunGuard, refused, type RunGuard } from "./run-guard.ts";
+import { createRunGuard, type RunGuard } from "./run-guard.ts";
 import type { ExpressionPool } from "../expressions/pool.ts";
 
 /** All the conditional edges out of one finished node: the outputs they read travel once. */
@@ -21,6 +21,9 @@ export interface EvaluateConditionsInput {
 /** Each condition's outcome, in order: taken or not, or why it could not be decided. */
 export type ConditionOutcome = { taken: boolean } | { error: string };
 
+/** The run a workflow-built context names (`run.id`). */
+const runOf = (context: Record<string, unknown> | undefined) => (context?.run as { id?: unknown } | undefined)?.id;
+
 export function createConditionEvaluation(
   sql: Sql,
   expressions: ExpressionPool,
@@ -32,11 +35,7 @@ export function createConditionEvaluation(
       { condition, context }: { condition: string; context: Record<string, unknown> },
     ): Promise<boolean> {
       // The context is the run's (run-guard.ts): a condition cannot read another run's outputs by reference.
-      const run = await guard.forRun((context?.run as { id?: unknown } | undefined)?.id);
-      if (!run.conditions.has(condition)) throw refused("the condition is not one of the run's edges");
-      guard.checkInput(run, context.input);
-      await guard.checkLive(run);
-      await guard.checkRefs(run, context.nodes as never);
+      await guard.forReads(runOf(context), context.input, context.nodes as never, [condition]);
       try {
         return isTruthy(await expressions.evaluate(condition, await resolveContext(sql, context)));
       } catch (err) {
@@ -50,13 +49,7 @@ export function createConditionEvaluation(
       { runId, input, nodes, conditions }: EvaluateConditionsInput,
     ): Promise<ConditionOutcome[]> {
       // The conditions, input and references must be the run's own (run-guard.ts).
-      const run = await guard.forRun(runId);
-      if (conditions.some(({ condition }) => !run.conditions.has(condition))) {
-        throw refused("a condition is not one of the run's edges");
-      }
-      guard.checkInput(run, input);
-      await guard.checkLive(run);
-      await guard.checkRefs(run, nodes);
+      await guard.forReads(runId, input, nodes, conditions.map((c) => c.condition));
       // References are read from PostgreSQL once; a read that fails is retried as the activity.
       const resolved = (await resolveContext(sql, { nodes })).nodes as Record<string, { output: unknown }>;
       return await Promise.all(conditions.map(async ({ condition, reads }) => {
@@ -79,10 +72,7 @@ export function createConditionEvaluation(
       { value, context }: { value: Record<string, unknown>; context: Record<string, unknown> },
     ): Promise<Record<string, unknown>> {
       // Rendered only for a live run of Weft's, over that run's own input and outputs (run-guard.ts).
-      const run = await guard.forRun((context?.run as { id?: unknown } | undefined)?.id);
-      guard.checkInput(run, context.input);
-      await guard.checkLive(run);
-      await guard.checkRefs(run, context.nodes as never);
+      await guard.forReads(runOf(context), context.input, context.nodes as never);
       try {
         return (await expressions.render(value, await resolveContext(sql, context))) as Record<string, unknown>;
       } catch (err) {

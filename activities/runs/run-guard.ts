@@ -130,7 +130,25 @@ export function createRunGuard(sql: Sql) {
     return run;
   }
 
-  return { forRun, forNodes, checkNode, checkInput, checkRefs, checkLive };
+  /**
+   * A read-only evaluation for a run (edge conditions, approval messages): a live run of Weft's, over that run's
+   * own input and output references; `conditions`, when given, must all be edges of the run.
+   */
+  async function forReads(
+    runId: unknown,
+    input: unknown,
+    nodes: Record<string, { output: unknown }> | undefined,
+    conditions: string[] = [],
+  ) {
+    const run = await forRun(runId);
+    if (conditions.some((c) => !run.conditions.has(c))) throw refused("a condition is not one of the run's edges");
+    checkInput(run, input);
+    await checkLive(run);
+    await checkRefs(run, nodes);
+    return run;
+  }
+
+  return { forRun, forNodes, forReads, checkNode, checkInput, checkRefs, checkLive };
 }
 
 export type RunGuard = ReturnType<typeof createRunGuard>;
