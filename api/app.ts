@@ -25,6 +25,9 @@ import { triggerRoutes } from "./triggers/index.ts";
 import { vectorRoutes } from "./vectors/index.ts";
 import { WorkflowCache } from "./workflows/cache.ts";
 import { workflowRoutes } from "./workflows/index.ts";
+import { AccessCache } from "./workspaces/access-cache.ts";
+import { workspaceAccess } from "./workspaces/access.ts";
+import { workspaceRoutes } from "./workspaces/index.ts";
 import { versionRoutes } from "./workflows/versions.ts";
 
 const PUBLIC_API_PATHS = new Set(["/api/auth/register", "/api/auth/login"]);
@@ -33,9 +36,13 @@ const isPublicPath = (path: string) =>
   PUBLIC_API_PATHS.has(path) || path.startsWith("/api/hooks/") || path === "/api/codec/session";
 const MAX_BODY_BYTES = 1024 * 1024;
 
-/** Builds the app; `services.workflowCache` is created here (and starts listening) when enabled. */
-export function createApp(input: Omit<Services, "workflowCache">) {
-  const services: Services = { ...input };
+/**
+ * Builds the app; `services.workflowCache` (when enabled) and `services.accessCache` are created here and start
+ * listening for changes.
+ */
+export function createApp(input: Omit<Services, "workflowCache" | "accessCache">) {
+  const services: Services = { ...input, accessCache: new AccessCache() };
+  void services.accessCache.listen(services.sql, services.logger);
   if (services.config.WEFT_READ_CACHE) {
     services.workflowCache = new WorkflowCache();
     void services.workflowCache.listen(services.sql, services.logger);
@@ -88,6 +95,8 @@ export function createApp(input: Omit<Services, "workflowCache">) {
     }),
   );
   app.use("/api/*", (c, next) => (isPublicPath(c.req.path) ? next() : auth(c, next)));
+  // Every /api/ route's entry in the role table, enforced here and nowhere else (api/workspaces/roles.ts).
+  app.use("/api/*", workspaceAccess());
 
   app.route("/", healthRoutes());
   app.route("/", authRoutes(tokens));
@@ -102,6 +111,7 @@ export function createApp(input: Omit<Services, "workflowCache">) {
   app.route("/", secretRoutes());
   app.route("/", codecRoutes(tokens));
   app.route("/", vectorRoutes());
+  app.route("/", workspaceRoutes());
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -6,6 +6,8 @@ import type { Logger } from "./logger.ts";
 import type { TemporalApi } from "./temporal/client.ts";
 import type { WorkflowCache } from "./workflows/cache.ts";
 import type { ApiMetrics } from "./metrics.ts";
+import type { AccessCache } from "./workspaces/access-cache.ts";
+import type { Role } from "./workspaces/roles.ts";
 
 export interface Services {
   config: ApiConfig;
@@ -19,6 +21,8 @@ export interface Services {
   workflowCache?: WorkflowCache;
   /** Prometheus metrics (api/metrics.ts); absent in tests that do not look at them. */
   metrics?: ApiMetrics;
+  /** API keys and workspace roles, cached until an access change is announced (api/workspaces/access-cache.ts). */
+  accessCache: AccessCache;
 }
 
 export interface AuthUser {
@@ -26,11 +30,26 @@ export interface AuthUser {
   email: string;
 }
 
+/** Who makes the request: a signed-in person, or a service with an API key (which acts only in its workspace). */
+export type Actor =
+  | { type: "user"; id: string; email: string }
+  | { type: "api_key"; id: string; name: string; workspaceId: string; role: Role };
+
+/** The workspace a request acts in (`Weft-Workspace`, or the default) and the caller's role there. */
+export interface RequestWorkspace {
+  id: string;
+  role: Role;
+}
+
 export interface AppEnv {
   Variables: {
     requestId: string;
     logger: Logger;
     services: Services;
+    /** Set for a person only; an API key's requests have an `actor` and no user. */
     user: AuthUser;
+    actor: Actor;
+    /** Set on routes the role table gives a role (api/workspaces/roles.ts). */
+    workspace: RequestWorkspace;
   };
 }

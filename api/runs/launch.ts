@@ -30,7 +30,10 @@ export function runWorkflowInput(config: Services["config"], run: LaunchableRun)
 }
 
 /** Starts (or finds) the run's workflow and records its Temporal run id; returns that id. */
-export async function launchRun(services: Services, run: LaunchableRun): Promise<string> {
+export async function launchRun(
+  services: Pick<Services, "config" | "sql" | "temporal" | "codec">,
+  run: LaunchableRun,
+): Promise<string> {
   const { sql, config, temporal } = services;
   let temporalRunId: string;
   try {

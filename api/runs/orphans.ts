@@ -14,7 +14,10 @@ import { launchRun } from "./launch.ts";
 const BATCH = 50;
 
 /** One pass; returns how many runs it launched and how many it failed. */
-export async function sweepOrphanedRuns(services: Services, logger: Logger) {
+export async function sweepOrphanedRuns(
+  services: Pick<Services, "config" | "sql" | "temporal" | "codec" | "logger">,
+  logger: Logger,
+) {
   const { sql, config } = services;
   const rows = await sql`
     SELECT id, owner_id, input, snapshot, start_reuse,
@@ -53,7 +56,10 @@ export async function sweepOrphanedRuns(services: Services, logger: Logger) {
 }
 
 /** Sweeps every `WEFT_ORPHAN_SWEEP_MS` until the returned function is called (0: never). */
-export function startOrphanSweeper(services: Services, logger: Logger): () => void {
+export function startOrphanSweeper(
+  services: Pick<Services, "config" | "sql" | "temporal" | "codec" | "logger">,
+  logger: Logger,
+): () => void {
   const every = services.config.WEFT_ORPHAN_SWEEP_MS;
   if (every === 0) return () => {};
   let timer: ReturnType<typeof setTimeout> | undefined;
