@@ -17,7 +17,8 @@ export interface ApiKeyRecord {
   workspace_id: string;
   name: string;
   role: Role;
-  expires_at: Date | null;
+  /** ISO 8601, as the database client returns timestamps. */
+  expires_at: string | null;
 }
 
 interface Entry<T> {

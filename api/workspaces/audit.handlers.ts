@@ -60,7 +60,7 @@ async function page(sql: Sql, workspaceId: string, f: Filters, limit: number): P
     ORDER BY id DESC LIMIT ${limit}`;
   return rows.map((r) => ({
     id: String(r.id),
-    at: (r.at as Date).toISOString(),
+    at: r.at as string,
     actor: {
       type: r.actor_type as AuditEntry["actor"]["type"],
       id: r.actor_id as string | null,
