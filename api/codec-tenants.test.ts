@@ -16,6 +16,7 @@ import { TEST_BUNDLE_PATH, TEST_PAYLOAD_KEY, TEST_TASK_QUEUE, TEST_TEMPORAL_ADDR
 import {
   buildWorkflow,
   call,
+  type FailureChain,
   json,
   registerUser,
   setupApp,
@@ -169,7 +170,7 @@ describe("per-tenant payload keys", () => {
       taskQueue: TEST_TASK_QUEUE,
       workflowId: `not-weft-${crypto.randomUUID()}`,
       args: [{ runId: run.id, input: {}, snapshot: { nodes: [], edges: [] } }],
-    }).catch((err) => err);
+    }).catch((err) => err) as { failure?: FailureChain };
     const messages: string[] = [];
     for (let f = failed.failure; f; f = f.cause) messages.push(f.message);
     expect(messages.join("\n")).toMatch(/may not act for the run/);
@@ -200,7 +201,7 @@ describe("per-tenant payload keys", () => {
     expect(row.master_key_id).not.toBe(oldMaster.current.id);
     const after = await codecOf(NEW_KEY); // the old master key is gone
     const [opened] = await after.decode([sealed]);
-    expect(new TextDecoder().decode(opened.data)).toBe("42");
+    expect(new TextDecoder().decode(opened.data!)).toBe("42");
     await rewrapDataKeys(t.sql, await loadMasterKeys(TEST_PAYLOAD_KEY, NEW_KEY), tenant);
   });
 });

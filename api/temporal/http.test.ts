@@ -10,7 +10,15 @@ import { weftDataConverter } from "../../core/payload-codec.ts";
 import { payloadTenantKeys } from "../../db/payload-keys.ts";
 import { WEFT_STATUS } from "../../core/search-attributes.ts";
 import { TEST_PAYLOAD_KEY, TEST_TEMPORAL_ADDRESS } from "../../test/env.ts";
-import { buildWorkflow, call, registerUser, setupApp, type TestContext, waitForRun } from "../../test/helpers.ts";
+import {
+  buildWorkflow,
+  call,
+  type FailureChain,
+  registerUser,
+  setupApp,
+  type TestContext,
+  waitForRun,
+} from "../../test/helpers.ts";
 import * as errors from "./client.ts";
 import { TemporalHttpClient } from "./http.ts";
 
@@ -107,7 +115,7 @@ describe("Temporal's HTTP API client", () => {
         () => http.executeUpdate(missing, "approve", [{}]),
       ]
     ) {
-      const err = await (attempt() as Promise<unknown>).catch((e) => e);
+      const err = await (attempt() as Promise<unknown>).catch((e) => e) as Error & { code?: number };
       expect(err).toBeInstanceOf(errors.WorkflowNotFoundError);
       expect(err.name).toBe("WorkflowNotFoundError");
       expect(err.code).toBe(errors.GrpcCode.NOT_FOUND);
@@ -201,7 +209,7 @@ describe("Temporal's HTTP API client", () => {
       workflowId: await registerSearch(missing, { query: "q", top_k: 1 }),
       taskQueue: "weft-gpu",
       args: [{ collectionId: missing, ownerId: alice.id, query: "q", top_k: 1 }],
-    }).catch((e) => e);
+    }).catch((e) => e) as Error & { failure?: FailureChain };
     expect(failed).toBeInstanceOf(errors.WorkflowFailedError);
     const types: string[] = [];
     for (let f = failed.failure; f; f = f.cause) if (f.type) types.push(f.type);
@@ -212,7 +220,7 @@ describe("Temporal's HTTP API client", () => {
       taskQueue: IDLE_QUEUE,
       args: [{}],
       executionTimeout: "1s",
-    }).catch((e) => e);
+    }).catch((e) => e) as Error;
     expect(timedOut).toBeInstanceOf(errors.WorkflowFailedError);
     expect(timedOut.message).toBe("Workflow execution timed out");
   });
