@@ -7,14 +7,14 @@
  * Every API replica may sweep; two launching the same run at once is harmless for the same reason.
  */
 import type { WorkflowSnapshot } from "../../core/snapshot.ts";
-import type { Services } from "../env.ts";
+import type { EngineServices } from "../env.ts";
 import type { Logger } from "../logger.ts";
 import { launchRun } from "./launch.ts";
 
 const BATCH = 50;
 
 /** One pass; returns how many runs it launched and how many it failed. */
-export async function sweepOrphanedRuns(services: Services, logger: Logger) {
+export async function sweepOrphanedRuns(services: EngineServices, logger: Logger) {
   const { sql, config } = services;
   const rows = await sql`
     SELECT id, owner_id, input, snapshot, start_reuse,
@@ -53,7 +53,7 @@ export async function sweepOrphanedRuns(services: Services, logger: Logger) {
 }
 
 /** Sweeps every `WEFT_ORPHAN_SWEEP_MS` until the returned function is called (0: never). */
-export function startOrphanSweeper(services: Services, logger: Logger): () => void {
+export function startOrphanSweeper(services: EngineServices, logger: Logger): () => void {
   const every = services.config.WEFT_ORPHAN_SWEEP_MS;
   if (every === 0) return () => {};
   let timer: ReturnType<typeof setTimeout> | undefined;

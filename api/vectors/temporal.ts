@@ -1,5 +1,7 @@
 /** How the API reaches the GPU queue for vectors: ingestion workflows and search, started by name. */
-import type { Sql } from "../../db/client.ts";
+import { jsonValue, type Sql } from "../../db/client.ts";
+import type { z } from "@hono/zod-openapi";
+import type { SearchResultsSchema } from "./routes.ts";
 import { ApiError } from "../errors.ts";
 import { type TemporalApi, type TemporalFailure, WorkflowFailedError } from "../temporal/client.ts";
 
@@ -23,6 +25,8 @@ export async function startIngestion(
   await temporal.startWorkflow(INGEST_WORKFLOW_TYPE, { taskQueue, workflowId, args: [input] });
   return workflowId;
 }
+
+export type SearchResults = z.infer<typeof SearchResultsSchema>;
 
 export interface SearchInput {
   collectionId: string;
@@ -50,17 +54,18 @@ export async function searchOnGpu(
   temporal: TemporalApi,
   taskQueue: string,
   input: SearchInput,
-): Promise<unknown> {
+): Promise<SearchResults> {
   const { collectionId, ownerId, ...request } = input;
   const [{ id }] = await sql`INSERT INTO vector_search_requests (id, tenant_id, collection_id, request)
-    VALUES (${crypto.randomUUID()}, ${ownerId}, ${collectionId}, ${sql.json(request as never)}) RETURNING id`;
+    VALUES (${crypto.randomUUID()}, ${ownerId}, ${collectionId}, ${sql.json(jsonValue(request))}) RETURNING id`;
   try {
+    // The search workflow's result, as the GPU worker's searchCollection returns it.
     return await temporal.executeWorkflow(SEARCH_WORKFLOW_TYPE, {
       taskQueue,
       workflowId: `weft-search-${id}`,
       args: [input],
       executionTimeout: SEARCH_TIMEOUT,
-    });
+    }) as SearchResults;
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = applicationCause(err.failure);
