@@ -1,5 +1,5 @@
 /** Re-running a failed or cancelled run: every successful output is reused, only what failed or follows runs. */
-import { INLINE_OUTPUT_LIMIT_BYTES, jsonBytes } from "../../core/output-ref.ts";
+import { INLINE_OUTPUT_LIMIT_BYTES, jsonBytes, outputRef } from "../../core/output-ref.ts";
 import { planReuse } from "../../core/reuse.ts";
 import type { WorkflowSnapshot } from "../../core/snapshot.ts";
 import type { Sql } from "../../db/client.ts";

@@ -2,16 +2,14 @@
 import type { Sql } from "../../db/client.ts";
 import type { WorkflowSnapshot } from "../../core/snapshot.ts";
 import type { RunTrigger } from "../../db/runs.ts";
+import { FINAL_RUN_STATUSES, type NodeStatus, type RunStatus } from "../../core/contract.ts";
 import { notFound } from "../errors.ts";
-import type { RUN_STATUSES } from "./routes.ts";
 
 export const RUN_COLUMNS =
   "id, workflow_id, status, trigger, retry_of, input, output, error, workflow_version, version_hash, created_at, started_at, finished_at, temporal_workflow_id, temporal_run_id";
 
-export type RunStatus = (typeof RUN_STATUSES)[number];
-
 /** A run in one of these statuses has ended for good. */
-export const FINAL_RUN_STATUSES: ReadonlySet<string> = new Set(["succeeded", "failed", "cancelled"]);
+export { FINAL_RUN_STATUSES };
 
 export interface RunRow {
   id: string;
@@ -35,7 +33,7 @@ export interface NodeExecutionRow {
   node_id: string;
   node_name: string;
   type: string;
-  status: string;
+  status: NodeStatus;
   attempt: number;
   input: unknown;
   output: unknown;

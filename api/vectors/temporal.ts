@@ -1,12 +1,18 @@
 /** How the API reaches the GPU queue for vectors: ingestion workflows and search, started by name. */
+import {
+  type FailureType,
+  type SearchCollectionInput,
+  type SearchCollectionResult,
+  WORKFLOW_TYPES,
+  workflowArgs,
+  workflowIds,
+} from "../../core/contract.ts";
 import { jsonValue, type Sql } from "../../db/client.ts";
-import type { z } from "@hono/zod-openapi";
-import type { SearchResultsSchema } from "./routes.ts";
 import { ApiError } from "../errors.ts";
 import { type TemporalApi, type TemporalFailure, WorkflowFailedError } from "../temporal/client.ts";
 
-export const INGEST_WORKFLOW_TYPE = "ingestDocuments";
-export const SEARCH_WORKFLOW_TYPE = "searchCollection";
+export const INGEST_WORKFLOW_TYPE = WORKFLOW_TYPES.ingestDocuments;
+export const SEARCH_WORKFLOW_TYPE = WORKFLOW_TYPES.searchCollection;
 
 /** Long enough for a cold GPU worker to load the embedding model; a search that takes longer is answered 503. */
 const SEARCH_TIMEOUT = "30s";
@@ -14,7 +20,7 @@ const SEARCH_TIMEOUT = "30s";
 /** A registered search older than this is gone; the worker refuses to start one older than its own bound. */
 const STALE_SEARCH_REQUEST = "10 minutes";
 
-export const ingestionWorkflowId = (ingestionId: string) => `weft-ingest-${ingestionId}`;
+export const ingestionWorkflowId = workflowIds.ingestion;
 
 export async function startIngestion(
   temporal: TemporalApi,
@@ -22,20 +28,15 @@ export async function startIngestion(
   input: { ingestionId: string; collectionId: string },
 ): Promise<string> {
   const workflowId = ingestionWorkflowId(input.ingestionId);
-  await temporal.startWorkflow(INGEST_WORKFLOW_TYPE, { taskQueue, workflowId, args: [input] });
+  await temporal.startWorkflow(INGEST_WORKFLOW_TYPE, {
+    taskQueue,
+    workflowId,
+    args: workflowArgs("ingestDocuments", input),
+  });
   return workflowId;
 }
 
-export type SearchResults = z.infer<typeof SearchResultsSchema>;
-
-export interface SearchInput {
-  collectionId: string;
-  ownerId: string;
-  query: string;
-  top_k: number;
-  score_threshold?: number;
-  filter?: Record<string, unknown>;
-}
+export type SearchInput = SearchCollectionInput;
 
 /** The innermost application failure of a failed workflow: what the activity threw. */
 function applicationCause(failure: TemporalFailure | undefined): TemporalFailure | null {
@@ -54,7 +55,7 @@ export async function searchOnGpu(
   temporal: TemporalApi,
   taskQueue: string,
   input: SearchInput,
-): Promise<SearchResults> {
+): Promise<SearchCollectionResult> {
   const { collectionId, ownerId, ...request } = input;
   const [{ id }] = await sql`INSERT INTO vector_search_requests (id, tenant_id, collection_id, request)
     VALUES (${crypto.randomUUID()}, ${ownerId}, ${collectionId}, ${sql.json(jsonValue(request))}) RETURNING id`;
@@ -62,15 +63,17 @@ export async function searchOnGpu(
     // The search workflow's result, as the GPU worker's searchCollection returns it.
     return await temporal.executeWorkflow(SEARCH_WORKFLOW_TYPE, {
       taskQueue,
-      workflowId: `weft-search-${id}`,
-      args: [input],
+      workflowId: workflowIds.search(id),
+      args: workflowArgs("searchCollection", input),
       executionTimeout: SEARCH_TIMEOUT,
-    }) as SearchResults;
+    }) as SearchCollectionResult;
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = applicationCause(err.failure);
-    if (cause?.type === "CollectionNotFound") throw new ApiError("NOT_FOUND", "collection not found");
-    if (cause?.type === "EmbeddingModelMismatch") throw new ApiError("CONFLICT", cause.message);
+    if (cause?.type === ("CollectionNotFound" satisfies FailureType)) {
+      throw new ApiError("NOT_FOUND", "collection not found");
+    }
+    if (cause?.type === ("EmbeddingModelMismatch" satisfies FailureType)) throw new ApiError("CONFLICT", cause.message);
     throw new ApiError("SERVICE_UNAVAILABLE", "the search did not complete on the GPU workers", {
       reason: cause?.message ?? err.message,
     });
