@@ -6,6 +6,7 @@
 import type { WorkflowSnapshot } from "../../core/snapshot.ts";
 import type { EngineServices } from "../env.ts";
 import { WorkflowAlreadyStartedError } from "../temporal/client.ts";
+import { recordTemporalRunId } from "./store.ts";
 import { startRunWorkflow, temporalWorkflowId } from "./temporal.ts";
 
 export interface LaunchableRun {
@@ -44,7 +45,6 @@ export async function launchRun(services: EngineServices, run: LaunchableRun): P
     if (!(err instanceof WorkflowAlreadyStartedError)) throw err;
     temporalRunId = await temporal.workflowRunId(temporalWorkflowId(run.runId));
   }
-  await sql`UPDATE workflow_runs SET temporal_run_id = ${temporalRunId}
-    WHERE id = ${run.runId} AND temporal_run_id IS NULL`;
+  await recordTemporalRunId(sql, run.runId, temporalRunId);
   return temporalRunId;
 }

@@ -16,9 +16,7 @@ async function reusableOutputs(sql: Sql, runId: string) {
   const rows = await succeededOutputs(sql, runId);
   return new Map(rows.map((r) => {
     const bytes = jsonBytes(r.output);
-    const value = bytes > INLINE_OUTPUT_LIMIT_BYTES
-      ? { $weft_ref: { run_id: runId, node_id: r.node_id, bytes } }
-      : r.output;
+    const value = bytes > INLINE_OUTPUT_LIMIT_BYTES ? outputRef(runId, r.node_id, bytes) : r.output;
     return [r.node_id, value];
   }));
 }

@@ -108,3 +108,44 @@ export async function succeededOutputs(sql: Sql, runId: string): Promise<{ node_
 export async function deleteUnlaunchedRun(sql: Sql, runId: string): Promise<void> {
   await sql`DELETE FROM workflow_runs WHERE id = ${runId} AND temporal_run_id IS NULL`;
 }
+
+/** Records Temporal's run id once the run's workflow start is confirmed. */
+export async function recordTemporalRunId(sql: Sql, runId: string, temporalRunId: string): Promise<void> {
+  await sql`UPDATE workflow_runs SET temporal_run_id = ${temporalRunId}
+    WHERE id = ${runId} AND temporal_run_id IS NULL`;
+}
+
+/** A pending run whose workflow start Temporal never confirmed (api/runs/orphans.ts). */
+export interface UnlaunchedRunRow {
+  id: string;
+  owner_id: string;
+  input: Record<string, unknown>;
+  snapshot: WorkflowSnapshot;
+  start_reuse: Record<string, unknown> | null;
+  /** Older than the bound after which the sweeper stops trying and fails it. */
+  give_up: boolean;
+}
+
+/** Unlaunched runs older than `afterMs`, oldest first; scheduled runs are their schedule workflow's to start. */
+export async function unlaunchedRuns(
+  sql: Sql,
+  bounds: { afterMs: number; failAfterMs: number; limit: number },
+): Promise<UnlaunchedRunRow[]> {
+  const rows = await sql<UnlaunchedRunRow[]>`
+    SELECT id, owner_id, input, snapshot, start_reuse,
+      created_at < now() - ${bounds.failAfterMs} * interval '1 millisecond' AS give_up
+    FROM workflow_runs
+    WHERE status = 'pending' AND temporal_run_id IS NULL AND trigger <> 'schedule'
+      AND created_at < now() - ${bounds.afterMs} * interval '1 millisecond'
+    ORDER BY created_at LIMIT ${bounds.limit}`;
+  return [...rows];
+}
+
+/** Fails a run that could not be started; false when it was launched (or ended) meanwhile. */
+export async function failUnlaunchedRun(sql: Sql, runId: string): Promise<boolean> {
+  const closed = await sql`
+    UPDATE workflow_runs SET status = 'failed', finished_at = now(),
+      error = ${sql.json({ type: "StartLost", message: "the run could not be started in Temporal" })}
+    WHERE id = ${runId} AND status = 'pending' AND temporal_run_id IS NULL RETURNING id`;
+  return closed.length > 0;
+}
