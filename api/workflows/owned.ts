@@ -13,7 +13,8 @@ import { getOwnedWorkflow } from "./store.ts";
  * deleted (api/runs/store.ts), and reading the workflow itself goes through the read cache (handlers.ts).
  */
 const RUN_SCOPED = /^\/api\/workflows\/[^/]+\/runs\/[^/]+/;
-const isCachedRead = (method: string, path: string) => method === "GET" && /^\/api\/workflows\/[^/]+\/?$/.test(path);
+const isCachedRead = (method: string, path: string) =>
+  (method === "GET" || method === "HEAD") && /^\/api\/workflows\/[^/]+\/?$/.test(path);
 
 export function ownedWorkflow(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
