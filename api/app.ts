@@ -6,7 +6,7 @@ import { authRoutes } from "./auth/index.ts";
 import { requireAuth } from "./auth/middleware.ts";
 import { TokenService } from "./auth/tokens.ts";
 import { edgeRoutes } from "./edges/index.ts";
-import type { Services } from "./env.ts";
+import type { AppServices, Services } from "./env.ts";
 import { ApiError, errorBody, onError } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { inputGuard } from "./input-guard.ts";
@@ -14,10 +14,13 @@ import { loggedPath } from "./logged-path.ts";
 import { baseSecurityHeaders, docsContentSecurityPolicy, noStore } from "./security-headers.ts";
 import { nodeRoutes } from "./nodes/index.ts";
 import { createRouter } from "./openapi.ts";
+import { RunEventHub } from "./runs/event-hub.ts";
 import { runEventRoutes } from "./runs/events.ts";
 import { runRoutes } from "./runs/index.ts";
+import { RunReconciler } from "./runs/reconcile.ts";
 import { runSearchRoutes } from "./runs/search.ts";
 import { secretRoutes } from "./secrets/index.ts";
+import { SecretKeys } from "./secrets/keys.ts";
 import { codecRoutes } from "./codec.ts";
 import { docsRoutes } from "./docs/swagger.ts";
 import { temporalUiProxyRoutes } from "./temporal-ui-proxy.ts";
@@ -25,6 +28,7 @@ import { triggerRoutes } from "./triggers/index.ts";
 import { vectorRoutes } from "./vectors/index.ts";
 import { WorkflowCache } from "./workflows/cache.ts";
 import { workflowRoutes } from "./workflows/index.ts";
+import { ownedWorkflow } from "./workflows/owned.ts";
 import { AccessCache } from "./workspaces/access-cache.ts";
 import { workspaceAccess } from "./workspaces/access.ts";
 import { workspaceRoutes } from "./workspaces/index.ts";
@@ -37,18 +41,33 @@ const isPublicPath = (path: string) =>
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
- * Builds the app; `services.workflowCache` (when enabled) and `services.accessCache` are created here and start
- * listening for changes.
+ * The process-wide services the app owns: the read cache (listening when enabled), the access cache (always
+ * listening), the reconcile throttle, the secrets keys, the token service, and the run-event hub unless the
+ * caller made it (main closes it on shutdown).
  */
-export function createApp(input: Omit<Services, "workflowCache" | "accessCache">) {
-  const services: Services = { ...input, accessCache: new AccessCache() };
-  void services.accessCache.listen(services.sql, services.logger);
-  if (services.config.WEFT_READ_CACHE) {
+function createServices(input: AppServices): Services {
+  const { config, sql, logger } = input;
+  const services: Services = {
+    ...input,
+    events: input.events ?? new RunEventHub(sql, logger),
+    reconciler: new RunReconciler(input),
+    secretKeys: new SecretKeys(config),
+    tokens: new TokenService(config),
+    accessCache: new AccessCache(),
+  };
+  void services.accessCache.listen(sql, logger);
+  if (config.WEFT_READ_CACHE) {
     services.workflowCache = new WorkflowCache();
-    void services.workflowCache.listen(services.sql, services.logger);
+    void services.workflowCache.listen(sql, logger);
   }
+  return services;
+}
+
+/** Builds the app from the services it is given (api/main.ts; test/helpers.ts). */
+export function createApp(input: AppServices) {
+  const services = createServices(input);
   const app = createRouter();
-  const tokens = new TokenService(services.config);
+  const { tokens } = services;
   const auth = requireAuth(tokens);
 
   app.use(requestId({ headerName: "X-Request-Id" }));
@@ -97,9 +116,10 @@ export function createApp(input: Omit<Services, "workflowCache" | "accessCache">
   app.use("/api/*", (c, next) => (isPublicPath(c.req.path) ? next() : auth(c, next)));
   // Every /api/ route's entry in the role table, enforced here and nowhere else (api/workspaces/roles.ts).
   app.use("/api/*", workspaceAccess());
+  app.use("/api/workflows/:id/*", ownedWorkflow());
 
   app.route("/", healthRoutes());
-  app.route("/", authRoutes(tokens));
+  app.route("/", authRoutes());
   app.route("/", workflowRoutes());
   app.route("/", versionRoutes());
   app.route("/", nodeRoutes());

@@ -5,7 +5,7 @@
  */
 import { temporalWorkflowId } from "../db/runs.ts";
 import type { Services } from "./env.ts";
-import { ApiError } from "./errors.ts";
+import { engineUnavailable } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { WorkflowNotFoundError } from "./temporal/client.ts";
 import { deleteTemporalSchedule } from "./triggers/temporal.ts";
@@ -26,7 +26,7 @@ export async function deleteSchedulesOf(services: Services, logger: Logger, scop
   } catch (err) {
     // Nothing in the database is deleted, so the request can simply be repeated.
     logger.error(`${what} delete: temporal schedule delete failed`, { ...scope, error: String(err) });
-    throw new ApiError("SERVICE_UNAVAILABLE", `the workflow engine is unavailable; the ${what} was not deleted`);
+    throw engineUnavailable(`the ${what} was not deleted`);
   }
   return schedules.length;
 }

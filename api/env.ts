@@ -8,6 +8,11 @@ import type { WorkflowCache } from "./workflows/cache.ts";
 import type { ApiMetrics } from "./metrics.ts";
 import type { AccessCache } from "./workspaces/access-cache.ts";
 import type { Role } from "./workspaces/roles.ts";
+import type { RunEventHub } from "./runs/event-hub.ts";
+import type { RunReconciler } from "./runs/reconcile.ts";
+import type { SecretKeys } from "./secrets/keys.ts";
+import type { TokenService } from "./auth/tokens.ts";
+import type { WorkflowRow } from "./workflows/store.ts";
 
 export interface Services {
   config: ApiConfig;
@@ -23,7 +28,23 @@ export interface Services {
   metrics?: ApiMetrics;
   /** API keys and workspace roles, cached until an access change is announced (api/workspaces/access-cache.ts). */
   accessCache: AccessCache;
+  /** The process's one LISTEN connection for run events, fanned out to SSE streams and `?wait` reads. */
+  events: RunEventHub;
+  /** Asks Temporal about unfinished runs, at most so often per run (api/runs/reconcile.ts). */
+  reconciler: RunReconciler;
+  /** The secrets master keys, imported once (api/secrets/keys.ts). */
+  secretKeys: SecretKeys;
+  /** Signs and verifies access tokens. */
+  tokens: TokenService;
 }
+
+/** What the app is built from; the process-wide services it may create itself are optional. */
+export type AppServices =
+  & Omit<Services, "workflowCache" | "events" | "reconciler" | "secretKeys" | "tokens" | "accessCache">
+  & Partial<Pick<Services, "events">>;
+
+/** What starting a run's workflow needs (the orphan sweeper has no app around it). */
+export type EngineServices = Pick<Services, "config" | "sql" | "temporal" | "codec" | "logger">;
 
 export interface AuthUser {
   id: string;
@@ -51,5 +72,10 @@ export interface AppEnv {
     actor: Actor;
     /** Set on routes the role table gives a role (api/workspaces/roles.ts). */
     workspace: RequestWorkspace;
+    /**
+     * The caller's workflow named by the path, set by `ownedWorkflow` (api/workflows/owned.ts) on
+     * /api/workflows/{id} and everything under it except the run-scoped paths (runs are their own owners').
+     */
+    workflow: WorkflowRow;
   };
 }

@@ -17,7 +17,9 @@ export function requireAuth(tokens: TokenService) {
     const { sql, accessCache } = c.get("services");
     const key = await accessCache.apiKey(sql, await hashApiKey(token));
     if (!key) throw new ApiError("UNAUTHORIZED", "invalid or revoked API key");
-    if (key.expires_at && Date.parse(key.expires_at) <= Date.now()) throw new ApiError("UNAUTHORIZED", "expired API key");
+    if (key.expires_at && Date.parse(key.expires_at) <= Date.now()) {
+      throw new ApiError("UNAUTHORIZED", "expired API key");
+    }
     const now = Date.now();
     if (now - (lastUsedWritten.get(key.id) ?? 0) >= LAST_USED_RESOLUTION_MS) {
       if (lastUsedWritten.size >= 10_000) lastUsedWritten.clear();

@@ -5,7 +5,16 @@ import { NODE_NAME_PATTERN } from "../../core/node-types.ts";
 import { ApiError } from "../errors.ts";
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from "../temporal/client.ts";
 import { FINAL_RUN_STATUSES, getOwnedRun } from "./store.ts";
-import { bearerSecurity, createRouter, errorResponses, ErrorSchema, jsonBody, jsonResponse, uuid } from "../openapi.ts";
+import {
+  type AppRouteHandler,
+  bearerSecurity,
+  createRouter,
+  errorResponses,
+  ErrorSchema,
+  jsonBody,
+  jsonResponse,
+  uuid,
+} from "../openapi.ts";
 
 const Params = z.object({
   id: uuid.openapi({ param: { name: "id", in: "path" } }),
@@ -35,36 +44,36 @@ const approveRoute = createRoute({
   },
 });
 
+const approve: AppRouteHandler<typeof approveRoute> = async (c) => {
+  const { sql, temporal } = c.get("services");
+  const { id, run_id, node_name } = c.req.valid("param");
+  const body = c.req.valid("json");
+  const user = c.get("user");
+  const run = await getOwnedRun(sql, id, run_id, user.id);
+  if (FINAL_RUN_STATUSES.has(run.status)) {
+    throw new ApiError("CONFLICT", `the run has already finished (${run.status})`);
+  }
+  try {
+    await temporal.executeUpdate(
+      run.temporal_workflow_id,
+      approveUpdate.name,
+      updateArgs(approveUpdate, {
+        node_name,
+        approved: body.approved,
+        data: body.data ?? null,
+        decided_by: user.email,
+      }),
+    );
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      throw new ApiError("CONFLICT", err.failure.message || `node "${node_name}" is not waiting for approval`);
+    }
+    if (err instanceof WorkflowNotFoundError) throw new ApiError("CONFLICT", "the run has already finished");
+    throw err;
+  }
+  return c.json({ run_id, node_name, approved: body.approved }, 200);
+};
+
 export function approvalRoutes() {
-  const app = createRouter();
-  app.openapi(approveRoute, async (c) => {
-    const { sql, temporal } = c.get("services");
-    const { id, run_id, node_name } = c.req.valid("param");
-    const body = c.req.valid("json");
-    const user = c.get("user");
-    const run = await getOwnedRun(sql, id, run_id, user.id);
-    if (FINAL_RUN_STATUSES.has(run.status as string)) {
-      throw new ApiError("CONFLICT", `the run has already finished (${run.status})`);
-    }
-    try {
-      await temporal.executeUpdate(
-        run.temporal_workflow_id as string,
-        approveUpdate.name,
-        updateArgs(approveUpdate, {
-          node_name,
-          approved: body.approved,
-          data: body.data ?? null,
-          decided_by: user.email,
-        }),
-      );
-    } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) {
-        throw new ApiError("CONFLICT", err.failure.message || `node "${node_name}" is not waiting for approval`);
-      }
-      if (err instanceof WorkflowNotFoundError) throw new ApiError("CONFLICT", "the run has already finished");
-      throw err;
-    }
-    return c.json({ run_id, node_name, approved: body.approved }, 200);
-  });
-  return app;
+  return createRouter().openapi(approveRoute, approve);
 }

@@ -1,5 +1,6 @@
 /** Run schemas and routes: execute, list, inspect. */
 import { createRoute, z } from "@hono/zod-openapi";
+import { RUN_STATUSES } from "../../core/contract.ts";
 import {
   bearerSecurity,
   errorResponses,
@@ -13,7 +14,7 @@ import {
 
 const ErrorSchemaRef = () => ErrorSchema;
 
-export const RUN_STATUSES = ["pending", "running", "waiting", "succeeded", "failed", "cancelled"] as const;
+export { RUN_STATUSES };
 
 export const TemporalRefSchema = z.object({
   workflow_id: z.string(),

@@ -4,10 +4,10 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../errors.ts";
-import { bearerSecurity, createRouter, errorResponses, jsonResponse, uuid } from "../openapi.ts";
-import { presentRun } from "./index.ts";
+import { type AppRouteHandler, bearerSecurity, createRouter, errorResponses, jsonResponse, uuid } from "../openapi.ts";
+import { presentRun } from "./present.ts";
 import { RUN_STATUSES, RunSummarySchema } from "./routes.ts";
-import { RUN_COLUMNS } from "./store.ts";
+import { RUN_COLUMNS, type RunRow } from "./store.ts";
 
 /** An ISO 8601 instant PostgreSQL can hold: a real date in years 1–9999, any offset (normalised to UTC). */
 const instant = (description: string) =>
@@ -57,15 +57,12 @@ function decodeCursor(cursor: string): [string, string] {
   }
 }
 
-export function runSearchRoutes() {
-  const app = createRouter();
-  app.openapi(searchRunsRoute, async (c) => {
-    const services = c.get("services");
-    const { sql } = services;
-    const q = c.req.valid("query");
-    const after = q.cursor ? decodeCursor(q.cursor) : undefined;
-    // Ownership is the run's own (runs outlive a soft-deleted workflow), so only owner_id scopes the list.
-    const rows = await sql`
+const searchRuns: AppRouteHandler<typeof searchRunsRoute> = async (c) => {
+  const { sql, config } = c.get("services");
+  const q = c.req.valid("query");
+  const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+  // Ownership is the run's own (runs outlive a soft-deleted workflow), so only owner_id scopes the list.
+  const rows = await sql<(RunRow & { cursor_created_at: string })[]>`
       SELECT ${sql.unsafe(RUN_COLUMNS)}, created_at::text AS cursor_created_at FROM workflow_runs
       WHERE owner_id = ${c.get("user").id}
         ${q.workflow_id ? sql`AND workflow_id = ${q.workflow_id}` : sql``}
@@ -75,11 +72,13 @@ export function runSearchRoutes() {
         ${after ? sql`AND (created_at, id) < (${after[0]}::timestamptz, ${after[1]}::uuid)` : sql``}
       ORDER BY created_at DESC, id DESC
       LIMIT ${q.limit + 1}`;
-    const page = rows.slice(0, q.limit);
-    const last = page.at(-1);
-    const next = rows.length > q.limit && last ? encodeCursor(last.cursor_created_at, last.id) : null;
-    const items = page.map(({ cursor_created_at: _, ...row }) => presentRun(services, row));
-    return c.json({ items, next_cursor: next } as never, 200);
-  });
-  return app;
+  const page = rows.slice(0, q.limit);
+  const last = page.at(-1);
+  const next = rows.length > q.limit && last ? encodeCursor(last.cursor_created_at, last.id) : null;
+  const items = page.map(({ cursor_created_at: _, ...row }) => presentRun(config, row));
+  return c.json({ items, next_cursor: next }, 200);
+};
+
+export function runSearchRoutes() {
+  return createRouter().openapi(searchRunsRoute, searchRuns);
 }

@@ -1,23 +1,21 @@
 /** API key handlers: created with a role no higher than the creator's, revoked at once everywhere. */
-import type { RouteConfig, RouteHandler } from "@hono/zod-openapi";
 import { newApiKey } from "../auth/api-keys.ts";
-import type { AppEnv } from "../env.ts";
+import type { AppRouteHandler } from "../openapi.ts";
 import { ApiError, notFound } from "../errors.ts";
 import type * as routes from "./api-keys.routes.ts";
 import { audit, transaction } from "./audit.ts";
 import { atLeast } from "./roles.ts";
 
-type Handler<R extends RouteConfig> = RouteHandler<R, AppEnv>;
 const COLUMNS = "id, name, role, prefix, created_at, expires_at, last_used_at";
 
-export const list: Handler<typeof routes.listApiKeysRoute> = async (c) => {
+export const list: AppRouteHandler<typeof routes.listApiKeysRoute> = async (c) => {
   const { sql } = c.get("services");
   const items = await sql`SELECT ${sql.unsafe(COLUMNS)} FROM api_keys
     WHERE workspace_id = ${c.get("workspace").id} AND revoked_at IS NULL ORDER BY created_at DESC, id`;
   return c.json({ items } as never, 200);
 };
 
-export const create: Handler<typeof routes.createApiKeyRoute> = async (c) => {
+export const create: AppRouteHandler<typeof routes.createApiKeyRoute> = async (c) => {
   const { id: workspaceId, role: callerRole } = c.get("workspace");
   const body = c.req.valid("json");
   if (!atLeast(callerRole, body.role)) {
@@ -45,7 +43,7 @@ export const create: Handler<typeof routes.createApiKeyRoute> = async (c) => {
   return c.json({ ...row, key } as never, 201);
 };
 
-export const revoke: Handler<typeof routes.revokeApiKeyRoute> = async (c) => {
+export const revoke: AppRouteHandler<typeof routes.revokeApiKeyRoute> = async (c) => {
   const { key_id } = c.req.valid("param");
   const revoked = await transaction(c, async (tx) => {
     const [row] = await tx`UPDATE api_keys SET revoked_at = now()

@@ -13,7 +13,10 @@ beforeAll(async () => {
   [a, b] = await Promise.all([setupApp(), setupApp()]);
   [alice, bob] = await Promise.all([registerUser(a.app, "alice"), registerUser(a.app, "bob")]);
   ws = (await call(a.app, "POST", "/api/workspaces", { token: alice.token, body: { name: "Team" } })).body.id;
-  await call(a.app, "POST", `/api/workspaces/${ws}/members`, { token: alice.token, body: { email: bob.email, role: "editor" } });
+  await call(a.app, "POST", `/api/workspaces/${ws}/members`, {
+    token: alice.token,
+    body: { email: bob.email, role: "editor" },
+  });
 });
 
 const createKey = (token: string, body: Record<string, unknown>, workspace = ws) =>
@@ -66,7 +69,10 @@ describe("API keys (errors)", () => {
   it("refuses a role above the creator's (403) and an expiry in the past (400)", async () => {
     const admin = await createKey(bob.token, { name: "too much", role: "admin" });
     expect(admin.status).toBe(403); // Bob is an editor: he cannot create keys at all
-    await call(a.app, "PATCH", `/api/workspaces/${ws}/members/${bob.id}`, { token: alice.token, body: { role: "admin" } });
+    await call(a.app, "PATCH", `/api/workspaces/${ws}/members/${bob.id}`, {
+      token: alice.token,
+      body: { role: "admin" },
+    });
     const owner = await createKey(bob.token, { name: "too much", role: "owner" });
     expect(owner.status).toBe(403);
     expect(owner.body.error.message).toContain("cannot exceed");
@@ -74,7 +80,10 @@ describe("API keys (errors)", () => {
     const past = await createKey(alice.token, { name: "old", role: "viewer", expires_at: "2020-01-01T00:00:00Z" });
     expect(past.status).toBe(400);
     expect((await createKey(alice.token, { name: "x", role: "god" })).status).toBe(400);
-    await call(a.app, "PATCH", `/api/workspaces/${ws}/members/${bob.id}`, { token: alice.token, body: { role: "editor" } });
+    await call(a.app, "PATCH", `/api/workspaces/${ws}/members/${bob.id}`, {
+      token: alice.token,
+      body: { role: "editor" },
+    });
   });
 
   it("stops working when it expires", async () => {
@@ -96,7 +105,9 @@ describe("API keys (security)", () => {
     const revoked = await call(a.app, "DELETE", `/api/workspaces/${ws}/api-keys/${key.id}`, { token: alice.token });
     expect(revoked.status).toBe(204);
     expect((await call(a.app, "GET", `/api/workspaces/${ws}`, { token: key.key })).status).toBe(401);
-    await eventually(async () => (await call(b.app, "GET", `/api/workspaces/${ws}`, { token: key.key })).status === 401);
+    await eventually(async () =>
+      (await call(b.app, "GET", `/api/workspaces/${ws}`, { token: key.key })).status === 401
+    );
     const listed = await call(a.app, "GET", `/api/workspaces/${ws}/api-keys`, { token: alice.token });
     expect(listed.body.items.map((k: { id: string }) => k.id)).not.toContain(key.id);
     expect((await call(a.app, "DELETE", `/api/workspaces/${ws}/api-keys/${key.id}`, { token: alice.token })).status)
@@ -125,7 +136,10 @@ describe("API keys (security)", () => {
   });
 
   it("outlives its creator's membership until revoked", async () => {
-    await call(a.app, "PATCH", `/api/workspaces/${ws}/members/${bob.id}`, { token: alice.token, body: { role: "admin" } });
+    await call(a.app, "PATCH", `/api/workspaces/${ws}/members/${bob.id}`, {
+      token: alice.token,
+      body: { role: "admin" },
+    });
     const { body: key } = await createKey(bob.token, { name: "bob's", role: "viewer" });
     await call(a.app, "DELETE", `/api/workspaces/${ws}/members/${bob.id}`, { token: alice.token });
     expect((await call(a.app, "GET", `/api/workspaces/${ws}`, { token: bob.token })).status).toBe(404);

@@ -1,12 +1,10 @@
 /** Reading the audit log: keyset pages by id (newest first) behind an opaque cursor, or all of it as NDJSON. */
-import type { RouteConfig, RouteHandler } from "@hono/zod-openapi";
 import type { Sql } from "../../db/client.ts";
-import type { AppEnv } from "../env.ts";
+import type { AppRouteHandler } from "../openapi.ts";
 import { ApiError } from "../errors.ts";
 import type { AuditEntry } from "./audit.routes.ts";
 import type * as routes from "./audit.routes.ts";
 
-type Handler<R extends RouteConfig> = RouteHandler<R, AppEnv>;
 type Filters = Omit<ReturnType<typeof parseQuery>, "limit">;
 const EXPORT_BATCH = 500;
 
@@ -88,7 +86,7 @@ function ndjson(sql: Sql, workspaceId: string, filters: Filters): ReadableStream
   });
 }
 
-export const list: Handler<typeof routes.listAuditRoute> = async (c) => {
+export const list: AppRouteHandler<typeof routes.listAuditRoute> = async (c) => {
   const { sql } = c.get("services");
   const { limit, ...filters } = parseQuery(c.req.valid("query"));
   const workspaceId = c.get("workspace").id;

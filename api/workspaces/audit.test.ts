@@ -11,8 +11,14 @@ beforeAll(async () => {
   t = await setupApp();
   [alice, bob] = await Promise.all([registerUser(t.app, "alice"), registerUser(t.app, "bob")]);
   ws = (await call(t.app, "POST", "/api/workspaces", { token: alice.token, body: { name: "Audited" } })).body.id;
-  await call(t.app, "POST", `/api/workspaces/${ws}/members`, { token: alice.token, body: { email: bob.email, role: "admin" } });
-  await call(t.app, "PATCH", `/api/workspaces/${ws}/members/${bob.id}`, { token: alice.token, body: { role: "viewer" } });
+  await call(t.app, "POST", `/api/workspaces/${ws}/members`, {
+    token: alice.token,
+    body: { email: bob.email, role: "admin" },
+  });
+  await call(t.app, "PATCH", `/api/workspaces/${ws}/members/${bob.id}`, {
+    token: alice.token,
+    body: { role: "viewer" },
+  });
   const key = await call(t.app, "POST", `/api/workspaces/${ws}/api-keys`, {
     token: alice.token,
     body: { name: "deployer", role: "admin" },
@@ -96,7 +102,10 @@ describe("audit log (errors and security)", () => {
   });
 
   it("is for admins and owners of the workspace only", async () => {
-    await call(t.app, "POST", `/api/workspaces/${ws}/members`, { token: alice.token, body: { email: bob.email, role: "editor" } });
+    await call(t.app, "POST", `/api/workspaces/${ws}/members`, {
+      token: alice.token,
+      body: { email: bob.email, role: "editor" },
+    });
     expect((await audit("", bob.token)).status).toBe(403);
     const stranger = await registerUser(t.app, "stranger");
     expect((await audit("", stranger.token)).status).toBe(404);

@@ -19,7 +19,10 @@ async function workspaceWithEveryRole() {
   for (const role of ROLES) {
     if (role !== "owner") {
       const user = await registerUser(t.app, role);
-      await call(t.app, "POST", `/api/workspaces/${ws}/members`, { token: owner.token, body: { email: user.email, role } });
+      await call(t.app, "POST", `/api/workspaces/${ws}/members`, {
+        token: owner.token,
+        body: { email: user.email, role },
+      });
       members[role] = user.token;
     }
     const key = await call(t.app, "POST", `/api/workspaces/${ws}/api-keys`, {

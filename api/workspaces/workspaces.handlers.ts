@@ -1,16 +1,13 @@
 /** Workspace and member handlers: every change in one transaction with its audit row. */
-import type { RouteConfig, RouteHandler } from "@hono/zod-openapi";
 import { deleteSchedulesOf, terminateWorkflows, unfinishedWorkflowsOf } from "../engine-cleanup.ts";
-import type { AppEnv } from "../env.ts";
+import type { AppRouteHandler } from "../openapi.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { audit, transaction } from "./audit.ts";
 import type { Role } from "./roles.ts";
 import type * as routes from "./workspaces.routes.ts";
 import * as store from "./store.ts";
 
-type Handler<R extends RouteConfig> = RouteHandler<R, AppEnv>;
-
-export const list: Handler<typeof routes.listWorkspacesRoute> = async (c) => {
+export const list: AppRouteHandler<typeof routes.listWorkspacesRoute> = async (c) => {
   const { sql } = c.get("services");
   const page = c.req.valid("query");
   const actor = c.get("actor");
@@ -23,7 +20,7 @@ export const list: Handler<typeof routes.listWorkspacesRoute> = async (c) => {
   return c.json({ items, total, ...page }, 200);
 };
 
-export const create: Handler<typeof routes.createWorkspaceRoute> = async (c) => {
+export const create: AppRouteHandler<typeof routes.createWorkspaceRoute> = async (c) => {
   const { name } = c.req.valid("json");
   const ws = await transaction(c, async (tx) => {
     const ws = await store.insertWorkspace(tx, name, c.get("user").id);
@@ -38,14 +35,14 @@ export const create: Handler<typeof routes.createWorkspaceRoute> = async (c) => 
   return c.json(ws, 201);
 };
 
-export const get: Handler<typeof routes.getWorkspaceRoute> = async (c) => {
+export const get: AppRouteHandler<typeof routes.getWorkspaceRoute> = async (c) => {
   const { id, role } = c.get("workspace");
   const ws = await store.getWorkspace(c.get("services").sql, id, role);
   if (!ws) throw notFound("workspace");
   return c.json(ws, 200);
 };
 
-export const update: Handler<typeof routes.updateWorkspaceRoute> = async (c) => {
+export const update: AppRouteHandler<typeof routes.updateWorkspaceRoute> = async (c) => {
   const { id, role } = c.get("workspace");
   const { name } = c.req.valid("json");
   const ws = await transaction(c, async (tx) => {
@@ -57,7 +54,7 @@ export const update: Handler<typeof routes.updateWorkspaceRoute> = async (c) => 
   return c.json(ws, 200);
 };
 
-export const remove: Handler<typeof routes.deleteWorkspaceRoute> = async (c) => {
+export const remove: AppRouteHandler<typeof routes.deleteWorkspaceRoute> = async (c) => {
   const services = c.get("services");
   const { id, role } = c.get("workspace");
   const ws = await store.getWorkspace(services.sql, id, role);
@@ -83,7 +80,7 @@ export const remove: Handler<typeof routes.deleteWorkspaceRoute> = async (c) => 
   return c.body(null, 204);
 };
 
-export const listMembers: Handler<typeof routes.listMembersRoute> = async (c) => {
+export const listMembers: AppRouteHandler<typeof routes.listMembersRoute> = async (c) => {
   return c.json({ items: await store.listMembers(c.get("services").sql, c.get("workspace").id) }, 200);
 };
 
@@ -94,7 +91,7 @@ function checkOwnerChange(callerRole: Role, ...roles: Role[]) {
   }
 }
 
-export const addMember: Handler<typeof routes.addMemberRoute> = async (c) => {
+export const addMember: AppRouteHandler<typeof routes.addMemberRoute> = async (c) => {
   const { sql } = c.get("services");
   const { id, role: callerRole } = c.get("workspace");
   const body = c.req.valid("json");
@@ -116,7 +113,7 @@ export const addMember: Handler<typeof routes.addMemberRoute> = async (c) => {
   return c.json(member, 201);
 };
 
-export const updateMember: Handler<typeof routes.updateMemberRoute> = async (c) => {
+export const updateMember: AppRouteHandler<typeof routes.updateMemberRoute> = async (c) => {
   const { id, role: callerRole } = c.get("workspace");
   const { user_id } = c.req.valid("param");
   const { role } = c.req.valid("json");
@@ -139,7 +136,7 @@ export const updateMember: Handler<typeof routes.updateMemberRoute> = async (c) 
   return c.json(member, 200);
 };
 
-export const removeMember: Handler<typeof routes.removeMemberRoute> = async (c) => {
+export const removeMember: AppRouteHandler<typeof routes.removeMemberRoute> = async (c) => {
   const { id, role: callerRole } = c.get("workspace");
   const { user_id } = c.req.valid("param");
   await transaction(c, async (tx) => {
