@@ -101,7 +101,8 @@ export function codecRoutes(tokens: TokenService) {
       }
       const { payloads } = c.req.valid("json");
       // A tenant is a user for now (the workspaces issue maps it to the caller's workspaces).
-      const tenant = c.get("user").id;
+      // The request's workspace (Weft-Workspace, or the caller's default): its payloads decode, no one else's.
+      const tenant = c.get("workspace").id;
       let out: Payload[];
       try {
         if (direction === "encode") out = await codec.encodeFor(tenant, payloads.map(fromJson));

@@ -10,22 +10,24 @@ import type { Logger } from "./logger.ts";
 import { WorkflowNotFoundError } from "./temporal/client.ts";
 import { deleteTemporalSchedule } from "./triggers/temporal.ts";
 
-/** Whose work: an account's (by owner) or a workspace's. */
-export type EngineScope = { ownerId: string } | { workspaceId: string };
-
-const column = (scope: EngineScope) => "ownerId" in scope ? "owner_id" : "workspace_id";
-const value = (scope: EngineScope) => "ownerId" in scope ? scope.ownerId : scope.workspaceId;
+/** Whose work: a workspace's (an account's is its personal workspace's). */
+export interface EngineScope {
+  workspaceId: string;
+}
 
 /** Deletes the scope's Temporal schedules; 503 (and nothing deleted yet in the database) when Temporal fails. */
 export async function deleteSchedulesOf(services: Services, logger: Logger, scope: EngineScope, what: string) {
   const { sql, temporal } = services;
   const schedules = await sql`SELECT temporal_schedule_id FROM workflow_schedules
-    WHERE ${sql(column(scope))} = ${value(scope)}`;
+    WHERE workspace_id = ${scope.workspaceId}`;
   try {
     for (const s of schedules) await deleteTemporalSchedule(temporal, s.temporal_schedule_id as string);
   } catch (err) {
     // Nothing in the database is deleted, so the request can simply be repeated.
-    logger.error(`${what} delete: temporal schedule delete failed`, { ...scope, error: String(err) });
+    logger.error(`${what} delete: temporal schedule delete failed`, {
+      workspace_id: scope.workspaceId,
+      error: String(err),
+    });
     throw engineUnavailable(`the ${what} was not deleted`);
   }
   return schedules.length;
@@ -34,11 +36,10 @@ export async function deleteSchedulesOf(services: Services, logger: Logger, scop
 /** The Temporal workflow ids of the scope's unfinished runs and ingestions (read before the rows go). */
 export async function unfinishedWorkflowsOf(services: Services, scope: EngineScope): Promise<string[]> {
   const { sql } = services;
-  const col = sql(column(scope));
   const [runs, ingestions] = await Promise.all([
-    sql`SELECT id FROM workflow_runs WHERE ${col} = ${value(scope)} AND status IN ('pending', 'running', 'waiting')`,
+    sql`SELECT id FROM workflow_runs WHERE workspace_id = ${scope.workspaceId} AND status IN ('pending', 'running', 'waiting')`,
     sql`SELECT i.temporal_workflow_id FROM vector_ingestions i JOIN vector_collections c ON c.id = i.collection_id
-        WHERE c.${col} = ${value(scope)} AND i.status NOT IN ('succeeded', 'failed')
+        WHERE c.workspace_id = ${scope.workspaceId} AND i.status NOT IN ('succeeded', 'failed')
           AND i.temporal_workflow_id IS NOT NULL`,
   ]);
   return [

@@ -1,7 +1,7 @@
 /**
- * Deleting an account: what it owns in Temporal goes first, then the user row, whose foreign keys cascade to
- * its personal workspace, workflows, runs, node executions, events, secrets, hooks, schedules, idempotency keys,
- * vector collections and memberships. Running workflows are terminated last, best effort (api/engine-cleanup.ts).
+ * Deleting an account: what its personal workspace holds in Temporal goes first, then the user row, whose
+ * foreign keys cascade to that workspace (its workflows, runs, node executions, events, secrets, hooks, schedules,
+ * idempotency keys and vector collections) and to the account's memberships. Running workflows are terminated last, best effort (api/engine-cleanup.ts).
  */
 import { deleteSchedulesOf, terminateWorkflows, unfinishedWorkflowsOf } from "../engine-cleanup.ts";
 import type { Services } from "../env.ts";
@@ -9,7 +9,8 @@ import { ApiError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 
 export async function deleteAccount(services: Services, logger: Logger, userId: string): Promise<void> {
-  const scope = { ownerId: userId };
+  // Its personal workspace (whose id is the user's); what it made in team workspaces stays with the team.
+  const scope = { workspaceId: userId };
   const schedules = await deleteSchedulesOf(services, logger, scope, "account");
   const workflowIds = await unfinishedWorkflowsOf(services, scope);
   const owned = await services.sql`DELETE FROM users WHERE id = ${userId} RETURNING id`;

@@ -1,4 +1,6 @@
 /** Deciding an approval node: the decision goes to the run's workflow as a Temporal update. */
+import { appendAudit } from "../../db/audit-log.ts";
+import { auditRow } from "../workspaces/audit.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import { approveUpdate, updateArgs } from "../../core/contract.ts";
 import { NODE_NAME_PATTERN } from "../../core/node-types.ts";
@@ -48,8 +50,8 @@ const approve: AppRouteHandler<typeof approveRoute> = async (c) => {
   const { sql, temporal } = c.get("services");
   const { id, run_id, node_name } = c.req.valid("param");
   const body = c.req.valid("json");
-  const user = c.get("user");
-  const run = await getOwnedRun(sql, id, run_id, user.id);
+  const actor = c.get("actor");
+  const run = await getOwnedRun(sql, id, run_id, c.get("workspace").id);
   if (FINAL_RUN_STATUSES.has(run.status)) {
     throw new ApiError("CONFLICT", `the run has already finished (${run.status})`);
   }
@@ -61,7 +63,7 @@ const approve: AppRouteHandler<typeof approveRoute> = async (c) => {
         node_name,
         approved: body.approved,
         data: body.data ?? null,
-        decided_by: user.email,
+        decided_by: actor.type === "user" ? actor.email : `API key ${actor.name}`,
       }),
     );
   } catch (err) {
@@ -71,6 +73,14 @@ const approve: AppRouteHandler<typeof approveRoute> = async (c) => {
     if (err instanceof WorkflowNotFoundError) throw new ApiError("CONFLICT", "the run has already finished");
     throw err;
   }
+  await appendAudit(
+    sql,
+    auditRow(c, {
+      action: "run.approved",
+      resource: { type: "run", id: run_id },
+      details: { node_name, approved: body.approved },
+    }),
+  );
   return c.json({ run_id, node_name, approved: body.approved }, 200);
 };
 

@@ -24,7 +24,7 @@ export async function startRunWorkflow(
   temporal: TemporalApi,
   taskQueue: string,
   input: RunDagInput,
-  ownerId: string,
+  workspaceId: string,
 ): Promise<string> {
   const { runId } = await temporal.startWorkflow(RUN_WORKFLOW_TYPE, {
     taskQueue,
@@ -35,7 +35,8 @@ export async function startRunWorkflow(
       ? {
         searchAttributes: {
           [WEFT_WORKFLOW_ID.name]: input.snapshot.workflow_id,
-          [WEFT_OWNER_ID.name]: ownerId,
+          // The tenant: the run's workspace (a personal workspace's id is its user's, as before workspaces).
+          [WEFT_OWNER_ID.name]: workspaceId,
           [WEFT_STATUS.name]: "running",
         },
       }

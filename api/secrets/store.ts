@@ -10,41 +10,41 @@ export interface SecretRow {
   updated_at: string;
 }
 
-export async function listSecrets(sql: Sql, ownerId: string): Promise<SecretRow[]> {
+export async function listSecrets(sql: Sql, workspaceId: string): Promise<SecretRow[]> {
   const rows = await sql<SecretRow[]>`SELECT ${sql.unsafe(COLUMNS)} FROM secrets
-    WHERE owner_id = ${ownerId} ORDER BY name`;
+    WHERE workspace_id = ${workspaceId} ORDER BY name`;
   return [...rows];
 }
 
-/** The new secret, or undefined when the owner has one by that name. */
+/** The new secret, or undefined when the workspace has one by that name; `createdBy` is null for an API key. */
 export async function insertSecret(
   sql: Sql,
-  ownerId: string,
+  workspace: { id: string; createdBy: string | null },
   name: string,
   sealed: SealedSecret,
 ): Promise<SecretRow | undefined> {
   const [row] = await sql<SecretRow[]>`
-    INSERT INTO secrets (owner_id, name, key_id, iv, ciphertext)
-    VALUES (${ownerId}, ${name}, ${sealed.key_id}, ${sealed.iv}, ${sealed.ciphertext})
-    ON CONFLICT (owner_id, name) DO NOTHING RETURNING ${sql.unsafe(COLUMNS)}`;
+    INSERT INTO secrets (workspace_id, owner_id, name, key_id, iv, ciphertext)
+    VALUES (${workspace.id}, ${workspace.createdBy}, ${name}, ${sealed.key_id}, ${sealed.iv}, ${sealed.ciphertext})
+    ON CONFLICT (workspace_id, name) DO NOTHING RETURNING ${sql.unsafe(COLUMNS)}`;
   return row;
 }
 
 /** The replaced secret, or undefined when there is none by that name. */
 export async function replaceSecret(
   sql: Sql,
-  ownerId: string,
+  workspaceId: string,
   name: string,
   sealed: SealedSecret,
 ): Promise<SecretRow | undefined> {
   const [row] = await sql<SecretRow[]>`
     UPDATE secrets SET key_id = ${sealed.key_id}, iv = ${sealed.iv}, ciphertext = ${sealed.ciphertext}, updated_at = now()
-    WHERE owner_id = ${ownerId} AND name = ${name} RETURNING ${sql.unsafe(COLUMNS)}`;
+    WHERE workspace_id = ${workspaceId} AND name = ${name} RETURNING ${sql.unsafe(COLUMNS)}`;
   return row;
 }
 
 /** False when there is no secret by that name. */
-export async function deleteSecret(sql: Sql, ownerId: string, name: string): Promise<boolean> {
-  const rows = await sql`DELETE FROM secrets WHERE owner_id = ${ownerId} AND name = ${name} RETURNING id`;
+export async function deleteSecret(sql: Sql, workspaceId: string, name: string): Promise<boolean> {
+  const rows = await sql`DELETE FROM secrets WHERE workspace_id = ${workspaceId} AND name = ${name} RETURNING id`;
   return rows.length > 0;
 }

@@ -3,6 +3,7 @@ import { validateWorkflow } from "../../core/workflow-validation.ts";
 import { deleteWorkflowTriggers } from "../triggers/cleanup.ts";
 import { notFound } from "../errors.ts";
 import { type AppRouteHandler, serializedJson } from "../openapi.ts";
+import { audit, audited } from "../workspaces/audit.ts";
 import type * as routes from "./routes.ts";
 import {
   getWorkflowDetail,
@@ -16,36 +17,55 @@ import {
 
 export const list: AppRouteHandler<typeof routes.listWorkflowsRoute> = async (c) => {
   const { limit, offset } = c.req.valid("query");
-  const { items, total } = await listWorkflows(c.get("services").sql, c.get("user").id, { limit, offset });
+  const { items, total } = await listWorkflows(c.get("services").sql, c.get("workspace").id, { limit, offset });
   return c.json({ items, total, limit, offset }, 200);
 };
 
 export const create: AppRouteHandler<typeof routes.createWorkflowRoute> = async (c) => {
-  const row = await insertWorkflow(c.get("services").sql, c.get("user").id, c.req.valid("json"));
+  const body = c.req.valid("json");
+  const actor = c.get("actor");
+  const row = await audited(c, async (tx) => {
+    const row = await insertWorkflow(tx, c.get("workspace").id, actor.type === "user" ? actor.id : null, body);
+    await audit(tx, c, {
+      action: "workflow.created",
+      resource: { type: "workflow", id: row.id },
+      details: { name: body.name },
+    });
+    return row;
+  });
   return c.json(row, 201);
 };
 
 export const get: AppRouteHandler<typeof routes.getWorkflowRoute> = async (c) => {
   const { sql, workflowCache } = c.get("services");
   const { id } = c.req.valid("param");
-  const owner = c.get("user").id;
+  const workspace = c.get("workspace").id;
   const cached = workflowCache?.get(id);
   if (cached) {
-    if (cached.ownerId !== owner) throw notFound("workflow");
+    if (cached.workspaceId !== workspace) throw notFound("workflow");
     return serializedJson<WorkflowDetailRow>(c, cached.json);
   }
   const readStarted = workflowCache?.readStarted() ?? 0;
-  const row = await getWorkflowDetail(sql, id, owner);
+  const row = await getWorkflowDetail(sql, id, workspace);
   if (!row) throw notFound("workflow");
   const json = JSON.stringify(row);
-  workflowCache?.set(id, owner, json, readStarted);
+  workflowCache?.set(id, workspace, json, readStarted);
   return serializedJson<WorkflowDetailRow>(c, json);
 };
 
 export const update: AppRouteHandler<typeof routes.updateWorkflowRoute> = async (c) => {
   const { sql, workflowCache } = c.get("services");
   const { id } = c.get("workflow");
-  const row = await updateWorkflow(sql, id, c.req.valid("json"));
+  const body = c.req.valid("json");
+  const row = await audited(c, async (tx) => {
+    const row = await updateWorkflow(tx, id, body);
+    await audit(tx, c, {
+      action: "workflow.updated",
+      resource: { type: "workflow", id },
+      details: { changed: Object.keys(body) },
+    });
+    return row;
+  });
   workflowCache?.invalidate(id);
   return c.json(row, 200);
 };
@@ -54,7 +74,10 @@ export const remove: AppRouteHandler<typeof routes.deleteWorkflowRoute> = async 
   const services = c.get("services");
   const { id } = c.get("workflow");
   await deleteWorkflowTriggers(services, c.get("logger"), id);
-  await softDeleteWorkflow(services.sql, id);
+  await audited(c, async (tx) => {
+    await softDeleteWorkflow(tx, id);
+    await audit(tx, c, { action: "workflow.deleted", resource: { type: "workflow", id }, details: {} });
+  });
   services.workflowCache?.invalidate(id);
   return c.body(null, 204);
 };

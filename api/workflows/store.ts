@@ -57,37 +57,47 @@ export interface NewWorkflow {
   on_failure?: "fail_fast" | "continue";
 }
 
-/** The workflow if it exists, is not deleted and belongs to the user; otherwise a 404. */
-export async function getOwnedWorkflow(sql: Sql, id: string, ownerId: string): Promise<WorkflowRow> {
+/** The workflow if it exists, is not deleted and belongs to the workspace; otherwise a 404. */
+export async function getOwnedWorkflow(sql: Sql, id: string, workspaceId: string): Promise<WorkflowRow> {
   const [row] = await sql<WorkflowRow[]>`
     SELECT ${sql.unsafe(WORKFLOW_COLUMNS)} FROM workflows
-    WHERE id = ${id} AND owner_id = ${ownerId} AND deleted_at IS NULL`;
+    WHERE id = ${id} AND workspace_id = ${workspaceId} AND deleted_at IS NULL`;
   if (!row) throw notFound("workflow");
   return row;
 }
 
-export async function listWorkflows(sql: Sql, ownerId: string, page: { limit: number; offset: number }) {
+export async function listWorkflows(sql: Sql, workspaceId: string, page: { limit: number; offset: number }) {
   const [items, [{ total }]] = await Promise.all([
     sql<WorkflowRow[]>`SELECT ${sql.unsafe(WORKFLOW_COLUMNS)} FROM workflows
-        WHERE owner_id = ${ownerId} AND deleted_at IS NULL
+        WHERE workspace_id = ${workspaceId} AND deleted_at IS NULL
         ORDER BY created_at DESC, id DESC LIMIT ${page.limit} OFFSET ${page.offset}`,
     sql<{ total: number }[]>`SELECT count(*)::int AS total FROM workflows
-        WHERE owner_id = ${ownerId} AND deleted_at IS NULL`,
+        WHERE workspace_id = ${workspaceId} AND deleted_at IS NULL`,
   ]);
   return { items: [...items], total };
 }
 
-export async function insertWorkflow(sql: Sql, ownerId: string, body: NewWorkflow): Promise<WorkflowRow> {
+/** `createdBy`: the person who made it (null for an API key). */
+export async function insertWorkflow(
+  sql: Sql,
+  workspaceId: string,
+  createdBy: string | null,
+  body: NewWorkflow,
+): Promise<WorkflowRow> {
   const [row] = await sql<WorkflowRow[]>`
-    INSERT INTO workflows (owner_id, name, description, tags, metadata, max_parallel, on_failure)
-    VALUES (${ownerId}, ${body.name}, ${body.description ?? null}, ${body.tags ?? []},
+    INSERT INTO workflows (workspace_id, owner_id, name, description, tags, metadata, max_parallel, on_failure)
+    VALUES (${workspaceId}, ${createdBy}, ${body.name}, ${body.description ?? null}, ${body.tags ?? []},
             ${sql.json(jsonValue(body.metadata ?? {}))}, ${body.max_parallel ?? 16}, ${body.on_failure ?? "fail_fast"})
     RETURNING ${sql.unsafe(WORKFLOW_COLUMNS)}`;
   return row;
 }
 
 /** One round trip: the workflow with its nodes and edges aggregated as JSON (the cached read path). */
-export async function getWorkflowDetail(sql: Sql, id: string, ownerId: string): Promise<WorkflowDetailRow | undefined> {
+export async function getWorkflowDetail(
+  sql: Sql,
+  id: string,
+  workspaceId: string,
+): Promise<WorkflowDetailRow | undefined> {
   const [row] = await sql<WorkflowDetailRow[]>`
     SELECT ${sql.unsafe(WORKFLOW_COLUMNS.split(", ").map((col) => `w.${col}`).join(", "))},
       coalesce((SELECT json_agg(n ORDER BY n.created_at, n.id) FROM
@@ -95,7 +105,7 @@ export async function getWorkflowDetail(sql: Sql, id: string, ownerId: string): 
       coalesce((SELECT json_agg(e ORDER BY e.created_at, e.id) FROM
         (SELECT ${sql.unsafe(EDGE_COLUMNS)} FROM edges WHERE workflow_id = w.id) e), '[]') AS edges
     FROM workflows w
-    WHERE w.id = ${id} AND w.owner_id = ${ownerId} AND w.deleted_at IS NULL`;
+    WHERE w.id = ${id} AND w.workspace_id = ${workspaceId} AND w.deleted_at IS NULL`;
   return row;
 }
 
@@ -117,8 +127,12 @@ export async function softDeleteWorkflow(sql: Sql, id: string): Promise<void> {
 }
 
 /** Every change to a workflow's graph or settings makes a new version (and drops cached copies). */
-export async function bumpVersion(services: Pick<Services, "sql" | "workflowCache">, id: string): Promise<void> {
-  await services.sql`UPDATE workflows SET version = version + 1, updated_at = now() WHERE id = ${id}`;
+export async function bumpVersion(
+  services: Pick<Services, "sql" | "workflowCache">,
+  id: string,
+  tx: Sql = services.sql,
+): Promise<void> {
+  await tx`UPDATE workflows SET version = version + 1, updated_at = now() WHERE id = ${id}`;
   services.workflowCache?.invalidate(id);
 }
 

@@ -13,13 +13,6 @@ import { atLeast, requirementOf, type Role } from "./roles.ts";
 
 export const WORKSPACE_HEADER = "Weft-Workspace";
 
-/**
- * Routes whose resources belong to a workspace already. The others still act for the signed-in person, in their
- * personal workspace only, until their resource moves: there an API key and a `Weft-Workspace` header naming
- * another workspace are refused rather than half-served.
- */
-const WORKSPACE_SCOPED = (path: string) => path.startsWith("/api/workspaces/");
-
 function workspaceOf(c: Context<AppEnv>, routePath: string, actor: Actor): string {
   if (routePath.startsWith("/api/workspaces/:id")) {
     const id = uuid.safeParse(c.req.path.split("/")[3]);
@@ -53,14 +46,11 @@ export function workspaceAccess(): MiddlewareHandler<AppEnv> {
     }
     if (requirement === "public" || requirement === "any") return await next();
     const actor = c.get("actor");
-    if (actor.type !== "user" && (requirement === "account" || !WORKSPACE_SCOPED(route.path))) {
-      throw new ApiError("FORBIDDEN", "an API key cannot be used on this route");
+    if (requirement === "account") {
+      if (actor.type !== "user") throw new ApiError("FORBIDDEN", "an API key cannot be used on this route");
+      return await next();
     }
-    if (requirement === "account") return await next();
     const workspaceId = workspaceOf(c, route.path, actor);
-    if (!WORKSPACE_SCOPED(route.path) && workspaceId !== actor.id) {
-      throw new ApiError("BAD_REQUEST", `${WORKSPACE_HEADER} may name only your personal workspace on this route`);
-    }
     const role = await roleIn(c, workspaceId, actor);
     if (!role) throw notFound("workspace");
     if (!atLeast(role, requirement)) {
