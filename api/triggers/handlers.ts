@@ -46,7 +46,8 @@ export const webhook: AppRouteHandler<typeof routes.webhookRoute> = async (c) =>
       const started = await startRun(services, c.get("logger"), {
         workflow,
         workspaceId: workflow.workspace_id,
-        startedBy: null,
+        // The run's owner_id stays the workflow's creator, as before workspaces.
+        startedBy: workflow.owner_id,
         actorId: workflow.id,
         input,
         trigger: "webhook",

@@ -30,7 +30,7 @@ export interface NewSchedule {
 
 /** The workflow an enabled hook token starts, with its workspace; every workflow column, as a snapshot pins them. */
 export async function hookWorkflow(sql: Sql, tokenHash: string) {
-  const [row] = await sql<(WorkflowRow & { workspace_id: string })[]>`
+  const [row] = await sql<(WorkflowRow & { workspace_id: string; owner_id: string | null })[]>`
     SELECT w.* FROM workflow_hooks h JOIN workflows w ON w.id = h.workflow_id
     WHERE h.token_hash = ${tokenHash} AND h.enabled AND w.deleted_at IS NULL`;
   return row;

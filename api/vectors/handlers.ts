@@ -1,7 +1,8 @@
 /** Vector collection handlers: rows in PostgreSQL; embedding, indexing and search happen on the GPU queue. */
 import { ApiError, engineUnavailable, notFound } from "../errors.ts";
 import type { AppRouteHandler } from "../openapi.ts";
-import { audit, audited } from "../workspaces/audit.ts";
+import { appendAudit } from "../../db/audit-log.ts";
+import { audit, audited, auditRow } from "../workspaces/audit.ts";
 import type * as routes from "./routes.ts";
 import {
   deleteCollection,
@@ -62,14 +63,16 @@ export const addDocuments: AppRouteHandler<typeof routes.addDocumentsRoute> = as
   const { documents } = c.req.valid("json");
   await getOwnedCollection(sql, id, c.get("workspace").id);
   const ingestionId = crypto.randomUUID();
-  await audited(c, async (tx) => {
-    await insertIngestion(tx, id, ingestionId, documents);
-    await audit(tx, c, {
+  // insertIngestion is a transaction of its own (its documents in batches); the record follows it.
+  await insertIngestion(sql, id, ingestionId, documents);
+  await appendAudit(
+    sql,
+    auditRow(c, {
       action: "collection.documents_added",
       resource: { type: "collection", id },
       details: { ingestion_id: ingestionId, documents: documents.length },
-    });
-  });
+    }),
+  );
   try {
     const workflowId = await startIngestion(temporal, config.WEFT_GPU_TASK_QUEUE, { ingestionId, collectionId: id });
     await setIngestionWorkflow(sql, ingestionId, workflowId);
