@@ -1,7 +1,8 @@
 /**
- * Generated from the role table (roles.ts): every /api/ route of the app has an entry, and each workspace route
- * answers 403 to every role below its entry and lets every role at or above it through — for members and for
- * API keys alike. A new route without an entry fails here.
+ * Generated from the role table (roles.ts): every /api/ route of the app has an entry, and every route that needs
+ * a role answers 403 to every role below its entry and lets every role at or above it through (whatever it then
+ * answers: 404 for the made-up ids here, 400 for a body it does not like) — for members and API keys alike. A new
+ * route without an entry fails here.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { call, registerUser, setupApp, type TestContext } from "../../test/helpers.ts";
@@ -41,7 +42,8 @@ const BODIES: Record<string, unknown> = {
   "PATCH /api/workspaces/:id": { name: "Matrix" },
 };
 const concrete = (path: string, ws: string) =>
-  path.replace(":id", ws).replace(/:[a-z_]+/g, "00000000-0000-4000-8000-000000000000");
+  (path.startsWith("/api/workspaces/:id") ? path.replace(":id", ws) : path)
+    .replace(/:[a-z_]+/g, "00000000-0000-4000-8000-000000000000");
 
 beforeAll(async () => {
   t = await setupApp();
@@ -57,7 +59,7 @@ describe("role table", () => {
   });
 
   const workspaceRoutes = Object.entries(ROUTE_ROLES)
-    .filter(([route, need]) => route.includes("/api/workspaces/:id") && (ROLES as readonly string[]).includes(need))
+    .filter(([, need]) => (ROLES as readonly string[]).includes(need))
     // Deleting the workspace goes last: it ends the fixture.
     .sort(([a], [b]) => Number(a === "DELETE /api/workspaces/:id") - Number(b === "DELETE /api/workspaces/:id"));
 
@@ -72,6 +74,7 @@ describe("role table", () => {
         const res = await call(t.app, method, concrete(path, fixture.ws), {
           token: fixture[kind][role],
           body: BODIES[route] ?? (method === "GET" || method === "DELETE" ? undefined : {}),
+          headers: { "weft-workspace": fixture.ws },
         });
         const what = `${route} as ${role} (${kind})`;
         if (atLeast(role, need as Role)) {
@@ -89,7 +92,11 @@ describe("role table", () => {
     const stranger = await registerUser(t.app, "stranger");
     for (const [route] of workspaceRoutes) {
       const [method, path] = route.split(" ");
-      const res = await call(t.app, method, concrete(path, fixture.ws), { token: stranger.token, body: BODIES[route] });
+      const res = await call(t.app, method, concrete(path, fixture.ws), {
+        token: stranger.token,
+        body: BODIES[route],
+        headers: { "weft-workspace": fixture.ws },
+      });
       expect(res.status, route).toBe(404);
     }
   });
