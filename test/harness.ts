@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { afterAll, beforeAll } from "vitest";
 import type { WeftApp } from "../api/app.ts";
+import { type GpuWorker, startGpuWorker } from "./gpu-worker.ts";
 import {
   type ApiResponse,
   buildWorkflow,
@@ -30,6 +31,8 @@ export interface ApiHarness extends TestContext {
   bob: TestUser;
   /** The local server the nodes call; only when the harness was given a handler. */
   upstream: Upstream;
+  /** A worker on a GPU queue of its own that the app sends GPU nodes to; only with `gpu: true`. */
+  gpu: GpuWorker;
   /** A request to the app; `options.token` defaults to nobody (no authorization header). */
   call: (method: string, path: string, options?: CallOptions) => Promise<ApiResponse>;
   /** Creates an empty workflow as `user` (alice) and returns its id. */
@@ -52,6 +55,8 @@ export interface HarnessOptions {
   env?: Record<string, string> | (() => Record<string, string>);
   /** Answers the upstream server's requests; without it, no upstream is started. */
   upstream?: UpstreamHandler;
+  /** Starts a GPU-queue worker (fixture models) for this file's app. */
+  gpu?: boolean;
   /** Email prefixes of the two users (default "alice", "bob"). */
   names?: [string, string];
 }
@@ -61,12 +66,17 @@ export function useApiHarness(options: HarnessOptions = {}): ApiHarness {
   const h = {} as ApiHarness;
   const app = (): WeftApp => h.app;
   beforeAll(async () => {
-    Object.assign(h, await setupApp(typeof options.env === "function" ? options.env() : options.env));
+    if (options.gpu) h.gpu = await startGpuWorker();
+    const env = typeof options.env === "function" ? options.env() : options.env;
+    Object.assign(h, await setupApp(options.gpu ? { WEFT_GPU_TASK_QUEUE: h.gpu.queue, ...env } : env));
     const [a, b] = options.names ?? ["alice", "bob"];
     [h.alice, h.bob] = await Promise.all([registerUser(app(), a), registerUser(app(), b)]);
     if (options.upstream) h.upstream = await startUpstream(options.upstream);
   });
-  afterAll(() => h.upstream?.close());
+  afterAll(async () => {
+    await h.upstream?.close();
+    await h.gpu?.stop();
+  });
   h.call = (method, path, callOptions) => call(app(), method, path, callOptions);
   h.createWorkflow = async (body = { name: `wf-${Date.now()}` }, user = h.alice) => {
     const res = await call(app(), "POST", "/api/workflows", { token: user.token, body });

@@ -1,12 +1,12 @@
 /** A run larger than Temporal can start is refused up front with 413 GRAPH_TOO_LARGE, leaving nothing behind. */
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildWorkflow, call, registerUser, setupApp, type TestContext } from "../../test/helpers.ts";
+import { buildWorkflow, call, registerUser } from "../../test/helpers.ts";
+import { useApiHarness } from "../../test/harness.ts";
 import { TEST_TASK_QUEUE } from "../../test/env.ts";
 
-let t: TestContext;
 let user: Awaited<ReturnType<typeof registerUser>>;
+const t = useApiHarness();
 beforeAll(async () => {
-  t = await setupApp();
   user = await registerUser(t.app, "graph-size");
 });
 
