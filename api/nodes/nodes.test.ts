@@ -85,6 +85,17 @@ describe("nodes (errors)", () => {
     expect(res.body.error.message).toContain("config.url");
   });
 
+  it("a non_retryable_error_codes entry no node can fail with is a 400 naming the code", async () => {
+    const wf = await newWorkflow();
+    const retry = { non_retryable_error_codes: ["HTTP_404", "Timeout", "TimedOut"] };
+    const res = await addNode(wf, { ...fetchNode, config: { ...fetchNode.config, retry } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details[0].field).toBe("config.retry.non_retryable_error_codes.2");
+    expect(res.body.error.details[0].message).toContain('"TimedOut"');
+    const known = { non_retryable_error_codes: ["HTTP_404", "Timeout", "InvalidConfig"] };
+    expect((await addNode(wf, { ...fetchNode, config: { ...fetchNode.config, retry: known } })).status).toBe(201);
+  });
+
   it("a template that does not parse is a 400 naming where it is", async () => {
     const wf = await newWorkflow();
     const res = await addNode(wf, { ...fetchNode, config: { url: "https://x.io/{{ input. }}" } });
