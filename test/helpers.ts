@@ -99,6 +99,28 @@ export async function call<T = any>(
   return { status: res.status, body: parsed as T, headers: res.headers };
 }
 
+/** A JSON request to a real API process at `base` over HTTP: what `call` is to the in-process app. */
+// deno-lint-ignore no-explicit-any
+export async function fetchJson<T = any>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+  init: RequestInit = {},
+): Promise<ApiResponse<T>> {
+  const res = await fetch(base + path, {
+    ...init,
+    method,
+    headers: {
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, headers: res.headers, body: await res.json().catch(() => null) };
+}
+
 let userSeq = 0;
 export async function registerUser(app: WeftApp, prefix = "user") {
   const email = `${prefix}-${Date.now()}-${process.pid}-${userSeq++}@example.com`;
