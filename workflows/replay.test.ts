@@ -7,7 +7,7 @@ import { listedDataKeys } from "../db/payload-keys.ts";
 import { Worker } from "@temporalio/worker";
 import { describe, expect, it } from "vitest";
 import { WORKFLOWS_PATH } from "../worker/bundle.ts";
-import { TEST_BUNDLE_PATH, TEST_PAYLOAD_KEY } from "./env.ts";
+import { TEST_BUNDLE_PATH, TEST_PAYLOAD_KEY } from "../test/env.ts";
 
 const DIR = "test/histories";
 // Parsed with the protobufjs copy of @temporalio/proto's types: @temporalio/common 1.24's historyFromJSON (which

@@ -4,10 +4,10 @@
  * Real worker process killed with SIGKILL during the last attempt, real Temporal, PostgreSQL and upstream server.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { useApiHarness } from "./harness.ts";
-import { buildWorkflow, call, json } from "./helpers.ts";
-import { type Spawned, startWorker } from "./processes.ts";
-import { kill9, waitFor } from "./stack.ts";
+import { useApiHarness } from "../../test/harness.ts";
+import { buildWorkflow, call, json } from "../../test/helpers.ts";
+import { type Spawned, startWorker } from "../../test/processes.ts";
+import { kill9, waitFor } from "../../test/stack.ts";
 
 const QUEUE = `weft-lost-last-${process.pid}`;
 const workers: Spawned[] = [];
