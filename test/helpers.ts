@@ -32,9 +32,9 @@ export interface TestContext {
   temporalHttp: TemporalHttpClient;
 }
 
-/** One app per test file, closed after the file's tests. */
-export async function setupApp(env: Record<string, string> = {}): Promise<TestContext> {
-  const config = loadConfig({
+/** The API's settings on the test stack, `env` on top. */
+export function testApiConfig(env: Record<string, string> = {}) {
+  return loadConfig({
     DATABASE_URL: TEST_DATABASE_URL,
     TEMPORAL_ADDRESS: TEST_TEMPORAL_ADDRESS,
     WEFT_TASK_QUEUE: TEST_TASK_QUEUE,
@@ -45,6 +45,11 @@ export async function setupApp(env: Record<string, string> = {}): Promise<TestCo
     LOGIN_MAX_FAILURES_PER_ADDRESS: "1000000",
     ...env,
   });
+}
+
+/** One app per test file, closed after the file's tests. */
+export async function setupApp(env: Record<string, string> = {}): Promise<TestContext> {
+  const config = testApiConfig(env);
   const sql = connect(config.DATABASE_URL, { max: 5 });
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const payloadEnv = { WEFT_PAYLOAD_KEY: TEST_PAYLOAD_KEY };
