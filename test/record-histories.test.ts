@@ -1,5 +1,5 @@
 /**
- * Records the Temporal histories that test/replay.test.ts replays (skipped unless RECORD_HISTORIES=1). Re-record
+ * Records the Temporal histories that workflows/replay.test.ts replays (skipped unless RECORD_HISTORIES=1). Re-record
  * after a deliberate, patched() change to workflow code, on its own Temporal port and database:
  *   RECORD_HISTORIES=1 WEFT_TEST_TEMPORAL_PORT=7699 TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/weft_test_replay \
  *     node_modules/.bin/vitest run test/record-histories.test.ts
