@@ -2,6 +2,7 @@
  * The activity factory: the worker builds the clients from its parsed configuration (worker/activity-deps.ts) and
  * injects them; tests may inject others.
  */
+import type { WorkflowActivities } from "../core/contract.ts";
 import type { Sql } from "../db/client.ts";
 import type { DbTargets } from "./db/index.ts";
 import type { TenantSandboxes } from "./db/tenant-sandbox.ts";
@@ -57,3 +58,7 @@ export function createActivities(
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/** Fails the type check when an activity the workflows call (core/contract.ts) is missing or differs here. */
+export type ServesWorkflows = Serves<Activities>;
+type Serves<T extends WorkflowActivities> = T;
