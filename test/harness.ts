@@ -45,6 +45,13 @@ export interface ApiHarness extends TestContext {
   ) => ReturnType<typeof buildWorkflow>;
   /** POST …/execute as `user` (alice). */
   execute: (workflowId: string, input?: unknown, user?: TestUser) => Promise<ApiResponse>;
+  /** Adds `documents` to a vector collection as `user` (alice) and waits for the ingestion to end; its last state. */
+  ingest: (
+    collectionId: string,
+    documents: unknown[],
+    user?: TestUser,
+    timeoutMs?: number,
+  ) => Promise<ApiResponse["body"]>;
   /** Executes and waits for the run to end; the run as GET …/runs/{id} answers it. */
   runToEnd: (workflowId: string, input?: unknown, user?: TestUser, timeoutMs?: number) => Promise<ApiResponse["body"]>;
 }
@@ -86,6 +93,18 @@ export function useApiHarness(options: HarnessOptions = {}): ApiHarness {
   h.buildWorkflow = (nodes, edges, user = h.alice) => buildWorkflow(app(), user.token, nodes, edges);
   h.execute = (workflowId, input = {}, user = h.alice) =>
     call(app(), "POST", `/api/workflows/${workflowId}/execute`, { token: user.token, body: { input } });
+  h.ingest = async (collectionId, documents, user = h.alice, timeoutMs = 60_000) => {
+    const path = `/api/vectors/collections/${collectionId}`;
+    const added = await call(app(), "POST", `${path}/documents`, { token: user.token, body: { documents } });
+    if (added.status !== 202) throw new Error(`ingest: ${added.status} ${JSON.stringify(added.body)}`);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const res = await call(app(), "GET", `${path}/ingestions/${added.body.ingestion_id}`, { token: user.token });
+      if (res.body.status === "succeeded" || res.body.status === "failed") return res.body;
+      if (Date.now() > deadline) throw new Error(`ingestion did not finish: ${JSON.stringify(res.body)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
   h.runToEnd = async (workflowId, input = {}, user = h.alice, timeoutMs) => {
     const started = await h.execute(workflowId, input, user);
     if (started.status !== 202) throw new Error(`execute: ${started.status} ${JSON.stringify(started.body)}`);
