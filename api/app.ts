@@ -15,10 +15,8 @@ import { baseSecurityHeaders, docsContentSecurityPolicy, noStore } from "./secur
 import { nodeRoutes } from "./nodes/index.ts";
 import { createRouter } from "./openapi.ts";
 import { RunEventHub } from "./runs/event-hub.ts";
-import { runEventRoutes } from "./runs/events.ts";
 import { runRoutes } from "./runs/index.ts";
 import { RunReconciler } from "./runs/reconcile.ts";
-import { runSearchRoutes } from "./runs/search.ts";
 import { secretRoutes } from "./secrets/index.ts";
 import { SecretKeys } from "./secrets/keys.ts";
 import { codecRoutes } from "./codec.ts";
@@ -117,8 +115,6 @@ export function createApp(input: AppServices) {
   app.route("/", nodeRoutes());
   app.route("/", edgeRoutes());
   app.route("/", runRoutes());
-  app.route("/", runSearchRoutes()); // GET /api/runs across the caller's workflows (api/runs/search.ts)
-  app.route("/", runEventRoutes());
   app.route("/", triggerRoutes());
   app.route("/", secretRoutes());
   app.route("/", codecRoutes(tokens));
