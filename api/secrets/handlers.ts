@@ -13,7 +13,8 @@ export const create: AppRouteHandler<typeof routes.createSecretRoute> = async (c
   const { sql, secretKeys } = c.get("services");
   const { name, value } = c.req.valid("json");
   const owner = c.get("user").id;
-  const row = await insertSecret(sql, owner, name, await sealSecret(await secretKeys.require(), owner, name, value));
+  const sealed = await sealSecret(await secretKeys.require(), owner, name, value);
+  const row = await insertSecret(sql, { ownerId: owner, name, sealed });
   if (!row) {
     throw new ApiError("CONFLICT", `a secret named "${name}" already exists; PUT /api/secrets/${name} replaces it`);
   }
@@ -25,7 +26,8 @@ export const update: AppRouteHandler<typeof routes.updateSecretRoute> = async (c
   const { name } = c.req.valid("param");
   const { value } = c.req.valid("json");
   const owner = c.get("user").id;
-  const row = await replaceSecret(sql, owner, name, await sealSecret(await secretKeys.require(), owner, name, value));
+  const sealed = await sealSecret(await secretKeys.require(), owner, name, value);
+  const row = await replaceSecret(sql, { ownerId: owner, name, sealed });
   if (!row) throw notFound("secret");
   return c.json(row, 200);
 };

@@ -16,13 +16,16 @@ export async function listSecrets(sql: Sql, ownerId: string): Promise<SecretRow[
   return [...rows];
 }
 
+/** A secret's value sealed under the owner's master key, by name. */
+export interface OwnedSecret {
+  ownerId: string;
+  name: string;
+  sealed: SealedSecret;
+}
+
 /** The new secret, or undefined when the owner has one by that name. */
-export async function insertSecret(
-  sql: Sql,
-  ownerId: string,
-  name: string,
-  sealed: SealedSecret,
-): Promise<SecretRow | undefined> {
+export async function insertSecret(sql: Sql, secret: OwnedSecret): Promise<SecretRow | undefined> {
+  const { ownerId, name, sealed } = secret;
   const [row] = await sql<SecretRow[]>`
     INSERT INTO secrets (owner_id, name, key_id, iv, ciphertext)
     VALUES (${ownerId}, ${name}, ${sealed.key_id}, ${sealed.iv}, ${sealed.ciphertext})
@@ -31,12 +34,8 @@ export async function insertSecret(
 }
 
 /** The replaced secret, or undefined when there is none by that name. */
-export async function replaceSecret(
-  sql: Sql,
-  ownerId: string,
-  name: string,
-  sealed: SealedSecret,
-): Promise<SecretRow | undefined> {
+export async function replaceSecret(sql: Sql, secret: OwnedSecret): Promise<SecretRow | undefined> {
+  const { ownerId, name, sealed } = secret;
   const [row] = await sql<SecretRow[]>`
     UPDATE secrets SET key_id = ${sealed.key_id}, iv = ${sealed.iv}, ciphertext = ${sealed.ciphertext}, updated_at = now()
     WHERE owner_id = ${ownerId} AND name = ${name} RETURNING ${sql.unsafe(COLUMNS)}`;
