@@ -5,6 +5,7 @@ import { requestId } from "hono/request-id";
 import { authRoutes } from "./auth/index.ts";
 import { requireAuth } from "./auth/middleware.ts";
 import { TokenService } from "./auth/tokens.ts";
+import { Passwords } from "./auth/passwords.ts";
 import { edgeRoutes } from "./edges/index.ts";
 import type { AppServices, Services } from "./env.ts";
 import { ApiError, errorBody, onError } from "./errors.ts";
@@ -37,7 +38,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * The process-wide services the app owns: the read cache (listening when enabled), the reconcile throttle, the
- * secrets keys, the token service, and the run-event hub unless the caller made it (main closes it on shutdown).
+ * secrets keys, tokens and passwords, and the run-event hub unless the caller made it (main closes it on shutdown).
  */
 function createServices(input: AppServices): Services {
   const { config, sql, logger } = input;
@@ -47,6 +48,7 @@ function createServices(input: AppServices): Services {
     reconciler: new RunReconciler(input),
     secretKeys: new SecretKeys(config),
     tokens: new TokenService(config),
+    passwords: new Passwords(config.BCRYPT_COST),
   };
   if (config.WEFT_READ_CACHE) {
     services.workflowCache = new WorkflowCache();
