@@ -5,6 +5,7 @@ import { requestId } from "hono/request-id";
 import { authRoutes } from "./auth/index.ts";
 import { requireAuth } from "./auth/middleware.ts";
 import { TokenService } from "./auth/tokens.ts";
+import { Passwords } from "./auth/passwords.ts";
 import { edgeRoutes } from "./edges/index.ts";
 import type { AppServices, Services } from "./env.ts";
 import { ApiError, errorBody, onError } from "./errors.ts";
@@ -15,10 +16,8 @@ import { baseSecurityHeaders, docsContentSecurityPolicy, noStore } from "./secur
 import { nodeRoutes } from "./nodes/index.ts";
 import { createRouter } from "./openapi.ts";
 import { RunEventHub } from "./runs/event-hub.ts";
-import { runEventRoutes } from "./runs/events.ts";
 import { runRoutes } from "./runs/index.ts";
 import { RunReconciler } from "./runs/reconcile.ts";
-import { runSearchRoutes } from "./runs/search.ts";
 import { secretRoutes } from "./secrets/index.ts";
 import { SecretKeys } from "./secrets/keys.ts";
 import { codecRoutes } from "./codec.ts";
@@ -42,7 +41,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * The process-wide services the app owns: the read cache (listening when enabled), the access cache (always
- * listening), the reconcile throttle, the secrets keys, the token service, and the run-event hub unless the
+ * listening), the reconcile throttle, the secrets keys, tokens and passwords, and the run-event hub unless the
  * caller made it (main closes it on shutdown).
  */
 function createServices(input: AppServices): Services {
@@ -54,6 +53,7 @@ function createServices(input: AppServices): Services {
     secretKeys: new SecretKeys(config),
     tokens: new TokenService(config),
     accessCache: new AccessCache(),
+    passwords: new Passwords(config.BCRYPT_COST),
   };
   void services.accessCache.listen(sql, logger);
   if (config.WEFT_READ_CACHE) {
@@ -125,8 +125,6 @@ export function createApp(input: AppServices) {
   app.route("/", nodeRoutes());
   app.route("/", edgeRoutes());
   app.route("/", runRoutes());
-  app.route("/", runSearchRoutes()); // GET /api/runs across the caller's workflows (api/runs/search.ts)
-  app.route("/", runEventRoutes());
   app.route("/", triggerRoutes());
   app.route("/", secretRoutes());
   app.route("/", codecRoutes(tokens));

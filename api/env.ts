@@ -12,6 +12,7 @@ import type { RunEventHub } from "./runs/event-hub.ts";
 import type { RunReconciler } from "./runs/reconcile.ts";
 import type { SecretKeys } from "./secrets/keys.ts";
 import type { TokenService } from "./auth/tokens.ts";
+import type { Passwords } from "./auth/passwords.ts";
 import type { WorkflowRow } from "./workflows/store.ts";
 
 export interface Services {
@@ -36,11 +37,13 @@ export interface Services {
   secretKeys: SecretKeys;
   /** Signs and verifies access tokens. */
   tokens: TokenService;
+  /** Hashes and checks passwords at the configured bcrypt cost. */
+  passwords: Passwords;
 }
 
 /** What the app is built from; the process-wide services it may create itself are optional. */
 export type AppServices =
-  & Omit<Services, "workflowCache" | "events" | "reconciler" | "secretKeys" | "tokens" | "accessCache">
+  & Omit<Services, "workflowCache" | "events" | "reconciler" | "secretKeys" | "tokens" | "passwords" | "accessCache">
   & Partial<Pick<Services, "events">>;
 
 /** What starting a run's workflow needs (the orphan sweeper has no app around it). */

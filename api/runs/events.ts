@@ -1,52 +1,21 @@
 /** GET …/runs/{run_id}/events: a run's progress as Server-Sent Events, read from PostgreSQL, resumable by id. */
-import { FINAL_RUN_STATUSES, getOwnedRun } from "./store.ts";
-import { createRoute, z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
 import { readRunEvents, type RunEvent } from "../../db/run-events.ts";
 import { ApiError } from "../errors.ts";
-import { type AppRouteHandler, bearerSecurity, createRouter, errorResponses, uuid } from "../openapi.ts";
+import type { AppRouteHandler } from "../openapi.ts";
 import type { Subscription } from "./event-hub.ts";
+import type { runEventsRoute } from "./routes.ts";
+import { FINAL_RUN_STATUSES, getOwnedRun } from "./store.ts";
 
 const FINAL = FINAL_RUN_STATUSES;
 const REPLAY_BATCH = 500;
-
-const EventId = z.string().regex(/^\d{1,18}$/, "an event id (digits)");
-
-export const runEventsRoute = createRoute({
-  method: "get",
-  path: "/api/workflows/{id}/runs/{run_id}/events",
-  tags: ["runs"],
-  security: bearerSecurity,
-  summary: "The run's progress as Server-Sent Events, resumable with Last-Event-ID",
-  description: "Events `run` {status, error, output?}, `node` {node_id, node_name, type, status, attempt, error?, " +
-    "duration_ms?, output?} and any other type a worker appends (e.g. `token`); each event's id is its " +
-    "position, and a reconnecting client sends the last one it saw as `Last-Event-ID` (or `?last_event_id=`). " +
-    "Outputs over 64 KB are left out (`output_omitted: true`). The stream ends after the event that makes the " +
-    "run final; 204 when the run is final and nothing follows the given id.",
-  request: {
-    params: z.object({
-      id: uuid.openapi({ param: { name: "id", in: "path" } }),
-      run_id: uuid.openapi({ param: { name: "run_id", in: "path" } }),
-    }),
-    query: z.object({ last_event_id: EventId.optional() }),
-    headers: z.object({ "last-event-id": EventId.optional() }),
-  },
-  responses: {
-    200: {
-      description: "An event stream: `event: <type>`, `id: <event id>`, `data: <JSON>`",
-      content: { "text/event-stream": { schema: z.string() } },
-    },
-    204: { description: "The run is final and has no events after the given id" },
-    ...errorResponses,
-  },
-});
 
 const isFinalRunEvent = (e: RunEvent) =>
   e.type === "run" && FINAL.has((e.data as { status?: string } | null)?.status ?? "");
 
 const toSSE = (e: RunEvent) => ({ event: e.type, id: e.id, data: JSON.stringify(e.data) });
 
-const streamRunEvents: AppRouteHandler<typeof runEventsRoute> = async (c) => {
+export const streamRunEvents: AppRouteHandler<typeof runEventsRoute> = async (c) => {
   const { sql, logger, events: hub } = c.get("services");
   const { id, run_id } = c.req.valid("param");
   // The header is what a reconnecting EventSource sends, newer than the id in the URL it reconnects to.
@@ -109,7 +78,3 @@ const streamRunEvents: AppRouteHandler<typeof runEventsRoute> = async (c) => {
     }
   });
 };
-
-export function runEventRoutes() {
-  return createRouter().openapi(runEventsRoute, streamRunEvents);
-}

@@ -2,9 +2,11 @@
 import { isOutputRef } from "../../core/output-ref.ts";
 import { withIncomingTrace, withSpan } from "../../core/tracing.ts";
 import { loadRef } from "../../db/output-refs.ts";
+import { approveUpdate, updateArgs } from "../../core/contract.ts";
 import { ApiError } from "../errors.ts";
 import { appendAudit } from "../../db/audit-log.ts";
 import { auditRow } from "../workspaces/audit.ts";
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from "../temporal/client.ts";
 import type { AppRouteHandler } from "../openapi.ts";
 import { parseIdempotencyKey } from "./idempotency.ts";
 import { presentRun } from "./present.ts";
@@ -103,4 +105,42 @@ export const cancel: AppRouteHandler<typeof routes.cancelRunRoute> = async (c) =
     throw err;
   }
   return c.json({ run_id, status: run.status }, 202);
+};
+
+export const approve: AppRouteHandler<typeof routes.approveRoute> = async (c) => {
+  const { sql, temporal } = c.get("services");
+  const { id, run_id, node_name } = c.req.valid("param");
+  const body = c.req.valid("json");
+  const actor = c.get("actor");
+  const run = await getOwnedRun(sql, id, run_id, c.get("workspace").id);
+  if (FINAL_RUN_STATUSES.has(run.status)) {
+    throw new ApiError("CONFLICT", `the run has already finished (${run.status})`);
+  }
+  try {
+    await temporal.executeUpdate(
+      run.temporal_workflow_id,
+      approveUpdate.name,
+      updateArgs(approveUpdate, {
+        node_name,
+        approved: body.approved,
+        data: body.data ?? null,
+        decided_by: actor.type === "user" ? actor.email : `API key ${actor.name}`,
+      }),
+    );
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      throw new ApiError("CONFLICT", err.failure.message || `node "${node_name}" is not waiting for approval`);
+    }
+    if (err instanceof WorkflowNotFoundError) throw new ApiError("CONFLICT", "the run has already finished");
+    throw err;
+  }
+  await appendAudit(
+    sql,
+    auditRow(c, {
+      action: "run.approved",
+      resource: { type: "run", id: run_id },
+      details: { node_name, approved: body.approved },
+    }),
+  );
+  return c.json({ run_id, node_name, approved: body.approved }, 200);
 };

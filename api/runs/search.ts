@@ -2,45 +2,12 @@
  * GET /api/runs: the caller's runs across all their workflows, newest first, filtered by workflow, status and time,
  * paged with an opaque keyset cursor over (created_at, id) so pages stay stable while new runs arrive.
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { ApiError } from "../errors.ts";
-import { type AppRouteHandler, bearerSecurity, createRouter, errorResponses, jsonResponse, uuid } from "../openapi.ts";
+import { type AppRouteHandler, uuid } from "../openapi.ts";
 import { presentRun } from "./present.ts";
-import { RUN_STATUSES, RunSummarySchema } from "./routes.ts";
+import type { searchRunsRoute } from "./routes.ts";
 import { RUN_COLUMNS, type RunRow } from "./store.ts";
-
-/** An ISO 8601 instant PostgreSQL can hold: a real date in years 1–9999, any offset (normalised to UTC). */
-const instant = (description: string) =>
-  z.string().datetime({ offset: true }).refine((v) => {
-    const year = new Date(v).getUTCFullYear();
-    return year >= 1 && year <= 9999;
-  }, "must be a date between the years 1 and 9999").transform((v) => new Date(v).toISOString())
-    .optional().openapi({ description, type: "string", format: "date-time" });
-
-const SearchRunsQuery = z.object({
-  workflow_id: uuid.optional(),
-  status: z.enum(RUN_STATUSES).optional(),
-  since: instant("Created at or after (ISO 8601)"),
-  until: instant("Created before (ISO 8601)"),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional().openapi({ description: "`next_cursor` of the previous page" }),
-}).strict();
-
-const searchRunsRoute = createRoute({
-  method: "get",
-  path: "/api/runs",
-  tags: ["runs"],
-  security: bearerSecurity,
-  summary: "The caller's runs across their workflows, newest first",
-  request: { query: SearchRunsQuery },
-  responses: {
-    200: jsonResponse(
-      "A page of runs",
-      z.object({ items: z.array(RunSummarySchema), next_cursor: z.string().nullable() }),
-    ),
-    ...errorResponses,
-  },
-});
 
 // PostgreSQL's own text form of a timestamptz, so the cursor keeps its microseconds exactly.
 const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
@@ -57,7 +24,7 @@ function decodeCursor(cursor: string): [string, string] {
   }
 }
 
-const searchRuns: AppRouteHandler<typeof searchRunsRoute> = async (c) => {
+export const searchRuns: AppRouteHandler<typeof searchRunsRoute> = async (c) => {
   const { sql, config } = c.get("services");
   const q = c.req.valid("query");
   const after = q.cursor ? decodeCursor(q.cursor) : undefined;
@@ -78,7 +45,3 @@ const searchRuns: AppRouteHandler<typeof searchRunsRoute> = async (c) => {
   const items = page.map(({ cursor_created_at: _, ...row }) => presentRun(config, row));
   return c.json({ items, next_cursor: next }, 200);
 };
-
-export function runSearchRoutes() {
-  return createRouter().openapi(searchRunsRoute, searchRuns);
-}

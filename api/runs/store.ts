@@ -77,7 +77,7 @@ export async function closeRun(
   const [updated] = await sql<RunRow[]>`
     UPDATE workflow_runs SET status = ${closed.status}, error = ${sql.json({ message: closed.reason })},
       finished_at = now()
-    WHERE id = ${runId} AND status NOT IN ('succeeded', 'failed', 'cancelled')
+    WHERE id = ${runId} AND status <> ALL(${[...FINAL_RUN_STATUSES]}::text[])
     RETURNING ${sql.unsafe(RUN_COLUMNS)}`;
   return updated;
 }

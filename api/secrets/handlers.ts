@@ -21,12 +21,8 @@ export const create: AppRouteHandler<typeof routes.createSecretRoute> = async (c
   const actor = c.get("actor");
   const sealed = await sealSecret(await secretKeys.require(), workspaceId, name, value);
   const row = await audited(c, async (tx) => {
-    const row = await insertSecret(
-      tx,
-      { id: workspaceId, createdBy: actor.type === "user" ? actor.id : null },
-      name,
-      sealed,
-    );
+    const createdBy = actor.type === "user" ? actor.id : null;
+    const row = await insertSecret(tx, { workspaceId, createdBy, name, sealed });
     if (row) await audit(tx, c, { action: "secret.created", resource: { type: "secret", id: name } });
     return row;
   });
@@ -43,7 +39,7 @@ export const update: AppRouteHandler<typeof routes.updateSecretRoute> = async (c
   const workspaceId = c.get("workspace").id;
   const sealed = await sealSecret(await secretKeys.require(), workspaceId, name, value);
   const row = await audited(c, async (tx) => {
-    const row = await replaceSecret(tx, workspaceId, name, sealed);
+    const row = await replaceSecret(tx, { workspaceId, name, sealed });
     if (row) await audit(tx, c, { action: "secret.updated", resource: { type: "secret", id: name } });
     return row;
   });

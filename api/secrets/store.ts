@@ -16,27 +16,27 @@ export async function listSecrets(sql: Sql, workspaceId: string): Promise<Secret
   return [...rows];
 }
 
-/** The new secret, or undefined when the workspace has one by that name; `createdBy` is null for an API key. */
-export async function insertSecret(
-  sql: Sql,
-  workspace: { id: string; createdBy: string | null },
-  name: string,
-  sealed: SealedSecret,
-): Promise<SecretRow | undefined> {
+/** A secret's value sealed for its workspace, by name; `createdBy` is the person (null for an API key). */
+export interface WorkspaceSecret {
+  workspaceId: string;
+  createdBy?: string | null;
+  name: string;
+  sealed: SealedSecret;
+}
+
+/** The new secret, or undefined when the workspace has one by that name. */
+export async function insertSecret(sql: Sql, secret: WorkspaceSecret): Promise<SecretRow | undefined> {
+  const { workspaceId, createdBy = null, name, sealed } = secret;
   const [row] = await sql<SecretRow[]>`
     INSERT INTO secrets (workspace_id, owner_id, name, key_id, iv, ciphertext)
-    VALUES (${workspace.id}, ${workspace.createdBy}, ${name}, ${sealed.key_id}, ${sealed.iv}, ${sealed.ciphertext})
+    VALUES (${workspaceId}, ${createdBy}, ${name}, ${sealed.key_id}, ${sealed.iv}, ${sealed.ciphertext})
     ON CONFLICT (workspace_id, name) DO NOTHING RETURNING ${sql.unsafe(COLUMNS)}`;
   return row;
 }
 
 /** The replaced secret, or undefined when there is none by that name. */
-export async function replaceSecret(
-  sql: Sql,
-  workspaceId: string,
-  name: string,
-  sealed: SealedSecret,
-): Promise<SecretRow | undefined> {
+export async function replaceSecret(sql: Sql, secret: WorkspaceSecret): Promise<SecretRow | undefined> {
+  const { workspaceId, name, sealed } = secret;
   const [row] = await sql<SecretRow[]>`
     UPDATE secrets SET key_id = ${sealed.key_id}, iv = ${sealed.iv}, ciphertext = ${sealed.ciphertext}, updated_at = now()
     WHERE workspace_id = ${workspaceId} AND name = ${name} RETURNING ${sql.unsafe(COLUMNS)}`;
