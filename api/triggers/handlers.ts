@@ -100,7 +100,7 @@ export const schedules: AppRouteHandler<typeof routes.listSchedulesRoute> = asyn
 
 export const createSchedule: AppRouteHandler<typeof routes.createScheduleRoute> = async (c) => {
   const services = c.get("services");
-  const { sql, config, temporal } = services;
+  const { config, temporal } = services;
   const { id } = c.get("workflow");
   const { cron, input, paused, ...body } = c.req.valid("json");
   const actor = c.get("actor");

@@ -54,7 +54,7 @@ export const get: AppRouteHandler<typeof routes.getWorkflowRoute> = async (c) =>
 };
 
 export const update: AppRouteHandler<typeof routes.updateWorkflowRoute> = async (c) => {
-  const { sql, workflowCache } = c.get("services");
+  const { workflowCache } = c.get("services");
   const { id } = c.get("workflow");
   const body = c.req.valid("json");
   const row = await audited(c, async (tx) => {
