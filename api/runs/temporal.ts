@@ -1,6 +1,6 @@
 /** How the API talks to Temporal: start the DAG workflow by name, and reconcile runs Temporal ended. */
 import { type RunDagInput, WORKFLOW_TYPES, workflowArgs } from "../../core/contract.ts";
-import { WEFT_OWNER_ID, WEFT_STATUS, WEFT_WORKFLOW_ID } from "../../core/search-attributes.ts";
+import { WEFT_OWNER_ID, WEFT_STATUS, WEFT_WORKFLOW_ID, WEFT_WORKSPACE_ID } from "../../core/search-attributes.ts";
 import type { ApiConfig } from "../config.ts";
 import type { TemporalApi } from "../temporal/client.ts";
 
@@ -37,6 +37,7 @@ export async function startRunWorkflow(
           [WEFT_WORKFLOW_ID.name]: input.snapshot.workflow_id,
           // The tenant: the run's workspace (a personal workspace's id is its user's, as before workspaces).
           [WEFT_OWNER_ID.name]: workspaceId,
+          [WEFT_WORKSPACE_ID.name]: workspaceId,
           [WEFT_STATUS.name]: "running",
         },
       }
