@@ -5,7 +5,7 @@
  * Bundle-safe: plain constants and types only (it enters the workflow bundle and runs on Deno).
  */
 import type { ApprovalDecision } from "./node-kinds.ts";
-import type { SnapshotNode, WorkflowSnapshot } from "./snapshot.ts";
+import type { SnapshotEdge, SnapshotNode, WorkflowSnapshot } from "./snapshot.ts";
 
 export type { ApprovalDecision } from "./node-kinds.ts";
 export { FAILURE_TYPES, type FailureType, isNodeFailureCode, nodeFailureCodeProblem } from "./failure-types.ts";
@@ -183,4 +183,4 @@ export interface PruneRunsInput {
 }
 
 export * from "./activity-contract.ts";
-export type { SnapshotNode, WorkflowSnapshot };
+export type { SnapshotEdge, SnapshotNode, WorkflowSnapshot };
