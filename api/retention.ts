@@ -14,7 +14,7 @@ export async function ensureRetentionSchedule(
   temporal: Pick<TemporalApi, "createSchedule">,
   config: Pick<ApiConfig, "WEFT_TASK_QUEUE">,
   logger?: Logger,
-  scheduleId = RETENTION_SCHEDULE_ID,
+  scheduleId: string = RETENTION_SCHEDULE_ID,
 ) {
   try {
     await temporal.createSchedule(scheduleId, {
