@@ -48,6 +48,9 @@ beforeAll(async () => {
     taskQueue,
     workflowBundle: { code },
     activities: routedActivities((id) => fakesByWorkflow.get(id)!),
+    // Cancellation reaches an activity with a heartbeat's answer: heartbeat often, so cancelling takes no seconds.
+    maxHeartbeatThrottleInterval: "50ms",
+    defaultHeartbeatThrottleInterval: "50ms",
   });
   running = worker.run();
 }, 120_000);
