@@ -83,6 +83,8 @@ export type RunStatus = typeof RUN_STATUSES[number];
 export type FinalRunStatus = "succeeded" | "failed" | "cancelled";
 /** A run in one of these is never written again. */
 export const FINAL_RUN_STATUSES: ReadonlySet<string> = new Set<FinalRunStatus>(["succeeded", "failed", "cancelled"]);
+/** Statuses in which a run's workflow may still act for it. */
+export const LIVE_RUN_STATUSES = ["pending", "running", "waiting"] as const satisfies readonly RunStatus[];
 export const isFinalRunStatus = (status: unknown): status is FinalRunStatus =>
   typeof status === "string" && FINAL_RUN_STATUSES.has(status);
 
