@@ -13,7 +13,7 @@ import { createAttemptRunner } from "./node-attempt.ts";
 import { createNodeGroup } from "./node-group.ts";
 import { createHandlers, createRender, type Handler } from "./node-handlers.ts";
 import { createRunGuard, type RunGuard } from "./runs/run-guard.ts";
-import { createSecretResolver } from "./secrets.ts";
+import type { ResolveSecrets } from "./secrets.ts";
 
 export { type Handler, type Render, renderConfig } from "./node-handlers.ts";
 
@@ -29,11 +29,11 @@ export function createExecuteNode(
   db: DbTargets,
   extra: Record<string, Handler>,
   expressions: ExpressionPool,
+  resolveSecrets: ResolveSecrets,
   guard: RunGuard = createRunGuard(sql),
 ) {
   const handlers: Record<string, Handler> = { ...createHandlers(egress, db, expressions), ...extra };
   const render = createRender(expressions);
-  const resolveSecrets = createSecretResolver(sql, process.env);
   const runAttempt = createAttemptRunner({ sql, handlers, render, resolveSecrets });
 
   /** One node as its own Temporal activity: Temporal retries it, its attempt is Temporal's. */
