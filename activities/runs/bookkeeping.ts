@@ -1,13 +1,22 @@
 /** Run status bookkeeping in PostgreSQL, called by the workflow as local activities. */
-import type { ApprovalDecisionRecord, ApprovalRecord, FinishRun, NodeOutcome } from "../../core/contract.ts";
+import {
+  type ApprovalDecisionRecord,
+  type ApprovalRecord,
+  type FailureType,
+  type FinishRun,
+  LIVE_RUN_STATUSES,
+  type NodeOutcome,
+} from "../../core/contract.ts";
 import type { Sql } from "../../db/client.ts";
 import { runDuration, runsFinished } from "../metrics.ts";
 import { ATTEMPT_LOST, recordLostAttempts } from "../../db/lost-attempts.ts";
 import { currentRunTimedOutAttempts } from "./lost-last-attempts.ts";
 import { createRunGuard, type RunBinding, type RunGuard } from "./run-guard.ts";
 
+/** The error type a node the workflow decided about without running it records. */
+const OUTCOME_TYPE: Record<NodeOutcome["status"], FailureType> = { skipped: "Skipped", reused: "Reused" };
 /** A run that has finished is never written again (run-guard.ts: whoever replays its workflow changes nothing). */
-const LIVE = "('pending', 'running', 'waiting')";
+const LIVE = `(${LIVE_RUN_STATUSES.map((s) => `'${s}'`).join(", ")})`;
 
 export function createRunBookkeeping(sql: Sql, guard: RunGuard = createRunGuard(sql)) {
   const live = (runId: string) =>
@@ -95,7 +104,7 @@ export function createRunBookkeeping(sql: Sql, guard: RunGuard = createRunGuard(
         status: o.status,
         attempt: 0,
         output: o.output === undefined ? null : sql.json(o.output as never),
-        error: o.reason ? sql.json({ message: o.reason, type: o.status === "skipped" ? "Skipped" : "Reused" }) : null,
+        error: o.reason ? sql.json({ message: o.reason, type: OUTCOME_TYPE[o.status] }) : null,
         finished_at: new Date(),
         duration_ms: 0,
       }));
