@@ -1,7 +1,8 @@
 /** Activities decide retryability: bad input is non-retryable, transient faults are retried by Temporal. */
 import { ApplicationFailure } from "@temporalio/common";
+import type { FailureType } from "../core/contract.ts";
 
-export function nonRetryable(type: string, message: string, details?: unknown): ApplicationFailure {
+export function nonRetryable(type: FailureType, message: string, details?: unknown): ApplicationFailure {
   return ApplicationFailure.create({
     type,
     message,
@@ -11,7 +12,7 @@ export function nonRetryable(type: string, message: string, details?: unknown): 
 }
 
 export function retryable(
-  type: string,
+  type: FailureType,
   message: string,
   details?: unknown,
   nextRetryDelayMs?: number,

@@ -1,7 +1,15 @@
 /** Runs one node of a run: render its config, record the attempt, dispatch by type, record the result. */
 import { Context } from "@temporalio/activity";
 import { ApplicationFailure } from "@temporalio/common";
-import type { SnapshotNode } from "../core/snapshot.ts";
+import {
+  type ExecuteNodeGroupInput,
+  type ExecuteNodeInput,
+  type FailureType,
+  type GroupOutcome,
+  type NodeError,
+  outputRef,
+  type SnapshotNode,
+} from "../core/contract.ts";
 import { TemplateError } from "../core/template.ts";
 import type { Sql } from "../db/client.ts";
 import { createRedactor } from "../core/redact.ts";
@@ -14,7 +22,7 @@ import { checkConnection, createDbWrite, type DbTargets } from "./db/index.ts";
 import { httpRequest } from "./http/index.ts";
 import { resolveContext } from "../db/output-refs.ts";
 import { type AttemptEnd, createNodeExecutionLog } from "../db/node-executions.ts";
-import { INLINE_OUTPUT_LIMIT_BYTES, isOutputRef, jsonBytes, type OutputRef } from "../core/output-ref.ts";
+import { INLINE_OUTPUT_LIMIT_BYTES, isOutputRef, jsonBytes } from "../core/output-ref.ts";
 import { backoffMs, nodePolicy, RECORD_SLACK_MS } from "../core/node-policy.ts";
 import { transform } from "./transform/index.ts";
 import { nodeDuration } from "./metrics.ts";
@@ -23,26 +31,6 @@ import { createRunGuard, refused, type RunGuard } from "./runs/run-guard.ts";
 import { ExpressionLimitError, type ExpressionPool } from "./expressions/pool.ts";
 import { deadlineSignal, withDeadline } from "./deadline.ts";
 import { ATTEMPT_LOST, recordLostAttempts } from "../db/lost-attempts.ts";
-
-export interface ExecuteNodeInput {
-  runId: string;
-  node: SnapshotNode;
-  /** `input` (the run input), `nodes.<name>.output` for the upstream nodes it reads, `run.id`. */
-  context: Record<string, unknown>;
-}
-
-/**
- * Sibling nodes the workflow started at once, run by one activity (core/node-group.ts has the contract): the
- * upstream outputs they read travel once, each member names those it sees.
- */
-export interface ExecuteNodeGroupInput {
-  runId: string;
-  input: unknown;
-  nodes: Record<string, { output: unknown }>;
-  members: { node: SnapshotNode; reads: string[] }[];
-  /** fail_fast: a member's final failure cancels the members still running. */
-  failFast: boolean;
-}
 
 /** Renders a config's `{{ }}` templates (in the expression pool, under its bounds). */
 export type Render = (
@@ -211,8 +199,7 @@ export function createExecuteNode(
       await finish("succeeded", output, null);
       const bytes = jsonBytes(output);
       if (bytes <= INLINE_OUTPUT_LIMIT_BYTES) return output;
-      const ref: OutputRef = { $weft_ref: { run_id: runId, node_id: node.id, bytes } };
-      return ref;
+      return outputRef(runId, node.id, bytes);
     } catch (err) {
       const cancelled = signal.aborted;
       await finish(
@@ -300,7 +287,7 @@ export function createExecuteNode(
     signal: AbortSignal,
   ): Promise<GroupOutcome> {
     const policy = nodePolicy(node.config);
-    const lastError = last?.error as { message: string; type: string; retryable: boolean } | null | undefined;
+    const lastError = last?.error as NodeError | null | undefined;
     if (last?.status === "succeeded") return { status: "succeeded", output: last.output };
     // Otherwise the last attempt failed, was lost with its worker, or was cancelled by a worker shutting down
     // (a cancelled run never retries its group): go on unless that failure was final.
@@ -347,10 +334,7 @@ export function createExecuteNode(
       // An output recorded by an earlier attempt of the group comes back whole from PostgreSQL: above the
       // inline limit it goes by reference like any other.
       if ((total <= GROUP_INLINE_BYTES && bytes <= INLINE_OUTPUT_LIMIT_BYTES) || bytes === 0) break;
-      outcomes[i] = {
-        status: "succeeded",
-        output: { $weft_ref: { run_id: runId, node_id: members[i].node.id, bytes } },
-      };
+      outcomes[i] = { status: "succeeded", output: outputRef(runId, members[i].node.id, bytes) };
       total -= bytes;
     }
     return outcomes;
@@ -362,19 +346,15 @@ export function createExecuteNode(
 /** The error as a failure that says the same with every secret spelling replaced (its Retry-After kept). */
 function scrubbedFailure(err: unknown, scrub: <T>(value: T) => T): ApplicationFailure {
   const described = scrub(describeError(err));
+  // The type of the failure being replaced, whatever threw it.
+  const type = described.type as FailureType;
   const details = err instanceof ApplicationFailure && err.details?.length ? scrub(err.details[0]) : undefined;
   const failure = described.retryable
-    ? retryable(described.type, described.message, details, msOf((err as ApplicationFailure)?.nextRetryDelay))
-    : nonRetryable(described.type, described.message, details);
+    ? retryable(type, described.message, details, msOf((err as ApplicationFailure)?.nextRetryDelay))
+    : nonRetryable(type, described.message, details);
   failure.stack = `${described.type}: ${described.message}`;
   return failure;
 }
-
-/** What a group member ended as. */
-export type GroupOutcome =
-  | { status: "succeeded"; output: unknown }
-  | { status: "failed"; error: { message: string; type: string; retryable: boolean } }
-  | { status: "cancelled" };
 
 /** Above this many bytes of inline outputs, a group's largest outputs are handed back by reference. */
 const GROUP_INLINE_BYTES = 512 * 1024;

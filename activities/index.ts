@@ -1,4 +1,5 @@
 /** The activity factory: the worker injects real clients, tests may inject others. */
+import type { WorkflowActivities } from "../core/contract.ts";
 import type { Sql } from "../db/client.ts";
 import { sandboxUrlFor } from "../db/sandbox.ts";
 import { loadWorkerConfig, type WorkerConfig } from "../worker/config.ts";
@@ -65,3 +66,7 @@ export function createActivities(
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/** Fails the type check when an activity the workflows call (core/contract.ts) is missing or differs here. */
+export type ServesWorkflows = Serves<Activities>;
+type Serves<T extends WorkflowActivities> = T;

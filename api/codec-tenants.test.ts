@@ -4,7 +4,7 @@
  */
 import { Client, Connection } from "@temporalio/client";
 import type { Payload } from "@temporalio/common";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EncryptionCodec, TenantCodec } from "../core/payload-codec.ts";
 import { loadMasterKeys } from "../core/secrets-crypto.ts";
 import { Worker } from "@temporalio/worker";
@@ -13,21 +13,8 @@ import { SYSTEM_TENANT, weftDataConverter } from "../core/payload-codec.ts";
 import { createDataKeys, createTenantOf, exportDataKeys, listedDataKeys, rewrapDataKeys } from "../db/payload-keys.ts";
 import { WORKFLOWS_PATH } from "../worker/bundle.ts";
 import { TEST_BUNDLE_PATH, TEST_PAYLOAD_KEY, TEST_TASK_QUEUE, TEST_TEMPORAL_ADDRESS } from "../test/env.ts";
-import {
-  buildWorkflow,
-  call,
-  json,
-  registerUser,
-  setupApp,
-  startUpstream,
-  type TestContext,
-  waitForRun,
-} from "../test/helpers.ts";
-
-type User = Awaited<ReturnType<typeof registerUser>>;
-let t: TestContext;
-let alice: User;
-let bob: User;
+import { buildWorkflow, call, type FailureChain, json, startUpstream, waitForRun } from "../test/helpers.ts";
+import { type TestUser, useApiHarness } from "../test/harness.ts";
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 const text = (b64text: string) => Buffer.from(b64text, "base64").toString("latin1");
@@ -63,7 +50,7 @@ function payloadsOf(history: unknown): { metadata: Record<string, string>; data:
   }));
 }
 
-async function runOf(user: User, nodes: { name: string; config: Record<string, unknown> }[], input: unknown) {
+async function runOf(user: TestUser, nodes: { name: string; config: Record<string, unknown> }[], input: unknown) {
   const { workflowId } = await buildWorkflow(t.app, user.token, nodes);
   const started = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, {
     token: user.token,
@@ -74,16 +61,12 @@ async function runOf(user: User, nodes: { name: string; config: Record<string, u
   return { run, history: await rawHistory(started.body.temporal.workflow_id) };
 }
 
-beforeAll(async () => {
-  t = await setupApp();
-  alice = await registerUser(t.app, "alice");
-  bob = await registerUser(t.app, "bob");
-});
+const t = useApiHarness();
 
 describe("per-tenant payload keys", () => {
   it("user B cannot decode user A's run payloads; A can; a relabelled payload decodes for no one", async () => {
     const upstream = await startUpstream((_req, _body, res) => json(res, 200, { answer: "alice-result-marker" }));
-    const { run, history } = await runOf(alice, [{ name: "a", config: { url: upstream.url } }], {
+    const { run, history } = await runOf(t.alice, [{ name: "a", config: { url: upstream.url } }], {
       note: "alice-input-marker",
     });
     await upstream.close();
@@ -96,17 +79,17 @@ describe("per-tenant payload keys", () => {
     expect(payloads.length).toBeGreaterThan(2);
     // Every sealed payload of the run is Alice's; only search attributes (Temporal reads them) and the SDK's
     // local-activity markers (attempt bookkeeping) are plain, and neither carries the run's data.
-    for (const p of payloads) expect(text(p.metadata["weft-tenant"])).toBe(alice.id);
+    for (const p of payloads) expect(text(p.metadata["weft-tenant"])).toBe(t.alice.id);
     for (const p of all.filter((p) => !payloads.includes(p))) {
       expect(p.metadata.type !== undefined || text(p.data).includes('"activity_type"')).toBe(true);
     }
 
-    const byBob = await call(t.app, "POST", "/api/codec/decode", { token: bob.token, body: { payloads } });
+    const byBob = await call(t.app, "POST", "/api/codec/decode", { token: t.bob.token, body: { payloads } });
     expect(byBob.status).toBe(200);
     expect(byBob.body.payloads).toEqual(payloads); // unchanged: still ciphertext
     expect(byBob.headers.get("x-weft-codec-refused")).toBe(String(payloads.length));
 
-    const byAlice = await call(t.app, "POST", "/api/codec/decode", { token: alice.token, body: { payloads } });
+    const byAlice = await call(t.app, "POST", "/api/codec/decode", { token: t.alice.token, body: { payloads } });
     expect(byAlice.status).toBe(200);
     expect(byAlice.headers.get("x-weft-codec-refused")).toBe("0");
     const decoded = byAlice.body.payloads.map((p: { data?: string }) => text(p.data ?? "")).join("\n");
@@ -116,10 +99,10 @@ describe("per-tenant payload keys", () => {
     // Bob relabels a payload as his own: the tenant is bound into the ciphertext, so nothing decodes.
     const relabelled = {
       ...payloads[0],
-      metadata: { ...payloads[0].metadata, "weft-tenant": b64(Buffer.from(bob.id)) },
+      metadata: { ...payloads[0].metadata, "weft-tenant": b64(Buffer.from(t.bob.id)) },
     };
     const forged = await call(t.app, "POST", "/api/codec/decode", {
-      token: bob.token,
+      token: t.bob.token,
       body: { payloads: [relabelled] },
     });
     expect(forged.status).toBe(400);
@@ -128,7 +111,7 @@ describe("per-tenant payload keys", () => {
 
   it("a history sealed with per-tenant keys replays with the exported data keys (the replay corpus's way)", async () => {
     const upstream = await startUpstream((_req, _body, res) => json(res, 200, { ok: 1 }));
-    const { run, history } = await runOf(alice, [{ name: "a", config: { url: upstream.url } }], { n: 1 });
+    const { run, history } = await runOf(t.alice, [{ name: "a", config: { url: upstream.url } }], { n: 1 });
     await upstream.close();
     expect(run.status).toBe("succeeded");
     const keys = listedDataKeys(await exportDataKeys(t.sql), await loadMasterKeys(TEST_PAYLOAD_KEY));
@@ -144,18 +127,18 @@ describe("per-tenant payload keys", () => {
 
   it("encode seals under the caller's tenant only: B's payload is refused to A", async () => {
     const plain = { metadata: { encoding: b64(Buffer.from("json/plain")) }, data: b64(Buffer.from('"bob-only"')) };
-    const sealed = await call(t.app, "POST", "/api/codec/encode", { token: bob.token, body: { payloads: [plain] } });
+    const sealed = await call(t.app, "POST", "/api/codec/encode", { token: t.bob.token, body: { payloads: [plain] } });
     expect(sealed.status).toBe(200);
-    expect(text(sealed.body.payloads[0].metadata["weft-tenant"])).toBe(bob.id);
-    const byAlice = await call(t.app, "POST", "/api/codec/decode", { token: alice.token, body: sealed.body });
+    expect(text(sealed.body.payloads[0].metadata["weft-tenant"])).toBe(t.bob.id);
+    const byAlice = await call(t.app, "POST", "/api/codec/decode", { token: t.alice.token, body: sealed.body });
     expect(byAlice.body.payloads).toEqual(sealed.body.payloads);
-    const byBob = await call(t.app, "POST", "/api/codec/decode", { token: bob.token, body: sealed.body });
+    const byBob = await call(t.app, "POST", "/api/codec/decode", { token: t.bob.token, body: sealed.body });
     expect(byBob.body.payloads).toEqual([plain]);
   });
 
   it("failure messages and stack traces are not plaintext in Temporal's history; the API decodes them", async () => {
     const { run, history } = await runOf(
-      alice,
+      t.alice,
       [{ name: "bad", config: { url: "not-a-url-alice-failure-marker" } }],
       {},
     );
@@ -169,7 +152,7 @@ describe("per-tenant payload keys", () => {
       taskQueue: TEST_TASK_QUEUE,
       workflowId: `not-weft-${crypto.randomUUID()}`,
       args: [{ runId: run.id, input: {}, snapshot: { nodes: [], edges: [] } }],
-    }).catch((err) => err);
+    }).catch((err) => err) as { failure?: FailureChain };
     const messages: string[] = [];
     for (let f = failed.failure; f; f = f.cause) messages.push(f.message);
     expect(messages.join("\n")).toMatch(/may not act for the run/);
@@ -200,7 +183,7 @@ describe("per-tenant payload keys", () => {
     expect(row.master_key_id).not.toBe(oldMaster.current.id);
     const after = await codecOf(NEW_KEY); // the old master key is gone
     const [opened] = await after.decode([sealed]);
-    expect(new TextDecoder().decode(opened.data)).toBe("42");
+    expect(new TextDecoder().decode(opened.data!)).toBe("42");
     await rewrapDataKeys(t.sql, await loadMasterKeys(TEST_PAYLOAD_KEY, NEW_KEY), tenant);
   });
 });

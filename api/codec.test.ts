@@ -1,36 +1,23 @@
 /** Encrypted Temporal payloads, and the codec server the Temporal UI uses to read them. */
 import { Client, Connection } from "@temporalio/client";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TEST_TEMPORAL_ADDRESS } from "../test/env.ts";
-import {
-  buildWorkflow,
-  call,
-  json,
-  registerUser,
-  setupApp,
-  startUpstream,
-  type TestContext,
-  waitForRun,
-} from "../test/helpers.ts";
+import { buildWorkflow, call, json, startUpstream, waitForRun } from "../test/helpers.ts";
+import { useApiHarness } from "../test/harness.ts";
 
-let t: TestContext;
-let alice: Awaited<ReturnType<typeof registerUser>>;
-beforeAll(async () => {
-  t = await setupApp();
-  alice = await registerUser(t.app, "alice");
-});
+const t = useApiHarness();
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
 describe("payload encryption", () => {
   it("Temporal stores only ciphertext for a run's inputs and results", async () => {
     const upstream = await startUpstream((_req, _body, res) => json(res, 200, { answer: "plaintext-result-marker" }));
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "a", config: { url: upstream.url } }]);
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [{ name: "a", config: { url: upstream.url } }]);
     const started = (await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, {
-      token: alice.token,
+      token: t.alice.token,
       body: { input: { note: "plaintext-input-marker" } },
     })).body;
-    expect((await waitForRun(t.app, alice.token, workflowId, started.run_id)).status).toBe("succeeded");
+    expect((await waitForRun(t.app, t.alice.token, workflowId, started.run_id)).status).toBe("succeeded");
     await upstream.close();
     // A client without the key sees what Temporal stores.
     const connection = await Connection.connect({ address: TEST_TEMPORAL_ADDRESS });
@@ -50,22 +37,25 @@ describe("payload encryption", () => {
 describe("codec server", () => {
   it("encodes and decodes payloads for an authenticated caller", async () => {
     const plain = { metadata: { encoding: b64("json/plain") }, data: b64('{"secret":"visible-to-operators"}') };
-    const encoded = await call(t.app, "POST", "/api/codec/encode", { token: alice.token, body: { payloads: [plain] } });
+    const encoded = await call(t.app, "POST", "/api/codec/encode", {
+      token: t.alice.token,
+      body: { payloads: [plain] },
+    });
     expect(encoded.status).toBe(200);
     expect(Buffer.from(encoded.body.payloads[0].metadata.encoding, "base64").toString()).toBe("binary/encrypted");
     expect(Buffer.from(encoded.body.payloads[0].data, "base64").toString("latin1")).not.toContain("visible");
-    const decoded = await call(t.app, "POST", "/api/codec/decode", { token: alice.token, body: encoded.body });
+    const decoded = await call(t.app, "POST", "/api/codec/decode", { token: t.alice.token, body: encoded.body });
     expect(decoded.body.payloads).toEqual([plain]);
     expect((await call(t.app, "POST", "/api/codec/decode", { body: encoded.body })).status).toBe(401);
     const tampered = structuredClone(encoded.body);
     tampered.payloads[0].data = b64("garbage-that-is-not-ciphertext-at-all");
-    expect((await call(t.app, "POST", "/api/codec/decode", { token: alice.token, body: tampered })).status).toBe(400);
+    expect((await call(t.app, "POST", "/api/codec/decode", { token: t.alice.token, body: tampered })).status).toBe(400);
   });
 
   it("accepts a browser session cookie set from a valid token, for the Temporal UI", async () => {
     const bad = await call(t.app, "GET", "/api/codec/session?token=nope");
     expect(bad.status).toBe(401);
-    const ok = await call(t.app, "GET", `/api/codec/session?token=${alice.token}`);
+    const ok = await call(t.app, "GET", `/api/codec/session?token=${t.alice.token}`);
     expect(ok.status).toBe(200);
     const cookie = ok.headers.get("set-cookie")!;
     expect(cookie).toMatch(/weft_codec_session=.*HttpOnly/);

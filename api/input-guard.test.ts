@@ -1,26 +1,24 @@
 /** Hostile input: NUL characters and deep nesting anywhere are clear 400s, never 500s, and change nothing. */
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildWorkflow, call, registerUser, setupApp, type TestContext } from "../test/helpers.ts";
+import { buildWorkflow, call } from "../test/helpers.ts";
+import { useApiHarness } from "../test/harness.ts";
 import { MAX_JSON_DEPTH } from "./input-guard.ts";
 
-let t: TestContext;
-let user: Awaited<ReturnType<typeof registerUser>>;
 let workflowId: string;
 let hookToken: string;
+const t = useApiHarness({ names: ["input", "bob"] });
 beforeAll(async () => {
-  t = await setupApp();
-  user = await registerUser(t.app, "input");
-  ({ workflowId } = await buildWorkflow(t.app, user.token, [{ name: "a", config: { url: "http://127.0.0.1:9/" } }]));
-  hookToken = (await call(t.app, "POST", `/api/workflows/${workflowId}/hook`, { token: user.token })).body.token;
+  ({ workflowId } = await buildWorkflow(t.app, t.alice.token, [{ name: "a", config: { url: "http://127.0.0.1:9/" } }]));
+  hookToken = (await call(t.app, "POST", `/api/workflows/${workflowId}/hook`, { token: t.alice.token })).body.token;
 });
 
 const snapshot = async () => {
   const [row] = await t.sql`SELECT
-    (SELECT count(*)::int FROM workflows WHERE owner_id = ${user.id}) AS workflows,
-    (SELECT count(*)::int FROM nodes n JOIN workflows w ON w.id = n.workflow_id WHERE w.owner_id = ${user.id}) AS nodes,
-    (SELECT count(*)::int FROM workflow_runs WHERE owner_id = ${user.id}) AS runs,
-    (SELECT count(*)::int FROM secrets WHERE owner_id = ${user.id}) AS secrets,
-    (SELECT max(updated_at) FROM workflows WHERE owner_id = ${user.id}) AS updated`;
+    (SELECT count(*)::int FROM workflows WHERE owner_id = ${t.alice.id}) AS workflows,
+    (SELECT count(*)::int FROM nodes n JOIN workflows w ON w.id = n.workflow_id WHERE w.owner_id = ${t.alice.id}) AS nodes,
+    (SELECT count(*)::int FROM workflow_runs WHERE owner_id = ${t.alice.id}) AS runs,
+    (SELECT count(*)::int FROM secrets WHERE owner_id = ${t.alice.id}) AS secrets,
+    (SELECT max(updated_at) FROM workflows WHERE owner_id = ${t.alice.id}) AS updated`;
   return row;
 };
 
@@ -57,13 +55,16 @@ describe("NUL characters", () => {
       ["POST", "/api/auth/register", { email: "nul@example.com", password: "pass\u0000word" }],
     ];
     for (const [method, path, body] of attempts) {
-      expect400(await call(t.app, method, path, { token: user.token, body }), /NUL/);
+      expect400(await call(t.app, method, path, { token: t.alice.token, body }), /NUL/);
     }
     // The escape as the attacker would type it on the wire, and as a raw byte.
     const raw = '{"name":"x\\u0000y"}';
-    expect400(await call(t.app, "POST", "/api/workflows", { token: user.token, rawBody: raw }), /NUL/);
+    expect400(await call(t.app, "POST", "/api/workflows", { token: t.alice.token, rawBody: raw }), /NUL/);
     // A raw NUL byte is not even JSON (control characters must be escaped).
-    expect400(await call(t.app, "POST", "/api/workflows", { token: user.token, rawBody: '{"name":"x\0y"}' }), /JSON/);
+    expect400(
+      await call(t.app, "POST", "/api/workflows", { token: t.alice.token, rawBody: '{"name":"x\0y"}' }),
+      /JSON/,
+    );
     // A webhook is public: its body is checked the same way before a run starts.
     expect400(await call(t.app, "POST", `/api/hooks/${hookToken}`, { body: { payload: "\u0000" } }), /NUL/);
     expect(await snapshot()).toEqual(before);
@@ -83,7 +84,7 @@ describe("NUL characters", () => {
     ) {
       const method = path.startsWith("/api/hooks/") ? "POST" : "GET";
       expect400(
-        await call(t.app, method, path, { token: user.token, body: method === "POST" ? {} : undefined }),
+        await call(t.app, method, path, { token: t.alice.token, body: method === "POST" ? {} : undefined }),
         /NUL/,
       );
     }
@@ -96,13 +97,13 @@ describe("nesting", () => {
     const before = await snapshot();
     const execute = `/api/workflows/${workflowId}/execute`;
     expect400(
-      await call(t.app, "POST", execute, { token: user.token, body: { input: nested(MAX_JSON_DEPTH + 2) } }),
+      await call(t.app, "POST", execute, { token: t.alice.token, body: { input: nested(MAX_JSON_DEPTH + 2) } }),
       /nested deeper/,
     );
     // Built as text: JSON.stringify itself would overflow on a value this deep.
     const depth = 400_000; // 800 KB: under the body limit, so the depth is what is refused
     const rawBody = `{"input":${"[".repeat(depth)}${"]".repeat(depth)}}`;
-    const deep = await call(t.app, "POST", execute, { token: user.token, rawBody });
+    const deep = await call(t.app, "POST", execute, { token: t.alice.token, rawBody });
     expect(deep.status).toBeGreaterThanOrEqual(400);
     expect(deep.status).toBeLessThan(500);
     expect(await snapshot()).toEqual(before);
@@ -110,7 +111,7 @@ describe("nesting", () => {
 
   it("nesting within the bound is accepted", async () => {
     const res = await call(t.app, "POST", `/api/workflows/${workflowId}/nodes`, {
-      token: user.token,
+      token: t.alice.token,
       body: { name: "nested", type: "http_request", config: { url: "http://127.0.0.1:9/", body: nested(30) } },
     });
     expect(res.status).toBe(201);

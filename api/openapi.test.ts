@@ -1,10 +1,8 @@
-import { beforeAll, describe, expect, it } from "vitest";
-import { call, setupApp, type TestContext } from "../test/helpers.ts";
+import { describe, expect, it } from "vitest";
+import { call } from "../test/helpers.ts";
+import { useApiHarness } from "../test/harness.ts";
 
-let t: TestContext;
-beforeAll(async () => {
-  t = await setupApp();
-});
+const t = useApiHarness();
 
 /** Every route the app serves under /api, as "METHOD /path/{param}". */
 function servedRoutes(): string[] {

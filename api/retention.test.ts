@@ -5,10 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_TASK_QUEUE } from "../test/env.ts";
-import { buildWorkflow, call, registerUser, setupApp, type TestContext, waitForRun } from "../test/helpers.ts";
+import { buildWorkflow, call, waitForRun } from "../test/helpers.ts";
+import { useApiHarness } from "../test/harness.ts";
 import { ensureRetentionSchedule } from "./retention.ts";
 
-let t: TestContext;
 const SCHEDULE = `weft-run-retention-test-${process.pid}`;
 const runs: string[] = [];
 
@@ -20,11 +20,10 @@ const counts = async (runId: string) => {
   return row as { runs: number; nodes: number; events: number };
 };
 
+const t = useApiHarness();
 beforeAll(async () => {
-  t = await setupApp();
-  const [alice, bob] = [await registerUser(t.app, "alice"), await registerUser(t.app, "bob")];
   const node = [{ name: "echo", type: "transform", config: { expression: "input" } }];
-  for (const user of [alice, alice, alice, bob]) {
+  for (const user of [t.alice, t.alice, t.alice, t.bob]) {
     const { workflowId } = await buildWorkflow(t.app, user.token, node);
     const res = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, {
       token: user.token,

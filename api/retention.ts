@@ -3,17 +3,18 @@
  * Every API replica tries at start; the schedule id makes that idempotent. How long runs are kept is the
  * worker's WEFT_RUN_RETENTION_DAYS, read where the deletes happen.
  */
+import { WORKFLOW_TYPES, workflowArgs, workflowIds } from "../core/contract.ts";
 import type { ApiConfig } from "./config.ts";
 import type { Logger } from "./logger.ts";
 import type { TemporalApi } from "./temporal/client.ts";
 
-export const RETENTION_SCHEDULE_ID = "weft-run-retention";
+export const RETENTION_SCHEDULE_ID = workflowIds.retentionSchedule;
 
 export async function ensureRetentionSchedule(
   temporal: Pick<TemporalApi, "createSchedule">,
   config: Pick<ApiConfig, "WEFT_TASK_QUEUE">,
   logger?: Logger,
-  scheduleId = RETENTION_SCHEDULE_ID,
+  scheduleId: string = RETENTION_SCHEDULE_ID,
 ) {
   try {
     await temporal.createSchedule(scheduleId, {
@@ -23,10 +24,10 @@ export async function ensureRetentionSchedule(
       note: "Weft: deletes finished runs older than WEFT_RUN_RETENTION_DAYS (workflows/prune-runs.ts)",
       memo: {},
       action: {
-        workflowType: "pruneRuns",
+        workflowType: WORKFLOW_TYPES.pruneRuns,
         workflowId: scheduleId,
         taskQueue: config.WEFT_TASK_QUEUE,
-        args: [{ batchSize: 500 }],
+        args: workflowArgs("pruneRuns", { batchSize: 500 }),
       },
       catchupWindow: "3600s",
     });

@@ -1,6 +1,7 @@
 /** Response headers on every kind of answer, and webhook tokens kept out of every log line. */
-import { beforeAll, describe, expect, it } from "vitest";
-import { buildWorkflow, call, registerUser, setupApp, type TestContext } from "../test/helpers.ts";
+import { describe, expect, it } from "vitest";
+import { buildWorkflow, call } from "../test/helpers.ts";
+import { useApiHarness } from "../test/harness.ts";
 import { createApp } from "./app.ts";
 import { loadConfig } from "./config.ts";
 import type { LogFields, Logger } from "./logger.ts";
@@ -12,21 +13,16 @@ import {
   TEST_TEMPORAL_ADDRESS,
 } from "../test/env.ts";
 
-let t: TestContext;
-let user: Awaited<ReturnType<typeof registerUser>>;
-beforeAll(async () => {
-  t = await setupApp();
-  user = await registerUser(t.app, "headers");
-});
+const t = useApiHarness({ names: ["headers", "bob"] });
 
 describe("security headers", () => {
   it("nosniff on every answer: success, 401, 404, 400 and 413", async () => {
     const answers = [
-      await call(t.app, "GET", "/api/workflows", { token: user.token }),
+      await call(t.app, "GET", "/api/workflows", { token: t.alice.token }),
       await call(t.app, "GET", "/api/workflows"),
-      await call(t.app, "GET", "/api/nothing-here", { token: user.token }),
-      await call(t.app, "POST", "/api/workflows", { token: user.token, rawBody: "{" }),
-      await call(t.app, "POST", "/api/workflows", { token: user.token, rawBody: `"${"x".repeat(1_100_000)}"` }),
+      await call(t.app, "GET", "/api/nothing-here", { token: t.alice.token }),
+      await call(t.app, "POST", "/api/workflows", { token: t.alice.token, rawBody: "{" }),
+      await call(t.app, "POST", "/api/workflows", { token: t.alice.token, rawBody: `"${"x".repeat(1_100_000)}"` }),
       await call(t.app, "GET", "/healthz"),
     ];
     expect(answers.map((r) => r.status)).toEqual([200, 401, 404, 400, 413, 200]);
@@ -35,10 +31,10 @@ describe("security headers", () => {
 
   it("auth answers are never cached: login (good and bad), register, me, with or without a token", async () => {
     const answers = [
-      await call(t.app, "POST", "/api/auth/login", { body: { email: user.email, password: user.password } }),
-      await call(t.app, "POST", "/api/auth/login", { body: { email: user.email, password: "not it at all" } }),
+      await call(t.app, "POST", "/api/auth/login", { body: { email: t.alice.email, password: t.alice.password } }),
+      await call(t.app, "POST", "/api/auth/login", { body: { email: t.alice.email, password: "not it at all" } }),
       await call(t.app, "POST", "/api/auth/register", { body: { email: "bad" } }),
-      await call(t.app, "GET", "/api/auth/me", { token: user.token }),
+      await call(t.app, "GET", "/api/auth/me", { token: t.alice.token }),
       await call(t.app, "GET", "/api/auth/me"),
     ];
     expect(answers.map((r) => r.status)).toEqual([200, 401, 400, 200, 401]);
@@ -80,11 +76,11 @@ describe("webhook tokens in logs", () => {
       LOG_REQUESTS: "true",
     });
     const app = createApp({ config, sql: t.sql, temporal: t.temporalHttp, logger: capture({}) });
-    const { workflowId } = await buildWorkflow(app, user.token, [{
+    const { workflowId } = await buildWorkflow(app, t.alice.token, [{
       name: "a",
       config: { url: "http://127.0.0.1:9/" },
     }]);
-    const token = (await call(app, "POST", `/api/workflows/${workflowId}/hook`, { token: user.token })).body.token;
+    const token = (await call(app, "POST", `/api/workflows/${workflowId}/hook`, { token: t.alice.token })).body.token;
     expect(token).toMatch(/.{20,}/);
     const guessed = `${token.slice(0, -4)}abcd`;
     const answers = [

@@ -6,6 +6,7 @@
  * list is narrowed to the caller's `WeftOwnerId`, a workflow is opened only when it is one of the caller's runs
  * (others: 404), and every other server call (schedules, batches, …) is refused.
  */
+import { WORKFLOW_ID_PREFIX } from "../core/contract.ts";
 import { Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import { proxy } from "hono/proxy";
@@ -26,7 +27,7 @@ const HARMLESS =
   /^(settings|cluster-info|cluster|system-info|namespaces|namespaces\/[^/]+|me|namespaces\/[^/]+\/task-queues\/[^/]+|namespaces\/[^/]+\/worker-count)$/;
 const LIST = /^namespaces\/[^/]+\/(workflows|workflows\/count|workflow-count|search-attributes)$/;
 const ONE_WORKFLOW = /^namespaces\/[^/]+\/workflows\/([^/]+)(\/.*)?$/;
-const RUN_WORKFLOW_ID = /^weft-run-([0-9a-f-]{36})$/i;
+const RUN_WORKFLOW_ID = new RegExp(`^${WORKFLOW_ID_PREFIX.run}([0-9a-f-]{36})$`, "i");
 
 /** Whether a visibility query is one self-contained expression: quotes closed, parentheses balanced in order. */
 function selfContained(query: string): boolean {

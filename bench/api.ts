@@ -76,6 +76,13 @@ for (const name of ["a", "b", "c"]) {
 await post(`/api/workflows/${wf.id}/edges`, { source_node_id: ids[0], target_node_id: ids[1] }, token);
 await post(`/api/workflows/${wf.id}/edges`, { source_node_id: ids[1], target_node_id: ids[2] }, token);
 
+/** The part of autocannon's result (the package ships no types) this bench reads. */
+interface AutocannonResult {
+  requests: { average: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+}
 interface Result {
   rps: number;
   p50: number;
@@ -85,10 +92,19 @@ interface Result {
 }
 const load = (path: string, headers: Record<string, string> = {}, server = base) =>
   new Promise<Result>((resolve, reject) => {
-    autocannon({ url: server + path, connections, duration: seconds, headers }, (err, r) => {
-      if (err) return reject(err);
-      resolve({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors });
-    });
+    autocannon(
+      { url: server + path, connections, duration: seconds, headers },
+      (err: Error | null, r: AutocannonResult) => {
+        if (err) return reject(err);
+        resolve({
+          rps: r.requests.average,
+          p50: r.latency.p50,
+          p99: r.latency.p99,
+          non2xx: r.non2xx,
+          errors: r.errors,
+        });
+      },
+    );
   });
 
 const auth = { authorization: `Bearer ${token}` };

@@ -1,5 +1,6 @@
 /** The node types Weft knows, each with the zod schema its stored config must satisfy. */
 import { z } from "zod";
+import { nodeFailureCodeProblem } from "./failure-types.ts";
 import { nodeKinds, type NodeType } from "./node-kinds.ts";
 
 export {
@@ -17,7 +18,13 @@ export const retryPolicySchema = z.object({
   initial_interval_ms: z.number().int().min(1).max(3_600_000).optional(),
   backoff_coefficient: z.number().min(1).max(100).optional(),
   max_interval_ms: z.number().int().min(1).max(86_400_000).optional(),
-  non_retryable_error_codes: z.array(z.string()).optional(),
+  /** Failure types (core/failure-types.ts) or `HTTP_<status>` that end the node at once: a code nothing throws is refused. */
+  non_retryable_error_codes: z.array(
+    z.string().superRefine((code, ctx) => {
+      const problem = nodeFailureCodeProblem(code);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
+  ).optional(),
 }).strict();
 
 const commonConfig = {

@@ -2,18 +2,12 @@
  * Large node outputs travel through Temporal by reference: the output itself stays in PostgreSQL
  * (node_executions.output) and Temporal carries `{"$weft_ref": {...}}`, so no run meets the 2 MB payload limit.
  */
+import { isOutputRef } from "./contract.ts";
+
+export { isOutputRef, type OutputRef, outputRef } from "./contract.ts";
 
 /** Outputs whose JSON is larger than this are passed by reference. */
 export const INLINE_OUTPUT_LIMIT_BYTES = 256 * 1024;
-
-export interface OutputRef {
-  $weft_ref: { run_id: string; node_id: string; bytes: number };
-}
-
-export function isOutputRef(value: unknown): value is OutputRef {
-  return typeof value === "object" && value !== null && "$weft_ref" in value &&
-    typeof (value as OutputRef).$weft_ref?.node_id === "string";
-}
 
 export function jsonBytes(value: unknown): number {
   return new TextEncoder().encode(JSON.stringify(value ?? null)).length;

@@ -26,35 +26,6 @@ export interface WorkflowSnapshot {
   edges: SnapshotEdge[];
 }
 
-export interface RunDagInput {
-  runId: string;
-  input: unknown;
-  snapshot: WorkflowSnapshot;
-  /** Outputs of nodes that succeeded in an earlier run, by node id: reused, not executed again. */
-  reuse?: Record<string, unknown>;
-  /** Whether the cluster has Weft's search attributes, so the workflow keeps WeftStatus current. */
-  searchAttributes?: boolean;
-  /** Continue as new once the history has this many events (Temporal's hard limit is 51,200). */
-  maxHistoryEvents?: number;
-  /** The task queue of GPU node types (llm_call, faiss_search); without it they run on the run's own queue. */
-  gpuTaskQueue?: string;
-  /** State carried over a continue-as-new: nodes already finished by earlier executions of this run. */
-  carried?: CarriedState;
-}
-
-export interface CarriedState {
-  /** Outputs (inline, or by reference when large) of nodes that succeeded, by node id. */
-  succeeded: Record<string, unknown>;
-  failed: string[];
-  failure: { message: string; node: string } | null;
-}
-
-export interface RunDagResult {
-  status: "succeeded" | "failed";
-  output: Record<string, unknown>;
-  error?: { message: string; node?: string };
-}
-
 /** JSON with object keys sorted, so equal graphs hash equally whatever the key order. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;

@@ -45,7 +45,7 @@ describe("node execution log", () => {
     expect(new Set(ids).size).toBe(40);
     await Promise.all(attempts.map((a, i) =>
       log.finished({
-        id: ids[i],
+        id: ids[i]!,
         run_id: a.run_id,
         status: i === 1 ? "failed" : "succeeded",
         // undefined leaves output NULL; null is JSON null; a string stays a JSON string.

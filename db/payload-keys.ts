@@ -3,6 +3,7 @@
  * under the payload master key (WEFT_PAYLOAD_KEY; WEFT_PAYLOAD_OLD_KEYS still unwrap during a rotation), and the
  * tenant each Weft workflow id belongs to. Unwrapped keys and tenants are cached per process: both never change.
  */
+import { WORKFLOW_ID_PREFIX } from "../core/contract.ts";
 import type { DataKeys, TenantOf } from "../core/payload-codec.ts";
 import { SYSTEM_TENANT } from "../core/payload-codec.ts";
 import { loadMasterKeys, type MasterKeys } from "../core/secrets-crypto.ts";
@@ -124,13 +125,16 @@ export function listedDataKeys(rows: WrappedDataKey[], master: MasterKeys): Data
 export function createTenantOf(sql: Sql): TenantOf {
   const cache = new Map<string, Promise<string>>();
   const patterns: [RegExp, (id: string) => Promise<{ owner_id: unknown }[]>][] = [
-    [new RegExp(`^weft-run-(${UUID})$`), (id) => sql`SELECT owner_id FROM workflow_runs WHERE id = ${id}`],
     [
-      new RegExp(`^weft-schedule-(${UUID})(-.*)?$`),
+      new RegExp(`^${WORKFLOW_ID_PREFIX.run}(${UUID})$`),
+      (id) => sql`SELECT owner_id FROM workflow_runs WHERE id = ${id}`,
+    ],
+    [
+      new RegExp(`^${WORKFLOW_ID_PREFIX.schedule}(${UUID})(-.*)?$`),
       (id) => sql`SELECT owner_id FROM workflow_schedules WHERE id = ${id}`,
     ],
     [
-      new RegExp(`^weft-ingest-(${UUID})$`),
+      new RegExp(`^${WORKFLOW_ID_PREFIX.ingestion}(${UUID})$`),
       (id) =>
         sql`SELECT c.owner_id FROM vector_ingestions i JOIN vector_collections c ON c.id = i.collection_id
             WHERE i.id = ${id}`,

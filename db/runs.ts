@@ -1,4 +1,5 @@
 /** Creating a run: snapshot the workflow's current graph (validated, hashed) and insert the run row. */
+import { workflowIds } from "../core/contract.ts";
 import { dbSpan } from "../core/tracing.ts";
 import { graphHash, type SnapshotEdge, type SnapshotNode, type WorkflowSnapshot } from "../core/snapshot.ts";
 import { validateWorkflow } from "../core/workflow-validation.ts";
@@ -14,7 +15,7 @@ export class InvalidGraphError extends Error {
   }
 }
 
-export const temporalWorkflowId = (runId: string) => `weft-run-${runId}`;
+export const temporalWorkflowId = workflowIds.run;
 
 type Row = Record<string, unknown>;
 

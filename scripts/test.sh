@@ -22,7 +22,7 @@ check() {
 }
 check format "$deno" fmt --check
 check lint "$deno" lint
-check types "$deno" check api/main.ts worker/main.ts worker/build-bundle.ts db/migrate-cli.ts
+check types bash scripts/check-types.sh
 
 rm -f .state/vitest.json
 node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json=.state/vitest.json

@@ -148,6 +148,13 @@ export async function waitForRun(app: WeftApp, token: string, workflowId: string
   }
 }
 
+/** A Temporal failure as tests walk it: each failure's message and type, then its cause. */
+export interface FailureChain {
+  message: string;
+  type?: string;
+  cause?: FailureChain;
+}
+
 export interface Upstream {
   url: string;
   requests: { method: string; url: string; body: string; headers: IncomingMessage["headers"]; at: number }[];

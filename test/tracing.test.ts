@@ -22,6 +22,7 @@ import {
   registerUser,
   setupApp,
   startUpstream,
+  type TestContext,
   type Upstream,
   waitForRun,
 } from "./helpers.ts";

@@ -4,20 +4,15 @@
  * activities run where the embedding model is. A failure is recorded on the ingestion before the workflow fails.
  */
 import { ApplicationFailure, CancellationScope, proxyActivities } from "@temporalio/workflow";
-import type { Activities } from "../activities/index.ts";
+import type { IngestDocumentsInput, WorkflowActivities } from "../core/contract.ts";
 
-export interface IngestDocumentsInput {
-  ingestionId: string;
-  collectionId: string;
-}
-
-const { embedIngestion } = proxyActivities<Activities>({
+const { embedIngestion } = proxyActivities<WorkflowActivities>({
   startToCloseTimeout: "2h",
   heartbeatTimeout: "60s",
   retry: { maximumAttempts: 10, initialInterval: "1s", maximumInterval: "1m" },
 });
 
-const { commitIngestion, failIngestion } = proxyActivities<Activities>({
+const { commitIngestion, failIngestion } = proxyActivities<WorkflowActivities>({
   startToCloseTimeout: "30m",
   heartbeatTimeout: "60s",
   retry: { maximumAttempts: 20, initialInterval: "1s", maximumInterval: "1m" },

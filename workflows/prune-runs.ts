@@ -3,16 +3,16 @@
  * none are left, continuing as new past a bound so its history stays small however much there is to delete.
  */
 import { continueAsNew, proxyActivities } from "@temporalio/workflow";
-import type { Activities } from "../activities/index.ts";
+import type { PruneRunsInput, WorkflowActivities } from "../core/contract.ts";
 
-const { pruneExpiredRuns } = proxyActivities<Activities>({
+const { pruneExpiredRuns } = proxyActivities<WorkflowActivities>({
   startToCloseTimeout: "2m",
   retry: { maximumAttempts: 5, initialInterval: "5s" },
 });
 
 const BATCHES_PER_EXECUTION = 200;
 
-export async function pruneRuns(args: { batchSize?: number } = {}): Promise<{ deleted: number }> {
+export async function pruneRuns(args: PruneRunsInput = {}): Promise<{ deleted: number }> {
   const batchSize = args.batchSize ?? 500;
   let deleted = 0;
   for (let i = 0; i < BATCHES_PER_EXECUTION; i++) {

@@ -20,22 +20,35 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from "@temporalio/workflow";
-import type { Activities } from "../activities/index.ts";
-import type { NodeOutcome } from "../activities/runs/bookkeeping.ts";
-import type { ConditionOutcome } from "../activities/runs/conditions.ts";
+import {
+  approveUpdate as approveContract,
+  type ConditionOutcome,
+  type NodeOutcome,
+  type NodeStatus,
+  outputRef,
+  type RunDagInput,
+  type RunDagResult,
+  type UpdateArgs,
+  type UpdateResult,
+  type WorkflowActivities,
+} from "../core/contract.ts";
 import { DagScheduler, isTruthy } from "../core/dag-scheduler.ts";
 import { nodePolicy, RECORD_SLACK_MS, worstCaseMs } from "../core/node-policy.ts";
 import { ancestors, buildAdjacency, topologicalOrder } from "../core/graph.ts";
 import { type ApprovalDecision, isNodeType, nodeKinds, nodeReferences } from "../core/node-kinds.ts";
 import { contextHasRefs, isOutputRef } from "../core/output-ref.ts";
 import { WEFT_STATUS } from "../core/search-attributes.ts";
-import type { RunDagInput, RunDagResult, SnapshotEdge, SnapshotNode } from "../core/snapshot.ts";
+import type { SnapshotEdge, SnapshotNode } from "../core/snapshot.ts";
 import { evaluateExpression, referencedNodes, renderTemplate } from "../core/template.ts";
 
 /** A person's decision on an approval node, sent by the API; rejected unless that node is waiting. */
-export const approveUpdate = defineUpdate<{ accepted: true }, [ApprovalDecision]>("approve");
+export const approveUpdate = defineUpdate<
+  UpdateResult<typeof approveContract>,
+  UpdateArgs<typeof approveContract>,
+  typeof approveContract.name
+>(approveContract.name);
 
-const bookkeeping = proxyLocalActivities<Activities>({
+const bookkeeping = proxyLocalActivities<WorkflowActivities>({
   startToCloseTimeout: "30s",
   retry: { maximumAttempts: 20, initialInterval: "200ms", maximumInterval: "10s" },
 });
@@ -45,7 +58,7 @@ const bookkeeping = proxyLocalActivities<Activities>({
  * workflow thread, where a runaway expression would stall the workflow task on every retry). A condition that
  * overruns is reported as its outcome, so only infrastructure faults are retried.
  */
-const expressionActivities = proxyLocalActivities<Activities>({
+const expressionActivities = proxyLocalActivities<WorkflowActivities>({
   // Room for many conditions that each run to their bound, and for an evaluator process to start.
   startToCloseTimeout: "5m",
   retry: { maximumAttempts: 5, initialInterval: "500ms", maximumInterval: "10s" },
@@ -57,7 +70,7 @@ function nodeActivity(node: SnapshotNode, gpuTaskQueue: string | undefined) {
   const policy = nodePolicy(node.config);
   // GPU node types go to the GPU queue, where the models are; everything else stays on the run's queue.
   const gpu = gpuTaskQueue && isNodeType(node.type) && nodeKinds[node.type].queue === "gpu";
-  return proxyActivities<Activities>({
+  return proxyActivities<WorkflowActivities>({
     ...(gpu ? { taskQueue: gpuTaskQueue } : {}),
     activityId: node.name,
     summary: `${node.name} (${node.type})`,
@@ -85,7 +98,7 @@ function groupActivity(nodes: SnapshotNode[]) {
   const names = nodes.map((n) => n.name);
   const policies = nodes.map((n) => nodePolicy(n.config));
   const listed = names.join(", ");
-  return proxyActivities<Activities>({
+  return proxyActivities<WorkflowActivities>({
     activityId: `${names[0]}+${names.length - 1}`,
     summary: `${names.length} nodes: ${listed.length > 200 ? `${listed.slice(0, 200)}…` : listed}`,
     // Members retry inside the activity: it may take every attempt and backoff of its slowest member.
@@ -123,7 +136,7 @@ export async function runDag(args: RunDagInput): Promise<RunDagResult> {
   const scheduler = new DagScheduler(snapshot.nodes.map((n) => n.id), snapshot.edges);
   const edgeById = new Map(snapshot.edges.map((e) => [e.id, e]));
   const outputs = new Map<string, unknown>();
-  const status = new Map<string, string>();
+  const status = new Map<string, NodeStatus>();
   const running = new Map<string, Promise<void>>();
   // Node settlements so far, and the main loop's wake-up while it waits for the next one. One promise per wait:
   // racing every running node instead subscribes to each of them on every wait (O(n²) promises in a wide fan-out,
@@ -448,7 +461,7 @@ export async function runDag(args: RunDagInput): Promise<RunDagResult> {
     const succeeded: Record<string, unknown> = {};
     for (const [id, output] of outputs) {
       succeeded[id] = JSON.stringify(output ?? null).length > CARRY_INLINE_CHARS && !isOutputRef(output)
-        ? { $weft_ref: { run_id: runId, node_id: id, bytes: JSON.stringify(output).length } }
+        ? outputRef(runId, id, JSON.stringify(output).length)
         : output;
     }
     const failed = [...status].filter(([, s]) => s === "failed").map(([id]) => id);

@@ -3,13 +3,17 @@
  * (an activity), then execute it as a child runDag, so the run is tracked exactly like an API-started one.
  */
 import { executeChild, proxyActivities, uuid4 } from "@temporalio/workflow";
-import type { Activities } from "../activities/index.ts";
-import type { ScheduledRunInput } from "../activities/runs/scheduling.ts";
+import {
+  type RunDagResult,
+  type ScheduledRunInput,
+  WORKFLOW_TYPES,
+  type WorkflowActivities,
+  workflowIds,
+} from "../core/contract.ts";
 import { runSearchAttributes } from "../core/search-attributes.ts";
-import type { RunDagResult } from "../core/snapshot.ts";
 import type { runDag } from "./run-dag.ts";
 
-const { createScheduledRun } = proxyActivities<Activities>({
+const { createScheduledRun } = proxyActivities<WorkflowActivities>({
   startToCloseTimeout: "30s",
   retry: { maximumAttempts: 10, initialInterval: "1s", maximumInterval: "30s" },
 });
@@ -18,8 +22,8 @@ export async function scheduledRun(args: ScheduledRunInput): Promise<RunDagResul
   // uuid4() is replay-safe; the activity is idempotent on it, so a retry never inserts a second run.
   const { runId, snapshot, input } = await createScheduledRun({ ...args, runId: uuid4() });
   // Same id scheme as API-started runs (weft-run-<run id>), so reconciliation and UI links work unchanged.
-  return await executeChild<typeof runDag>("runDag", {
-    workflowId: `weft-run-${runId}`,
+  return await executeChild<typeof runDag>(WORKFLOW_TYPES.runDag, {
+    workflowId: workflowIds.run(runId),
     args: [{ runId, input, snapshot, searchAttributes: args.searchAttributes, gpuTaskQueue: args.gpuTaskQueue }],
     ...(args.searchAttributes
       ? { typedSearchAttributes: runSearchAttributes(snapshot.workflow_id, args.ownerId, "running") }

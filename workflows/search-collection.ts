@@ -1,14 +1,12 @@
 /** The API's collection search: one activity on the GPU queue, where the embedding model and indexes are. */
 import { proxyActivities } from "@temporalio/workflow";
-import type { Activities } from "../activities/index.ts";
+import type { SearchCollectionInput, SearchCollectionResult, WorkflowActivities } from "../core/contract.ts";
 
-export type SearchCollectionInput = Parameters<Activities["searchCollection"]>[0];
-
-const { searchCollection: search } = proxyActivities<Activities>({
+const { searchCollection: search } = proxyActivities<WorkflowActivities>({
   startToCloseTimeout: "60s",
   retry: { maximumAttempts: 3, initialInterval: "200ms" },
 });
 
-export async function searchCollection(input: SearchCollectionInput): ReturnType<Activities["searchCollection"]> {
+export async function searchCollection(input: SearchCollectionInput): Promise<SearchCollectionResult> {
   return await search(input);
 }

@@ -1,4 +1,5 @@
 /** The `http_request` node: one HTTP call through the egress path; JSON answers parsed, timing recorded. */
+import type { HttpFailureType } from "../../core/contract.ts";
 import { httpRequestConfigSchema } from "../../core/node-types.ts";
 import { nonRetryable, retryable } from "../errors.ts";
 import { EgressBlockedError, egressFetch, ResponseTooLargeError } from "./egress.ts";
@@ -127,7 +128,7 @@ export async function httpRequest(rendered: unknown, signal: AbortSignal, policy
       ? output.body.slice(0, 500)
       : JSON.stringify(output.body).slice(0, 500);
     const message = `${config.method} ${url.origin}${url.pathname} answered ${response.status}: ${excerpt}`;
-    const type = `HTTP_${response.status}`;
+    const type: HttpFailureType = `HTTP_${response.status}`;
     if (response.status >= 500 || response.status === 408 || response.status === 429) {
       throw retryable(type, message, { status: response.status }, retryAfterMs(response.headers.get("retry-after")));
     }

@@ -1,4 +1,5 @@
 /** Run status bookkeeping in PostgreSQL, called by the workflow as local activities. */
+import type { ApprovalDecisionRecord, ApprovalRecord, FinishRun, NodeOutcome } from "../../core/contract.ts";
 import type { Sql } from "../../db/client.ts";
 import { runDuration, runsFinished } from "../metrics.ts";
 import { ATTEMPT_LOST, recordLostAttempts } from "../../db/lost-attempts.ts";
@@ -6,31 +7,6 @@ import { currentRunTimedOutAttempts } from "./lost-last-attempts.ts";
 import { createRunGuard, type RunBinding, type RunGuard } from "./run-guard.ts";
 import { nodePolicy } from "../../core/node-policy.ts";
 import type { SnapshotNode } from "../../core/snapshot.ts";
-
-export interface FinishRun {
-  runId: string;
-  status: "succeeded" | "failed" | "cancelled";
-  output: Record<string, unknown>;
-  error?: { message: string; node?: string } | null;
-}
-
-/** Nodes the workflow decided about without running them: skipped, or reused from an earlier run. */
-export interface NodeOutcome {
-  node_id: string;
-  node_name: string;
-  type: string;
-  status: "skipped" | "reused";
-  output?: unknown;
-  reason?: string;
-}
-
-export interface ApprovalRecord {
-  runId: string;
-  node_id: string;
-  node_name: string;
-  /** The rendered config (its message), recorded as the execution's input. */
-  input: Record<string, unknown>;
-}
 
 /** A run that has finished is never written again (run-guard.ts: whoever replays its workflow changes nothing). */
 const LIVE = "('pending', 'running', 'waiting')";
@@ -86,15 +62,7 @@ export function createRunBookkeeping(sql: Sql, guard: RunGuard = createRunGuard(
         WHERE ${live(r.runId)}
         ON CONFLICT (run_id, node_id, attempt) DO NOTHING`;
     },
-    async recordApprovalDecision(
-      r: {
-        runId: string;
-        node_id: string;
-        status: "succeeded" | "failed" | "cancelled";
-        output: unknown;
-        error?: unknown;
-      },
-    ): Promise<void> {
+    async recordApprovalDecision(r: ApprovalDecisionRecord): Promise<void> {
       await guard.forRun(r.runId);
       await sql`
         UPDATE node_executions SET status = ${r.status}, finished_at = now(),

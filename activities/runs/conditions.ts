@@ -2,6 +2,7 @@
  * Edge conditions and approval messages, evaluated for the workflow (as local activities) in the expression
  * pool: a condition that overruns its bound fails its run, never the workflow task or the worker.
  */
+import type { ConditionOutcome, EvaluateConditionsInput } from "../../core/contract.ts";
 import { isTruthy } from "../../core/dag-scheduler.ts";
 import { TemplateError } from "../../core/template.ts";
 import type { Sql } from "../../db/client.ts";
@@ -9,17 +10,6 @@ import { resolveContext } from "../../db/output-refs.ts";
 import { nonRetryable } from "../errors.ts";
 import { createRunGuard, type RunGuard } from "./run-guard.ts";
 import type { ExpressionPool } from "../expressions/pool.ts";
-
-/** All the conditional edges out of one finished node: the outputs they read travel once. */
-export interface EvaluateConditionsInput {
-  runId: string;
-  input: unknown;
-  nodes: Record<string, { output: unknown }>;
-  conditions: { condition: string; reads: string[] }[];
-}
-
-/** Each condition's outcome, in order: taken or not, or why it could not be decided. */
-export type ConditionOutcome = { taken: boolean } | { error: string };
 
 /** The run a workflow-built context names (`run.id`). */
 const runOf = (context: Record<string, unknown> | undefined) => (context?.run as { id?: unknown } | undefined)?.id;

@@ -3,11 +3,8 @@
  * executions, stored outputs, events and idempotency keys go with them by ON DELETE CASCADE). Each batch is
  * one short transaction that skips rows others hold locked, so live runs and readers are never blocked.
  */
+import type { PruneBatch } from "../../core/contract.ts";
 import type { Sql } from "../../db/client.ts";
-
-export interface PruneBatch {
-  batchSize: number;
-}
 
 export function createRetention(sql: Sql, retentionDays: number) {
   return {

@@ -1,39 +1,17 @@
 /** The activity behind scheduled runs: snapshot the workflow's current version and insert its run row. */
+import { type CreateScheduledRun, type ScheduledRunCreated, WORKFLOW_TYPES, workflowIds } from "../../core/contract.ts";
 import type { WorkflowSnapshot } from "../../core/snapshot.ts";
 import type { Sql } from "../../db/client.ts";
 import { insertRun, InvalidGraphError, snapshotWorkflow } from "../../db/runs.ts";
 import { nonRetryable } from "../errors.ts";
 import { currentWorkflow, refused } from "./run-guard.ts";
 
-/** What a Temporal Schedule's action passes to the scheduledRun workflow. */
-export interface ScheduledRunInput {
-  workflowId: string;
-  ownerId: string;
-  input: Record<string, unknown>;
-  scheduleId: string;
-  /** Whether the cluster has Weft's search attributes (set from the API's configuration). */
-  searchAttributes?: boolean;
-  /** The API's GPU task queue, handed to each firing's runDag (RunDagInput.gpuTaskQueue). */
-  gpuTaskQueue?: string;
-}
-
-export interface CreateScheduledRun extends ScheduledRunInput {
-  /** Chosen by the workflow, so a retried attempt finds the run an earlier one inserted. */
-  runId: string;
-}
-
-export interface ScheduledRunCreated {
-  runId: string;
-  snapshot: WorkflowSnapshot;
-  input: Record<string, unknown>;
-}
-
 export function createRunScheduling({ sql }: { sql: Sql }) {
   return {
     async createScheduledRun(req: CreateScheduledRun): Promise<ScheduledRunCreated> {
       // Only a firing of the Temporal Schedule Weft made for this schedule (Temporal appends the firing time).
       const wf = currentWorkflow();
-      if (wf.type !== "scheduledRun" || !wf.id.startsWith(`weft-schedule-${req.scheduleId}-`)) {
+      if (wf.type !== WORKFLOW_TYPES.scheduledRun || !wf.id.startsWith(`${workflowIds.schedule(req.scheduleId)}-`)) {
         throw refused(`workflow ${wf.type} ${wf.id} is not a firing of schedule ${req.scheduleId}`);
       }
       const [existing] = await sql`SELECT snapshot, input FROM workflow_runs

@@ -4,6 +4,13 @@
  * row lock, so documents get positions in commit order and every worker's index catches up the same way.
  */
 import { Context } from "@temporalio/activity";
+import {
+  type IngestionRef,
+  type SearchCollectionInput,
+  WORKFLOW_ID_PREFIX,
+  WORKFLOW_TYPES,
+  workflowIds,
+} from "../../core/contract.ts";
 import { nonRetryable } from "../errors.ts";
 import { toBytes } from "./embeddings.ts";
 import { currentWorkflow, refused } from "../runs/run-guard.ts";
@@ -15,10 +22,6 @@ import {
   type SearchRequest,
   type VectorDeps,
 } from "./search.ts";
-
-export interface IngestionRef {
-  ingestionId: string;
-}
 
 const HEARTBEAT_EVERY_MS = 1000;
 
@@ -117,9 +120,7 @@ export function createVectorActivities(deps: VectorDeps, batchSize: number) {
     },
 
     /** The API's search (through workflows/search-collection.ts): the owner's collection only. */
-    async searchCollection(
-      { collectionId, ownerId, ...request }: SearchRequest & { collectionId: string; ownerId: string },
-    ) {
+    async searchCollection({ collectionId, ownerId, ...request }: SearchCollectionInput) {
       await registeredSearchOnly(sql, { collectionId, ownerId, request });
       const [collection] = await sql`SELECT ${sql.unsafe(COLLECTION_COLUMNS)} FROM vector_collections
         WHERE id = ${collectionId} AND owner_id = ${ownerId}`;
@@ -133,7 +134,9 @@ export function createVectorActivities(deps: VectorDeps, batchSize: number) {
   };
 }
 
-const SEARCH_ID = /^weft-search-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+const SEARCH_ID = new RegExp(
+  `^${WORKFLOW_ID_PREFIX.search}([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`,
+);
 /** A registration older than this is not served (the API's search times out after 30 s). */
 const SEARCH_CLAIM_WINDOW = "2 minutes";
 
@@ -150,7 +153,7 @@ async function registeredSearchOnly(
 ) {
   const wf = currentWorkflow();
   const id = SEARCH_ID.exec(wf.id)?.[1];
-  if (wf.type !== "searchCollection" || !id || !wf.runId) {
+  if (wf.type !== WORKFLOW_TYPES.searchCollection || !id || !wf.runId) {
     throw refused(`workflow ${wf.type} ${wf.id} is not a search Weft started`);
   }
   // The arriving request as Temporal's JSON carried it (no undefined members); jsonb equality ignores key order.
@@ -168,7 +171,7 @@ async function registeredSearchOnly(
 /** Ingestion activities act only for the workflow the API started for that ingestion (run-guard.ts). */
 function ingestionWorkflowOnly(ingestionId: string) {
   const wf = currentWorkflow();
-  if (wf.type !== "ingestDocuments" || wf.id !== `weft-ingest-${ingestionId}`) {
+  if (wf.type !== WORKFLOW_TYPES.ingestDocuments || wf.id !== workflowIds.ingestion(ingestionId)) {
     throw refused(`workflow ${wf.type} ${wf.id} is not the ingestion ${ingestionId}`);
   }
 }

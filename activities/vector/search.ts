@@ -2,15 +2,10 @@
 import type { Sql } from "../../db/client.ts";
 import { nonRetryable } from "../errors.ts";
 import type { Embedder, ModelRegistry } from "../models/registry.ts";
-import type { MetadataFilter } from "./filter.ts";
+import type { SearchRequest } from "../../core/contract.ts";
 import type { CollectionRow, VectorStore } from "./store.ts";
 
-export interface SearchRequest {
-  query: string;
-  top_k: number;
-  score_threshold?: number;
-  filter?: MetadataFilter;
-}
+export type { SearchRequest };
 
 export interface SearchResult {
   id: string;

@@ -1,14 +1,10 @@
 import { SignJWT, UnsecuredJWT } from "jose";
-import { beforeAll, describe, expect, it } from "vitest";
-import { call, registerUser, setupApp, type TestContext } from "../../test/helpers.ts";
+import { describe, expect, it } from "vitest";
+import { call } from "../../test/helpers.ts";
+import { useApiHarness } from "../../test/harness.ts";
 import { TEST_JWT_SECRET } from "../../test/env.ts";
 
-let t: TestContext;
-let user: Awaited<ReturnType<typeof registerUser>>;
-beforeAll(async () => {
-  t = await setupApp();
-  user = await registerUser(t.app, "auth");
-});
+const t = useApiHarness({ names: ["auth", "bob"] });
 
 const key = new TextEncoder().encode(TEST_JWT_SECRET);
 const sign = (
@@ -41,7 +37,7 @@ describe("register (happy)", () => {
 describe("register (errors)", () => {
   it("answers 409 for a duplicate email, whatever its case", async () => {
     const res = await call(t.app, "POST", "/api/auth/register", {
-      body: { email: user.email.toUpperCase(), password: "whatever123" },
+      body: { email: t.alice.email.toUpperCase(), password: "whatever123" },
     });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe("CONFLICT");
@@ -77,17 +73,19 @@ describe("register (errors)", () => {
 
 describe("login", () => {
   it("returns a bearer token that works on /me", async () => {
-    const res = await call(t.app, "POST", "/api/auth/login", { body: { email: user.email, password: user.password } });
+    const res = await call(t.app, "POST", "/api/auth/login", {
+      body: { email: t.alice.email, password: t.alice.password },
+    });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ token_type: "bearer", expires_in: 3600 });
     const me = await call(t.app, "GET", "/api/auth/me", { token: res.body.access_token });
     expect(me.status).toBe(200);
-    expect(me.body).toMatchObject({ id: user.id, email: user.email });
+    expect(me.body).toMatchObject({ id: t.alice.id, email: t.alice.email });
   });
 
   it("answers 401 for a wrong password and for an unknown email, with the same message", async () => {
     const wrong = await call(t.app, "POST", "/api/auth/login", {
-      body: { email: user.email, password: "wrong password" },
+      body: { email: t.alice.email, password: "wrong password" },
     });
     const unknown = await call(t.app, "POST", "/api/auth/login", {
       body: { email: "nobody@example.com", password: "wrong password" },
@@ -109,13 +107,15 @@ describe("tokens (security)", () => {
   });
 
   it("401 for alg none", async () => {
-    const token = new UnsecuredJWT({ email: user.email }).setSubject(user.id).setIssuer("weft").setAudience("weft-api")
+    const token = new UnsecuredJWT({ email: t.alice.email }).setSubject(t.alice.id).setIssuer("weft").setAudience(
+      "weft-api",
+    )
       .setIssuedAt().setExpirationTime("1h").encode();
     expect((await me(token)).status).toBe(401);
   });
 
   it("401 for expired, tampered, wrong-audience, wrong-issuer, wrong-key and other-algorithm tokens", async () => {
-    const claims = { sub: user.id, email: user.email };
+    const claims = { sub: t.alice.id, email: t.alice.email };
     expect((await me(await sign(claims))).status).toBe(200);
     expect((await me(await sign(claims, { exp: Math.floor(Date.now() / 1000) - 60 }))).status).toBe(401);
     expect((await me(await sign(claims, { aud: "someone-else" }))).status).toBe(401);

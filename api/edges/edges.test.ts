@@ -1,15 +1,11 @@
-import { beforeAll, describe, expect, it } from "vitest";
-import { call, registerUser, setupApp, type TestContext } from "../../test/helpers.ts";
+import { describe, expect, it } from "vitest";
+import { call } from "../../test/helpers.ts";
+import { useApiHarness } from "../../test/harness.ts";
+import { runSharedSecurityTests } from "../../test/security-suite.ts";
 
-let t: TestContext;
-let alice: Awaited<ReturnType<typeof registerUser>>;
-let bob: Awaited<ReturnType<typeof registerUser>>;
-beforeAll(async () => {
-  t = await setupApp();
-  [alice, bob] = await Promise.all([registerUser(t.app, "alice"), registerUser(t.app, "bob")]);
-});
+const t = useApiHarness();
 
-async function graph(names: string[], token = alice.token) {
+async function graph(names: string[], token = t.alice.token) {
   const wf = (await call(t.app, "POST", "/api/workflows", { token, body: { name: "edges" } })).body.id as string;
   const ids: Record<string, string> = {};
   for (const name of names) {
@@ -20,7 +16,7 @@ async function graph(names: string[], token = alice.token) {
   }
   return { wf, ids };
 }
-const connect = (wf: string, body: unknown, token = alice.token) =>
+const connect = (wf: string, body: unknown, token = t.alice.token) =>
   call(t.app, "POST", `/api/workflows/${wf}/edges`, { token, body });
 
 describe("edges (happy)", () => {
@@ -37,15 +33,19 @@ describe("edges (happy)", () => {
       target_node_id: ids.b,
       condition: "nodes.a.output.status = 200",
     });
-    expect((await call(t.app, "GET", `/api/workflows/${wf}/edges/${res.body.id}`, { token: alice.token })).status).toBe(
-      200,
+    expect((await call(t.app, "GET", `/api/workflows/${wf}/edges/${res.body.id}`, { token: t.alice.token })).status)
+      .toBe(
+        200,
+      );
+    expect((await call(t.app, "GET", `/api/workflows/${wf}/edges`, { token: t.alice.token })).body.items).toHaveLength(
+      1,
     );
-    expect((await call(t.app, "GET", `/api/workflows/${wf}/edges`, { token: alice.token })).body.items).toHaveLength(1);
-    expect((await call(t.app, "DELETE", `/api/workflows/${wf}/edges/${res.body.id}`, { token: alice.token })).status)
+    expect((await call(t.app, "DELETE", `/api/workflows/${wf}/edges/${res.body.id}`, { token: t.alice.token })).status)
       .toBe(204);
-    expect((await call(t.app, "GET", `/api/workflows/${wf}/edges/${res.body.id}`, { token: alice.token })).status).toBe(
-      404,
-    );
+    expect((await call(t.app, "GET", `/api/workflows/${wf}/edges/${res.body.id}`, { token: t.alice.token })).status)
+      .toBe(
+        404,
+      );
   });
 });
 
@@ -79,10 +79,12 @@ describe("edges (security)", () => {
   it("another user's edges answer 404; no token 401", async () => {
     const { wf, ids } = await graph(["a", "b"]);
     const edge = (await connect(wf, { source_node_id: ids.a, target_node_id: ids.b })).body.id;
-    expect((await call(t.app, "GET", `/api/workflows/${wf}/edges`, { token: bob.token })).status).toBe(404);
-    expect((await call(t.app, "GET", `/api/workflows/${wf}/edges/${edge}`, { token: bob.token })).status).toBe(404);
-    expect((await call(t.app, "DELETE", `/api/workflows/${wf}/edges/${edge}`, { token: bob.token })).status).toBe(404);
-    expect((await connect(wf, { source_node_id: ids.b, target_node_id: ids.a }, bob.token)).status).toBe(404);
+    expect((await call(t.app, "GET", `/api/workflows/${wf}/edges`, { token: t.bob.token })).status).toBe(404);
+    expect((await call(t.app, "GET", `/api/workflows/${wf}/edges/${edge}`, { token: t.bob.token })).status).toBe(404);
+    expect((await call(t.app, "DELETE", `/api/workflows/${wf}/edges/${edge}`, { token: t.bob.token })).status).toBe(
+      404,
+    );
+    expect((await connect(wf, { source_node_id: ids.b, target_node_id: ids.a }, t.bob.token)).status).toBe(404);
     expect((await call(t.app, "GET", `/api/workflows/${wf}/edges`)).status).toBe(401);
   });
 });
@@ -92,7 +94,7 @@ describe("validate", () => {
     const { wf, ids } = await graph(["a", "b", "c"]);
     await connect(wf, { source_node_id: ids.a, target_node_id: ids.b });
     await connect(wf, { source_node_id: ids.b, target_node_id: ids.c });
-    const res = await call(t.app, "GET", `/api/workflows/${wf}/validate`, { token: alice.token });
+    const res = await call(t.app, "GET", `/api/workflows/${wf}/validate`, { token: t.alice.token });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ valid: true, errors: [], order: [ids.a, ids.b, ids.c], start_nodes: [ids.a] });
   });
@@ -102,7 +104,7 @@ describe("validate", () => {
     await connect(wf, { source_node_id: ids.a, target_node_id: ids.b });
     await connect(wf, { source_node_id: ids.b, target_node_id: ids.c });
     await connect(wf, { source_node_id: ids.c, target_node_id: ids.b });
-    const res = await call(t.app, "GET", `/api/workflows/${wf}/validate`, { token: alice.token });
+    const res = await call(t.app, "GET", `/api/workflows/${wf}/validate`, { token: t.alice.token });
     expect(res.body.valid).toBe(false);
     const cycle = res.body.errors.find((e: { code: string }) => e.code === "CYCLE");
     expect(new Set(cycle.node_ids)).toEqual(new Set([ids.b, ids.c]));
@@ -114,6 +116,31 @@ describe("validate", () => {
 
   it("another user's workflow answers 404", async () => {
     const { wf } = await graph(["a"]);
-    expect((await call(t.app, "GET", `/api/workflows/${wf}/validate`, { token: bob.token })).status).toBe(404);
+    expect((await call(t.app, "GET", `/api/workflows/${wf}/validate`, { token: t.bob.token })).status).toBe(404);
   });
 });
+
+runSharedSecurityTests(
+  t,
+  "an edge",
+  async (owner) => {
+    const { workflowId, nodeIds } = await t.buildWorkflow(
+      [{ name: "a", config: { url: "https://x.io" } }, { name: "b", config: { url: "https://x.io" } }],
+      [],
+      owner,
+    );
+    const edge = await connect(workflowId, { source_node_id: nodeIds.a, target_node_id: nodeIds.b }, owner.token);
+    return { wf: workflowId, edge: edge.body.id as string, nodes: nodeIds };
+  },
+  [
+    { method: "GET", path: ({ wf }) => `/api/workflows/${wf}/edges` },
+    {
+      method: "POST",
+      path: ({ wf }) => `/api/workflows/${wf}/edges`,
+      // Any body: the owner check answers before the body's node ids are looked at.
+      body: { source_node_id: crypto.randomUUID(), target_node_id: crypto.randomUUID() },
+    },
+    { method: "GET", path: ({ wf, edge }) => `/api/workflows/${wf}/edges/${edge}` },
+    { method: "DELETE", path: ({ wf, edge }) => `/api/workflows/${wf}/edges/${edge}` },
+  ],
+);

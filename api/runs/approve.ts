@@ -1,5 +1,6 @@
 /** Deciding an approval node: the decision goes to the run's workflow as a Temporal update. */
 import { createRoute, z } from "@hono/zod-openapi";
+import { approveUpdate, updateArgs } from "../../core/contract.ts";
 import { NODE_NAME_PATTERN } from "../../core/node-types.ts";
 import { ApiError } from "../errors.ts";
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from "../temporal/client.ts";
@@ -46,9 +47,16 @@ export function approvalRoutes() {
       throw new ApiError("CONFLICT", `the run has already finished (${run.status})`);
     }
     try {
-      await temporal.executeUpdate(run.temporal_workflow_id as string, "approve", [
-        { node_name, approved: body.approved, data: body.data ?? null, decided_by: user.email },
-      ]);
+      await temporal.executeUpdate(
+        run.temporal_workflow_id as string,
+        approveUpdate.name,
+        updateArgs(approveUpdate, {
+          node_name,
+          approved: body.approved,
+          data: body.data ?? null,
+          decided_by: user.email,
+        }),
+      );
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
         throw new ApiError("CONFLICT", err.failure.message || `node "${node_name}" is not waiting for approval`);

@@ -300,7 +300,7 @@ describe("sibling groups", () => {
     expect(attempts(r, "flaky")).toEqual([[1, "failed"], [2, "failed"], [3, "succeeded"]]);
     expect(attempts(r, "ok1")).toEqual([[1, "succeeded"]]);
     expect(attempts(r, "ok2")).toEqual([[1, "succeeded"]]);
-    const failedAttempt = r.node_executions.find((e) => e.node_name === "flaky" && e.status === "failed");
+    const failedAttempt = r.node_executions.find((e: Exec) => e.node_name === "flaky" && e.status === "failed");
     expect(failedAttempt?.error).toMatchObject({ type: "HTTP_503", retryable: true });
     // In Temporal: S alone, then one activity for the three siblings, named after the first of them.
     const history = await t.temporal.workflow.getHandle(started.temporal.workflow_id).fetchHistory();
@@ -326,12 +326,12 @@ describe("sibling groups", () => {
     const r = await (await run(wf)).result();
     expect(r.status).toBe("failed");
     expect(r.error.node).toBe("stuck");
-    const n = r.node_executions.filter((e) => e.node_name === "limited");
+    const n: Exec[] = r.node_executions.filter((e: Exec) => e.node_name === "limited");
     expect(n.map((e) => e.status)).toEqual(["failed", "succeeded"]);
     // The 429 asked for a second: the policy's 10 ms backoff gave way to it.
     expect(Date.parse(n[1].started_at) - Date.parse(n[0].finished_at)).toBeGreaterThanOrEqual(950);
     expect(attempts(r, "stuck")).toEqual([[1, "failed"], [2, "failed"]]);
-    expect(r.node_executions.find((e) => e.node_name === "stuck")?.error).toMatchObject({ type: "Timeout" });
+    expect(r.node_executions.find((e: Exec) => e.node_name === "stuck")?.error).toMatchObject({ type: "Timeout" });
     expect(attempts(r, "fine")).toEqual([[1, "succeeded"]]);
   });
 

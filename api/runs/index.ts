@@ -3,7 +3,7 @@ import type { Services } from "../env.ts";
 import { ApiError } from "../errors.ts";
 import { createRouter } from "../openapi.ts";
 import { getOwnedWorkflow, type Row } from "../workflows/store.ts";
-import { INLINE_OUTPUT_LIMIT_BYTES, isOutputRef, jsonBytes } from "../../core/output-ref.ts";
+import { INLINE_OUTPUT_LIMIT_BYTES, isOutputRef, jsonBytes, outputRef } from "../../core/output-ref.ts";
 import { planReuse } from "../../core/reuse.ts";
 import { loadRef } from "../../db/output-refs.ts";
 import type { WorkflowSnapshot } from "../../core/snapshot.ts";
@@ -196,9 +196,7 @@ export function runRoutes() {
     // Large outputs are handed over by reference to the earlier run's execution, not copied into Temporal.
     const succeeded = new Map(rows.map((r) => {
       const bytes = jsonBytes(r.output);
-      const value = bytes > INLINE_OUTPUT_LIMIT_BYTES
-        ? { $weft_ref: { run_id, node_id: r.node_id as string, bytes } }
-        : r.output;
+      const value = bytes > INLINE_OUTPUT_LIMIT_BYTES ? outputRef(run_id, r.node_id as string, bytes) : r.output;
       return [r.node_id as string, value];
     }));
     const reuse = planReuse(

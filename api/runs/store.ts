@@ -7,7 +7,7 @@ export const RUN_COLUMNS =
   "id, workflow_id, status, trigger, retry_of, input, output, error, workflow_version, version_hash, created_at, started_at, finished_at, temporal_workflow_id, temporal_run_id";
 
 /** A run in one of these statuses has ended for good. */
-export const FINAL_RUN_STATUSES: ReadonlySet<string> = new Set(["succeeded", "failed", "cancelled"]);
+export { FINAL_RUN_STATUSES } from "../../core/contract.ts";
 
 /** The run, if it is the user's and belongs to that workflow; another user's run is a 404 like a missing one. */
 export async function getOwnedRun(sql: Sql, workflowId: string, runId: string, ownerId: string): Promise<Row> {

@@ -1,10 +1,10 @@
 /** How the API talks to Temporal: start the DAG workflow by name, and reconcile runs Temporal ended. */
-import type { RunDagInput } from "../../core/snapshot.ts";
+import { type RunDagInput, WORKFLOW_TYPES, workflowArgs } from "../../core/contract.ts";
 import { WEFT_OWNER_ID, WEFT_STATUS, WEFT_WORKFLOW_ID } from "../../core/search-attributes.ts";
 import type { ApiConfig } from "../config.ts";
 import type { TemporalApi } from "../temporal/client.ts";
 
-export const RUN_WORKFLOW_TYPE = "runDag";
+export const RUN_WORKFLOW_TYPE = WORKFLOW_TYPES.runDag;
 
 export { temporalWorkflowId } from "../../db/runs.ts";
 import { temporalWorkflowId } from "../../db/runs.ts";
@@ -29,7 +29,7 @@ export async function startRunWorkflow(
   const { runId } = await temporal.startWorkflow(RUN_WORKFLOW_TYPE, {
     taskQueue,
     workflowId: temporalWorkflowId(input.runId),
-    args: [input],
+    args: workflowArgs("runDag", input),
     rejectDuplicate: true,
     ...(input.searchAttributes
       ? {

@@ -3,24 +3,12 @@
  * escapes, case changes, hex, base64 at every alignment, binary bodies, error bodies cut mid-secret), and
  * expressions that try to compute over a secret. The secret, in any of those spellings, must appear nowhere.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { SECRET_NODE_TYPES } from "../../core/secret-placement.ts";
-import {
-  buildWorkflow,
-  call,
-  json,
-  registerUser,
-  setupApp,
-  startUpstream,
-  type TestContext,
-  type Upstream,
-  waitForRun,
-} from "../../test/helpers.ts";
+import { buildWorkflow, call, json, waitForRun } from "../../test/helpers.ts";
+import { useApiHarness } from "../../test/harness.ts";
 import { findSpellings, historyText, runRowsText } from "../../test/secret-leaks.ts";
 
-let t: TestContext;
-let alice: Awaited<ReturnType<typeof registerUser>>;
-let upstream: Upstream;
 // Characters that each encoding spells differently: '/', '+', space and quotes; a random middle no one can guess.
 const RANDOM = crypto.randomUUID().replaceAll("-", "");
 const SECRET = `sk-Live/${RANDOM}+q "z"`;
@@ -43,14 +31,9 @@ const reflections = (v: string) => ({
   uri_of_base64: encodeURIComponent(b64(v)),
 });
 
-beforeAll(async () => {
-  t = await setupApp();
-  alice = await registerUser(t.app, "leak");
-  expect(
-    (await call(t.app, "POST", "/api/secrets", { token: alice.token, body: { name: "TOKEN", value: SECRET } }))
-      .status,
-  ).toBe(201);
-  upstream = await startUpstream((req, body, res) => {
+const t = useApiHarness({
+  names: ["leak", "bob"],
+  upstream: (req, body, res) => {
     const token = String(req.headers["x-token"] ?? "");
     const path = req.url!.split("?")[0];
     if (path === "/binary") {
@@ -68,17 +51,22 @@ beforeAll(async () => {
     json(res, 200, { url: req.url, headers: req.headers, body, echo: reflections(token) }, {
       "x-echo": b64(token),
     });
-  });
+  },
 });
-afterAll(() => upstream.close());
+beforeAll(async () => {
+  expect(
+    (await call(t.app, "POST", "/api/secrets", { token: t.alice.token, body: { name: "TOKEN", value: SECRET } }))
+      .status,
+  ).toBe(201);
+});
 
 async function execute(workflowId: string) {
   const res = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, {
-    token: alice.token,
+    token: t.alice.token,
     body: { input: { q: "x" } },
   });
   expect(res.status).toBe(202);
-  const run = await waitForRun(t.app, alice.token, workflowId, res.body.run_id, 60_000);
+  const run = await waitForRun(t.app, t.alice.token, workflowId, res.body.run_id, 60_000);
   return { run, runId: res.body.run_id as string, temporalId: res.body.temporal.workflow_id as string };
 }
 
@@ -86,10 +74,10 @@ async function execute(workflowId: string) {
 async function leaksOf(workflowId: string, runId: string, temporalId: string): Promise<string[]> {
   const base = `/api/workflows/${workflowId}/runs`;
   const places: Record<string, string> = {
-    api_run: JSON.stringify((await call(t.app, "GET", `${base}/${runId}`, { token: alice.token })).body),
-    api_runs: JSON.stringify((await call(t.app, "GET", base, { token: alice.token })).body),
+    api_run: JSON.stringify((await call(t.app, "GET", `${base}/${runId}`, { token: t.alice.token })).body),
+    api_runs: JSON.stringify((await call(t.app, "GET", base, { token: t.alice.token })).body),
     sse: await (await t.app.request(`${base}/${runId}/events`, {
-      headers: { authorization: `Bearer ${alice.token}` },
+      headers: { authorization: `Bearer ${t.alice.token}` },
     })).text(),
     ...await runRowsText(t.sql, runId),
     temporal_history: await historyText(t.temporal, temporalId),
@@ -106,25 +94,28 @@ async function leaksOf(workflowId: string, runId: string, temporalId: string): P
 describe("secrets through encodings", () => {
   it("an echoing server's encodings of a secret appear nowhere: API, SSE, tables, Temporal history", async () => {
     const header = { "x-token": "{{secrets.TOKEN}}" };
-    const wf = await buildWorkflow(t.app, alice.token, [
-      { name: "query", config: { url: `${upstream.url}/echo?token={{secrets.TOKEN}}&q={{input.q}}`, headers: header } },
+    const wf = await buildWorkflow(t.app, t.alice.token, [
+      {
+        name: "query",
+        config: { url: `${t.upstream.url}/echo?token={{secrets.TOKEN}}&q={{input.q}}`, headers: header },
+      },
       {
         name: "post",
-        config: { method: "POST", url: `${upstream.url}/echo`, headers: header, body: { t: "{{secrets.TOKEN}}" } },
+        config: { method: "POST", url: `${t.upstream.url}/echo`, headers: header, body: { t: "{{secrets.TOKEN}}" } },
       },
-      { name: "binary", config: { url: `${upstream.url}/binary`, headers: header } },
-      { name: "cut", config: { url: `${upstream.url}/cut`, headers: header } },
+      { name: "binary", config: { url: `${t.upstream.url}/binary`, headers: header } },
+      { name: "cut", config: { url: `${t.upstream.url}/cut`, headers: header } },
     ], [["query", "post"], ["query", "binary"], ["query", "cut"]]);
     await call(t.app, "PUT", `/api/workflows/${wf.workflowId}`, {
-      token: alice.token,
+      token: t.alice.token,
       body: { on_failure: "continue" },
     });
     const { run, runId, temporalId } = await execute(wf.workflowId);
 
     // The real value went out, in every form the server was sent it.
-    const sent = upstream.requests.filter((r) => r.headers["x-token"] === SECRET);
+    const sent = t.upstream.requests.filter((r) => r.headers["x-token"] === SECRET);
     expect(sent.map((r) => r.url.split("?")[0]).sort()).toEqual(["/binary", "/cut", "/echo", "/echo"]);
-    expect(upstream.requests.find((r) => r.url.startsWith("/echo?"))!.url).toContain(encodeURIComponent(RANDOM));
+    expect(t.upstream.requests.find((r) => r.url.startsWith("/echo?"))!.url).toContain(encodeURIComponent(RANDOM));
     const byName = Object.fromEntries(run.node_executions.map((e: { node_name: string }) => [e.node_name, e]));
     expect(byName.query.status).toBe("succeeded");
     expect(byName.query.output.url).toContain("token=***");
@@ -138,10 +129,10 @@ describe("secrets through encodings", () => {
   });
 
   it("a lone node's failure (an activity failure in Temporal) carries no spelling of the secret", async () => {
-    const wf = await buildWorkflow(t.app, alice.token, [
+    const wf = await buildWorkflow(t.app, t.alice.token, [
       {
         name: "reject",
-        config: { url: `${upstream.url}/reject?k={{secrets.TOKEN}}`, headers: { "x-token": "{{secrets.TOKEN}}" } },
+        config: { url: `${t.upstream.url}/reject?k={{secrets.TOKEN}}`, headers: { "x-token": "{{secrets.TOKEN}}" } },
       },
     ]);
     const { run, runId, temporalId } = await execute(wf.workflowId);
@@ -154,18 +145,21 @@ describe("secrets through encodings", () => {
 
 describe("secrets and expressions", () => {
   it("refuses a secret inside an expression at save with a 400 that says why", async () => {
-    const wf = await buildWorkflow(t.app, alice.token, [{ name: "start", config: { url: `${upstream.url}/echo` } }]);
+    const wf = await buildWorkflow(t.app, t.alice.token, [{
+      name: "start",
+      config: { url: `${t.upstream.url}/echo` },
+    }]);
     const node = (type: string, config: Record<string, unknown>) =>
       call(t.app, "POST", `/api/workflows/${wf.workflowId}/nodes`, {
-        token: alice.token,
+        token: t.alice.token,
         body: { name: `n_${crypto.randomUUID().slice(0, 8)}`, type, config },
       });
     const refused = [
       await node("transform", { expression: "$base64encode(secrets.TOKEN)" }),
       await node("transform", { expression: "$uppercase($$.input.x & secrets.TOKEN)" }),
-      await node("http_request", { url: `${upstream.url}/echo?t={{$uppercase(secrets.TOKEN)}}` }),
-      await node("http_request", { url: `${upstream.url}/echo`, headers: { a: "{{$string(secrets)}}" } }),
-      await node("http_request", { url: `${upstream.url}/echo`, body: { h: "{{$encodeUrl(secrets.TOKEN)}}" } }),
+      await node("http_request", { url: `${t.upstream.url}/echo?t={{$uppercase(secrets.TOKEN)}}` }),
+      await node("http_request", { url: `${t.upstream.url}/echo`, headers: { a: "{{$string(secrets)}}" } }),
+      await node("http_request", { url: `${t.upstream.url}/echo`, body: { h: "{{$encodeUrl(secrets.TOKEN)}}" } }),
       await node("approval", { message: "token {{secrets.TOKEN}}" }),
     ];
     for (const res of refused) {
@@ -175,10 +169,10 @@ describe("secrets and expressions", () => {
     }
     expect(refused[2].body.error.message).toContain('only be placed whole, as "{{secrets.NAME}}"');
     expect(refused[5].body.error.message).toContain(SECRET_NODE_TYPES.join(" and "));
-    const placed = await node("http_request", { url: `${upstream.url}/echo?t={{ secrets.TOKEN }}` });
+    const placed = await node("http_request", { url: `${t.upstream.url}/echo?t={{ secrets.TOKEN }}` });
     expect(placed.status).toBe(201);
     const edge = await call(t.app, "POST", `/api/workflows/${wf.workflowId}/edges`, {
-      token: alice.token,
+      token: t.alice.token,
       body: {
         source_node_id: wf.nodeIds.start,
         target_node_id: placed.body.id,
@@ -194,17 +188,17 @@ describe("secrets and expressions", () => {
   });
 
   it("an expression cannot reach a secret placed in the same config, however it names it", async () => {
-    const before = upstream.requests.length;
-    const wf = await buildWorkflow(t.app, alice.token, [{
+    const before = t.upstream.requests.length;
+    const wf = await buildWorkflow(t.app, t.alice.token, [{
       name: "sneak",
       config: {
-        url: `${upstream.url}/echo?a={{secrets.TOKEN}}&b={{$string($lookup($$, "sec" & "rets"))}}`,
+        url: `${t.upstream.url}/echo?a={{secrets.TOKEN}}&b={{$string($lookup($$, "sec" & "rets"))}}`,
         headers: { "x-token": "{{secrets.TOKEN}}", "x-ctx": "{{$base64encode($string($$))}}" },
       },
     }]);
     const { run, runId, temporalId } = await execute(wf.workflowId);
     expect(run.status).toBe("succeeded");
-    const got = upstream.requests.slice(before);
+    const got = t.upstream.requests.slice(before);
     expect(got.length).toBe(1);
     const [, a, b] = /\?a=(.*)&b=(.*)$/.exec(got[0].url)!;
     expect(decodeURIComponent(a)).toBe(SECRET);
@@ -216,7 +210,7 @@ describe("secrets and expressions", () => {
   });
 
   it("a node stored with a secret in an expression before the rule is refused at execute, and fails if re-run", async () => {
-    const wf = await buildWorkflow(t.app, alice.token, [{
+    const wf = await buildWorkflow(t.app, t.alice.token, [{
       name: "legacy",
       type: "transform",
       config: { expression: '$error("first attempt")' },
@@ -227,7 +221,7 @@ describe("secrets and expressions", () => {
     const legacy = "$base64encode(secrets.TOKEN)";
     await t.sql`UPDATE nodes SET config = ${t.sql.json({ expression: legacy })} WHERE id = ${wf.nodeIds.legacy}`;
     const refused = await call(t.app, "POST", `/api/workflows/${wf.workflowId}/execute`, {
-      token: alice.token,
+      token: t.alice.token,
       body: { input: {} },
     });
     expect(refused.status).toBe(400);
@@ -236,11 +230,11 @@ describe("secrets and expressions", () => {
       t.sql.json(legacy)
     }) WHERE id = ${first.runId}`;
     const retried = await call(t.app, "POST", `/api/workflows/${wf.workflowId}/runs/${first.runId}/retry`, {
-      token: alice.token,
+      token: t.alice.token,
       body: { version: "pinned" },
     });
     expect(retried.status).toBe(202);
-    const run = await waitForRun(t.app, alice.token, wf.workflowId, retried.body.run_id, 60_000);
+    const run = await waitForRun(t.app, t.alice.token, wf.workflowId, retried.body.run_id, 60_000);
     expect(run.status).toBe("failed");
     expect(run.node_executions[0].error).toMatchObject({ type: "SecretInExpression", retryable: false });
     expect(run.node_executions[0].error.message).toContain(

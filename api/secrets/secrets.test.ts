@@ -1,38 +1,24 @@
 /** Secrets: write-only, encrypted at rest, resolved only in activities, never recorded anywhere. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { loadMasterKeys, openSecret } from "../../core/secrets-crypto.ts";
 import { rotateSecrets } from "../../db/secrets-rotation.ts";
 import { TEST_SECRETS_KEY } from "../../test/env.ts";
-import {
-  buildWorkflow,
-  call,
-  json,
-  registerUser,
-  setupApp,
-  startUpstream,
-  type TestContext,
-  type Upstream,
-  waitForRun,
-} from "../../test/helpers.ts";
+import { buildWorkflow, call, json, waitForRun } from "../../test/helpers.ts";
+import { useApiHarness } from "../../test/harness.ts";
 
-let t: TestContext;
-let alice: Awaited<ReturnType<typeof registerUser>>;
-let bob: Awaited<ReturnType<typeof registerUser>>;
-let upstream: Upstream;
 const SECRET = `sk-live-${crypto.randomUUID()}`;
 
-beforeAll(async () => {
-  t = await setupApp();
-  [alice, bob] = await Promise.all([registerUser(t.app, "alice"), registerUser(t.app, "bob")]);
-  // The upstream echoes what it received, as careless services do.
-  upstream = await startUpstream((req, body, res) => {
+const t = useApiHarness({
+  upstream: (req, body, res) => {
     if (req.url === "/fail") return json(res, 400, { error: `bad token ${req.headers.authorization}` });
     json(res, 200, { auth: req.headers.authorization, body });
-  });
+  },
 });
-afterAll(() => upstream.close());
+beforeAll(async () => {
+  // The upstream echoes what it received, as careless services do.
+});
 
-const secrets = (method: string, path: string, body?: unknown, token = alice.token) =>
+const secrets = (method: string, path: string, body?: unknown, token = t.alice.token) =>
   call(t.app, method, `/api/secrets${path}`, { token, body });
 
 describe("secrets API", () => {
@@ -45,7 +31,7 @@ describe("secrets API", () => {
     expect(list.body.items.map((s: { name: string }) => s.name)).toEqual(["API_TOKEN"]);
     expect(JSON.stringify(list.body)).not.toContain(SECRET);
     const [row] = await t
-      .sql`SELECT ciphertext, iv, key_id FROM secrets WHERE owner_id = ${alice.id} AND name = 'API_TOKEN'`;
+      .sql`SELECT ciphertext, iv, key_id FROM secrets WHERE owner_id = ${t.alice.id} AND name = 'API_TOKEN'`;
     expect(Buffer.from(row.ciphertext as Uint8Array).toString("latin1")).not.toContain(SECRET);
     expect((row.iv as Uint8Array).length).toBe(12);
   });
@@ -53,9 +39,9 @@ describe("secrets API", () => {
   it("updates, deletes, validates names, and keeps users apart", async () => {
     await secrets("POST", "", { name: "TEMP", value: "one" });
     expect((await secrets("PUT", "/TEMP", { value: "two" })).status).toBe(200);
-    expect((await secrets("PUT", "/TEMP", { value: "x" }, bob.token)).status).toBe(404);
-    expect((await secrets("DELETE", "/TEMP", undefined, bob.token)).status).toBe(404);
-    expect((await secrets("GET", "", undefined, bob.token)).body.items).toEqual([]);
+    expect((await secrets("PUT", "/TEMP", { value: "x" }, t.bob.token)).status).toBe(404);
+    expect((await secrets("DELETE", "/TEMP", undefined, t.bob.token)).status).toBe(404);
+    expect((await secrets("GET", "", undefined, t.bob.token)).body.items).toEqual([]);
     expect((await secrets("DELETE", "/TEMP")).status).toBe(204);
     expect((await secrets("POST", "", { name: "has-dash", value: "v" })).status).toBe(400);
     expect((await secrets("POST", "", { name: "OK", value: "" })).status).toBe(400);
@@ -65,23 +51,23 @@ describe("secrets API", () => {
 
 describe("secrets in runs", () => {
   it("are resolved inside the activity and redacted from inputs, outputs, errors and Temporal history", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [
       {
         name: "call",
         config: {
           method: "POST",
-          url: `${upstream.url}/echo`,
+          url: `${t.upstream.url}/echo`,
           headers: { authorization: "Bearer {{secrets.API_TOKEN}}" },
           body: { k: "{{secrets.API_TOKEN}}" },
         },
       },
     ]);
     const started =
-      (await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, { token: alice.token, body: { input: {} } }))
+      (await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, { token: t.alice.token, body: { input: {} } }))
         .body;
-    const run = await waitForRun(t.app, alice.token, workflowId, started.run_id);
+    const run = await waitForRun(t.app, t.alice.token, workflowId, started.run_id);
     expect(run.status).toBe("succeeded");
-    expect(upstream.requests.at(-1)!.headers.authorization).toBe(`Bearer ${SECRET}`); // the real value went out
+    expect(t.upstream.requests.at(-1)!.headers.authorization).toBe(`Bearer ${SECRET}`); // the real value went out
     const exec = run.node_executions[0];
     expect(exec.input.headers.authorization).toBe("Bearer ***");
     expect(exec.output.body.auth).toBe("Bearer ***");
@@ -94,14 +80,14 @@ describe("secrets in runs", () => {
     } OR output::text LIKE ${"%" + SECRET + "%"})`;
     expect(rows.n).toBe(0);
 
-    const failing = await buildWorkflow(t.app, alice.token, [
-      { name: "bad", config: { url: `${upstream.url}/fail`, headers: { authorization: "{{secrets.API_TOKEN}}" } } },
+    const failing = await buildWorkflow(t.app, t.alice.token, [
+      { name: "bad", config: { url: `${t.upstream.url}/fail`, headers: { authorization: "{{secrets.API_TOKEN}}" } } },
     ]);
     const f = (await call(t.app, "POST", `/api/workflows/${failing.workflowId}/execute`, {
-      token: alice.token,
+      token: t.alice.token,
       body: { input: {} },
     })).body;
-    const failed = await waitForRun(t.app, alice.token, failing.workflowId, f.run_id);
+    const failed = await waitForRun(t.app, t.alice.token, failing.workflowId, f.run_id);
     expect(failed.status).toBe("failed");
     expect(failed.error.message).toContain("bad token ***");
     expect(JSON.stringify(failed)).not.toContain(SECRET);
@@ -111,13 +97,13 @@ describe("secrets in runs", () => {
   });
 
   it("a missing secret fails the node without retry; another user's secret is not visible", async () => {
-    const { workflowId } = await buildWorkflow(t.app, bob.token, [
-      { name: "call", config: { url: `${upstream.url}/echo`, headers: { authorization: "{{secrets.API_TOKEN}}" } } },
+    const { workflowId } = await buildWorkflow(t.app, t.bob.token, [
+      { name: "call", config: { url: `${t.upstream.url}/echo`, headers: { authorization: "{{secrets.API_TOKEN}}" } } },
     ]);
     const started =
-      (await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, { token: bob.token, body: { input: {} } }))
+      (await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, { token: t.bob.token, body: { input: {} } }))
         .body;
-    const run = await waitForRun(t.app, bob.token, workflowId, started.run_id);
+    const run = await waitForRun(t.app, t.bob.token, workflowId, started.run_id);
     expect(run.status).toBe("failed");
     expect(run.node_executions[0].error).toMatchObject({ type: "SecretNotFound", retryable: false });
   });
@@ -130,7 +116,7 @@ describe("master key rotation", () => {
     const changed = await rotateSecrets(t.sql, rotating);
     expect(changed).toBeGreaterThan(0);
     const onlyNew = await loadMasterKeys(newKey);
-    const rows = await t.sql`SELECT owner_id, name, key_id, iv, ciphertext FROM secrets WHERE owner_id = ${alice.id}`;
+    const rows = await t.sql`SELECT owner_id, name, key_id, iv, ciphertext FROM secrets WHERE owner_id = ${t.alice.id}`;
     for (const r of rows) {
       expect(r.key_id).toBe(onlyNew.current.id);
       const value = await openSecret(onlyNew, r.owner_id as string, r.name as string, r as never);

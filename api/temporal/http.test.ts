@@ -10,27 +10,25 @@ import { weftDataConverter } from "../../core/payload-codec.ts";
 import { payloadTenantKeys } from "../../db/payload-keys.ts";
 import { WEFT_STATUS } from "../../core/search-attributes.ts";
 import { TEST_PAYLOAD_KEY, TEST_TEMPORAL_ADDRESS } from "../../test/env.ts";
-import { buildWorkflow, call, registerUser, setupApp, type TestContext, waitForRun } from "../../test/helpers.ts";
+import { buildWorkflow, call, type FailureChain, waitForRun } from "../../test/helpers.ts";
+import { useApiHarness } from "../../test/harness.ts";
 import * as errors from "./client.ts";
 import { TemporalHttpClient } from "./http.ts";
 
-let t: TestContext;
 let http: TemporalHttpClient;
 /** The SDK's client without the payload key: what Temporal holds, undecoded. */
 let raw: Client;
 let connection: Connection;
-let alice: Awaited<ReturnType<typeof registerUser>>;
 
 /** A task queue no worker polls: workflows there stay running until the test ends them. */
 const IDLE_QUEUE = `weft-http-idle-${process.pid}`;
 const id = (what: string) => `weft-http-test-${what}-${process.pid}-${Date.now()}`;
 
+const t = useApiHarness({ names: ["http-client", "bob"] });
 beforeAll(async () => {
-  t = await setupApp();
   http = t.temporalHttp;
   connection = await Connection.connect({ address: TEST_TEMPORAL_ADDRESS });
   raw = new Client({ connection });
-  alice = await registerUser(t.app, "http-client");
 });
 afterAll(() => connection?.close());
 
@@ -107,7 +105,7 @@ describe("Temporal's HTTP API client", () => {
         () => http.executeUpdate(missing, "approve", [{}]),
       ]
     ) {
-      const err = await (attempt() as Promise<unknown>).catch((e) => e);
+      const err = await (attempt() as Promise<unknown>).catch((e) => e) as Error & { code?: number };
       expect(err).toBeInstanceOf(errors.WorkflowNotFoundError);
       expect(err.name).toBe("WorkflowNotFoundError");
       expect(err.code).toBe(errors.GrpcCode.NOT_FOUND);
@@ -115,11 +113,11 @@ describe("Temporal's HTTP API client", () => {
   });
 
   it("executes an update: a validator's rejection, an accepted decision, then a closed workflow", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [
       { name: "review", type: "approval", config: { message: "ok?" } },
     ]);
     const started = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, {
-      token: alice.token,
+      token: t.alice.token,
       body: { input: {} },
     });
     const runId = started.body.run_id as string;
@@ -128,7 +126,7 @@ describe("Temporal's HTTP API client", () => {
       node_name,
       approved: true,
       data: { note: "plaintext-update-marker" },
-      decided_by: alice.email,
+      decided_by: t.alice.email,
     });
     // Until the node waits, and for a node that does not exist, the workflow's validator rejects the update.
     let rejected: unknown;
@@ -148,7 +146,7 @@ describe("Temporal's HTTP API client", () => {
       });
     }
     expect(result).toEqual({ accepted: true });
-    expect((await waitForRun(t.app, alice.token, workflowId, runId)).status).toBe("succeeded");
+    expect((await waitForRun(t.app, t.alice.token, workflowId, runId)).status).toBe("succeeded");
     expect((await historyText(temporalId)).text).not.toContain("plaintext-update-marker");
 
     const closed = await http.executeUpdate(temporalId, "approve", [decision("review")]).catch((e) => e);
@@ -157,12 +155,12 @@ describe("Temporal's HTTP API client", () => {
 
   it("executes a workflow to its result, encrypted both ways, and reports failures and time-outs", async () => {
     const created = await call(t.app, "POST", "/api/vectors/collections", {
-      token: alice.token,
+      token: t.alice.token,
       body: { name: id("collection") },
     });
     const collectionId = created.body.id as string;
     const added = await call(t.app, "POST", `/api/vectors/collections/${collectionId}/documents`, {
-      token: alice.token,
+      token: t.alice.token,
       body: { documents: [{ text: "plaintext-document-marker one" }, { text: "another document" }] },
     });
     expect(added.status).toBe(202);
@@ -171,7 +169,7 @@ describe("Temporal's HTTP API client", () => {
         t.app,
         "GET",
         `/api/vectors/collections/${collectionId}/ingestions/${added.body.ingestion_id}`,
-        { token: alice.token },
+        { token: t.alice.token },
       );
       if (ingestion.body.status === "succeeded") break;
       await new Promise((r) => setTimeout(r, 100));
@@ -181,14 +179,14 @@ describe("Temporal's HTTP API client", () => {
     const registerSearch = async (collection: string, request: Record<string, unknown>) => {
       const searchId = crypto.randomUUID();
       await t.sql`INSERT INTO vector_search_requests (id, tenant_id, collection_id, request)
-        VALUES (${searchId}, ${alice.id}, ${collection}, ${t.sql.json(request as never)})`;
+        VALUES (${searchId}, ${t.alice.id}, ${collection}, ${t.sql.json(request as never)})`;
       return `weft-search-${searchId}`;
     };
     const workflowId = await registerSearch(collectionId, { query: "plaintext-query-marker", top_k: 2 });
     const result = await http.executeWorkflow("searchCollection", {
       workflowId,
       taskQueue: "weft-gpu",
-      args: [{ collectionId, ownerId: alice.id, query: "plaintext-query-marker", top_k: 2 }],
+      args: [{ collectionId, ownerId: t.alice.id, query: "plaintext-query-marker", top_k: 2 }],
       executionTimeout: "30s",
     }) as { results: { text: string; score: number }[] };
     expect(result.results.map((r) => r.text).sort()).toEqual(["another document", "plaintext-document-marker one"]);
@@ -200,8 +198,8 @@ describe("Temporal's HTTP API client", () => {
     const failed = await http.executeWorkflow("searchCollection", {
       workflowId: await registerSearch(missing, { query: "q", top_k: 1 }),
       taskQueue: "weft-gpu",
-      args: [{ collectionId: missing, ownerId: alice.id, query: "q", top_k: 1 }],
-    }).catch((e) => e);
+      args: [{ collectionId: missing, ownerId: t.alice.id, query: "q", top_k: 1 }],
+    }).catch((e) => e) as Error & { failure?: FailureChain };
     expect(failed).toBeInstanceOf(errors.WorkflowFailedError);
     const types: string[] = [];
     for (let f = failed.failure; f; f = f.cause) if (f.type) types.push(f.type);
@@ -212,7 +210,7 @@ describe("Temporal's HTTP API client", () => {
       taskQueue: IDLE_QUEUE,
       args: [{}],
       executionTimeout: "1s",
-    }).catch((e) => e);
+    }).catch((e) => e) as Error;
     expect(timedOut).toBeInstanceOf(errors.WorkflowFailedError);
     expect(timedOut.message).toBe("Workflow execution timed out");
   });

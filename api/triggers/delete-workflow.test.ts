@@ -1,14 +1,12 @@
 /** Deleting a workflow takes its triggers with it: its Temporal Schedules and its webhook stop existing. */
 import { ScheduleNotFoundError } from "@temporalio/client";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildWorkflow, call, registerUser, setupApp, type TestContext } from "../../test/helpers.ts";
+import { buildWorkflow, call, registerUser } from "../../test/helpers.ts";
+import { useApiHarness } from "../../test/harness.ts";
 
-let t: TestContext;
-let alice: Awaited<ReturnType<typeof registerUser>>;
-let bob: Awaited<ReturnType<typeof registerUser>>;
+const t = useApiHarness();
 beforeAll(async () => {
-  t = await setupApp();
-  [alice, bob] = await Promise.all([registerUser(t.app, "wf-del-alice"), registerUser(t.app, "wf-del-bob")]);
+  [t.alice, t.bob] = await Promise.all([registerUser(t.app, "wf-del-alice"), registerUser(t.app, "wf-del-bob")]);
 });
 
 async function withTriggers(token: string) {
@@ -34,19 +32,19 @@ const rows = async (workflowId: string) => {
 
 describe("DELETE /api/workflows/{id}", () => {
   it("another user's delete is a 404 and leaves the workflow, its schedules and its hook in place", async () => {
-    const mine = await withTriggers(alice.token);
-    const res = await call(t.app, "DELETE", `/api/workflows/${mine.workflowId}`, { token: bob.token });
+    const mine = await withTriggers(t.alice.token);
+    const res = await call(t.app, "DELETE", `/api/workflows/${mine.workflowId}`, { token: t.bob.token });
     expect(res.status).toBe(404);
     expect(await rows(mine.workflowId)).toEqual({ schedules: 2, hooks: 1, live: 1 });
     for (const id of mine.schedules) await t.temporal.schedule.getHandle(id).describe();
     expect((await call(t.app, "POST", `/api/hooks/${mine.hookToken}`, { body: {} })).status).toBe(202);
-    await call(t.app, "DELETE", `/api/workflows/${mine.workflowId}`, { token: alice.token });
+    await call(t.app, "DELETE", `/api/workflows/${mine.workflowId}`, { token: t.alice.token });
   });
 
   it("the owner's delete removes every schedule from Temporal and forgets the hook token", async () => {
-    const mine = await withTriggers(alice.token);
-    const others = await withTriggers(bob.token);
-    const res = await call(t.app, "DELETE", `/api/workflows/${mine.workflowId}`, { token: alice.token });
+    const mine = await withTriggers(t.alice.token);
+    const others = await withTriggers(t.bob.token);
+    const res = await call(t.app, "DELETE", `/api/workflows/${mine.workflowId}`, { token: t.alice.token });
     expect(res.status).toBe(204);
     for (const id of mine.schedules) {
       await expect(t.temporal.schedule.getHandle(id).describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
@@ -56,6 +54,6 @@ describe("DELETE /api/workflows/{id}", () => {
     // Bob's workflow, schedules and hook are untouched.
     expect(await rows(others.workflowId)).toEqual({ schedules: 2, hooks: 1, live: 1 });
     for (const id of others.schedules) await t.temporal.schedule.getHandle(id).describe();
-    await call(t.app, "DELETE", `/api/workflows/${others.workflowId}`, { token: bob.token });
+    await call(t.app, "DELETE", `/api/workflows/${others.workflowId}`, { token: t.bob.token });
   });
 });

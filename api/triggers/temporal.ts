@@ -1,11 +1,11 @@
 /** How schedules live in Temporal: one Temporal Schedule per Weft schedule, each firing starts scheduledRun. */
-import type { ScheduledRunInput } from "../../activities/runs/scheduling.ts";
+import { type ScheduledRunInput, WORKFLOW_TYPES, workflowArgs, workflowIds } from "../../core/contract.ts";
 import type { ApiConfig } from "../config.ts";
 import { InvalidArgumentError, ScheduleNotFoundError, type TemporalApi } from "../temporal/client.ts";
 
-export const SCHEDULED_RUN_WORKFLOW_TYPE = "scheduledRun";
+export const SCHEDULED_RUN_WORKFLOW_TYPE = WORKFLOW_TYPES.scheduledRun;
 
-export const temporalScheduleId = (scheduleId: string) => `weft-schedule-${scheduleId}`;
+export const temporalScheduleId = workflowIds.schedule;
 
 /** Temporal refused the schedule's spec (a bad cron expression, an unknown time zone). */
 export class InvalidScheduleError extends Error {
@@ -42,7 +42,12 @@ export async function createTemporalSchedule(
       note: `Weft workflow ${args.workflowId}`,
       memo: { weft_workflow_id: args.workflowId, weft_schedule_id: args.scheduleId },
       // Temporal appends each firing's time to the workflow id.
-      action: { workflowType: SCHEDULED_RUN_WORKFLOW_TYPE, workflowId: id, taskQueue, args: [args] },
+      action: {
+        workflowType: SCHEDULED_RUN_WORKFLOW_TYPE,
+        workflowId: id,
+        taskQueue,
+        args: workflowArgs("scheduledRun", args),
+      },
       // Every firing is its own run, even while an earlier one is still going (the overlap policy is
       // ALLOW_ALL); after a Temporal outage only firings missed in the last minute are caught up, not a burst of
       // everything missed.

@@ -1,44 +1,27 @@
 import { createHash } from "node:crypto";
 import { ScheduleNotFoundError, WorkflowFailedError } from "@temporalio/client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  buildWorkflow,
-  call,
-  json,
-  registerUser,
-  setupApp,
-  startUpstream,
-  type TestContext,
-  type Upstream,
-  waitForRun,
-} from "../../test/helpers.ts";
+import { describe, expect, it } from "vitest";
+import { buildWorkflow, call, json, waitForRun } from "../../test/helpers.ts";
+import { useApiHarness } from "../../test/harness.ts";
 
-let t: TestContext;
-let alice: Awaited<ReturnType<typeof registerUser>>;
-let bob: Awaited<ReturnType<typeof registerUser>>;
-let upstream: Upstream;
-
-beforeAll(async () => {
-  t = await setupApp();
-  [alice, bob] = await Promise.all([registerUser(t.app, "alice"), registerUser(t.app, "bob")]);
-  upstream = await startUpstream((req, _body, res) => {
+const t = useApiHarness({
+  upstream: (req, _body, res) => {
     const url = new URL(req.url!, "http://x");
     if (url.pathname.startsWith("/users/")) return json(res, 200, { id: url.pathname.split("/")[2] });
     json(res, 404, { error: "no such thing" });
-  });
+  },
 });
-afterAll(() => upstream.close());
 
 /** A one-node workflow whose node reads `input.id`. */
-const userWorkflow = async (token = alice.token) =>
-  (await buildWorkflow(t.app, token, [{ name: "user", config: { url: `${upstream.url}/users/{{input.id}}` } }]))
+const userWorkflow = async (token = t.alice.token) =>
+  (await buildWorkflow(t.app, token, [{ name: "user", config: { url: `${t.upstream.url}/users/{{input.id}}` } }]))
     .workflowId;
 
 const hookPath = (workflowId: string) => `/api/workflows/${workflowId}/hook`;
 const schedulesPath = (workflowId: string) => `/api/workflows/${workflowId}/schedules`;
-const createHook = (workflowId: string, token = alice.token) => call(t.app, "POST", hookPath(workflowId), { token });
+const createHook = (workflowId: string, token = t.alice.token) => call(t.app, "POST", hookPath(workflowId), { token });
 const fire = (path: string, body: unknown) => call(t.app, "POST", path, { body });
-const createSchedule = (workflowId: string, body: unknown, token = alice.token) =>
+const createSchedule = (workflowId: string, body: unknown, token = t.alice.token) =>
   call(t.app, "POST", schedulesPath(workflowId), { token, body });
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
@@ -54,7 +37,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 describe("webhooks", () => {
   it("a POST to the hook URL, without a bearer token, runs the workflow with the body as input", async () => {
     const workflowId = await userWorkflow();
-    expect((await call(t.app, "GET", hookPath(workflowId), { token: alice.token })).body).toEqual({
+    expect((await call(t.app, "GET", hookPath(workflowId), { token: t.alice.token })).body).toEqual({
       enabled: false,
       created_at: null,
     });
@@ -70,17 +53,17 @@ describe("webhooks", () => {
     expect(started.body.temporal.workflow_id).toBe(`weft-run-${started.body.run_id}`);
     expect(started.body.temporal.ui_url).toContain(`/workflows/weft-run-${started.body.run_id}/`);
 
-    const run = await waitForRun(t.app, alice.token, workflowId, started.body.run_id);
+    const run = await waitForRun(t.app, t.alice.token, workflowId, started.body.run_id);
     expect(run.status).toBe("succeeded");
     expect(run.input).toEqual({ id: "42", extra: [1, 2] });
     expect(run.node_executions[0].output.body).toEqual({ id: "42" });
     const [row] = await t.sql`SELECT trigger, owner_id FROM workflow_runs WHERE id = ${started.body.run_id}`;
-    expect(row).toEqual({ trigger: "webhook", owner_id: alice.id });
+    expect(row).toEqual({ trigger: "webhook", owner_id: t.alice.id });
 
     // Only the token's SHA-256 is stored, and the status never shows the token.
     const [stored] = await t.sql`SELECT token_hash FROM workflow_hooks WHERE workflow_id = ${workflowId}`;
     expect(stored.token_hash).toBe(createHash("sha256").update(hook.body.token).digest("hex"));
-    const status = await call(t.app, "GET", hookPath(workflowId), { token: alice.token });
+    const status = await call(t.app, "GET", hookPath(workflowId), { token: t.alice.token });
     expect(status.body).toEqual({ enabled: true, created_at: expect.any(String) });
   });
 
@@ -95,19 +78,19 @@ describe("webhooks", () => {
     expect(old.body.error.code).toBe("NOT_FOUND");
     const fresh = await fire(second.body.url_path, { id: "1" });
     expect(fresh.status).toBe(202);
-    await waitForRun(t.app, alice.token, workflowId, fresh.body.run_id);
+    await waitForRun(t.app, t.alice.token, workflowId, fresh.body.run_id);
   });
 
   it("a disabled hook, a deleted workflow's hook and an unknown token are 404", async () => {
     const workflowId = await userWorkflow();
     const { url_path } = (await createHook(workflowId)).body;
-    expect((await call(t.app, "DELETE", hookPath(workflowId), { token: alice.token })).status).toBe(204);
+    expect((await call(t.app, "DELETE", hookPath(workflowId), { token: t.alice.token })).status).toBe(204);
     expect((await fire(url_path, { id: "1" })).status).toBe(404);
-    expect((await call(t.app, "GET", hookPath(workflowId), { token: alice.token })).body.enabled).toBe(false);
+    expect((await call(t.app, "GET", hookPath(workflowId), { token: t.alice.token })).body.enabled).toBe(false);
 
     const other = await userWorkflow();
     const hook = (await createHook(other)).body;
-    expect((await call(t.app, "DELETE", `/api/workflows/${other}`, { token: alice.token })).status).toBe(204);
+    expect((await call(t.app, "DELETE", `/api/workflows/${other}`, { token: t.alice.token })).status).toBe(204);
     expect((await fire(hook.url_path, { id: "1" })).status).toBe(404);
 
     expect((await fire(`/api/hooks/${"A".repeat(43)}`, {})).status).toBe(404);
@@ -134,7 +117,7 @@ describe("webhooks", () => {
 
   it("an invalid graph is a 400 with its errors, as on execute", async () => {
     const empty =
-      (await call(t.app, "POST", "/api/workflows", { token: alice.token, body: { name: "empty" } })).body.id;
+      (await call(t.app, "POST", "/api/workflows", { token: t.alice.token, body: { name: "empty" } })).body.id;
     const res = await fire((await createHook(empty)).body.url_path, {});
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe("INVALID_GRAPH");
@@ -146,15 +129,15 @@ describe("webhooks", () => {
       const anonymous = await call(t.app, method, hookPath(workflowId));
       expect(anonymous.status, method).toBe(401);
       expect(anonymous.body.error.code).toBe("UNAUTHORIZED");
-      expect((await call(t.app, method, hookPath(workflowId), { token: bob.token })).status, method).toBe(404);
+      expect((await call(t.app, method, hookPath(workflowId), { token: t.bob.token })).status, method).toBe(404);
     }
     // Bob's attempts neither created nor disabled anything.
-    expect((await call(t.app, "GET", hookPath(workflowId), { token: alice.token })).body.enabled).toBe(false);
+    expect((await call(t.app, "GET", hookPath(workflowId), { token: t.alice.token })).body.enabled).toBe(false);
     const { url_path } = (await createHook(workflowId)).body;
-    await call(t.app, "DELETE", hookPath(workflowId), { token: bob.token });
+    await call(t.app, "DELETE", hookPath(workflowId), { token: t.bob.token });
     const started = await fire(url_path, { id: "3" });
     expect(started.status).toBe(202);
-    await waitForRun(t.app, alice.token, workflowId, started.body.run_id);
+    await waitForRun(t.app, t.alice.token, workflowId, started.body.run_id);
   });
 });
 
@@ -186,7 +169,7 @@ describe("schedules", () => {
     expect(description.action.type === "startWorkflow" && description.action.args).toEqual([
       {
         workflowId,
-        ownerId: alice.id,
+        ownerId: t.alice.id,
         input: { id: "9" },
         scheduleId: schedule.id,
         searchAttributes: true,
@@ -200,20 +183,20 @@ describe("schedules", () => {
     const running = await t.temporal.schedule.getHandle(defaults.body.temporal.schedule_id).describe();
     expect(running.state.paused).toBe(false);
 
-    const list = await call(t.app, "GET", schedulesPath(workflowId), { token: alice.token });
+    const list = await call(t.app, "GET", schedulesPath(workflowId), { token: t.alice.token });
     expect(list.status).toBe(200);
     expect(list.body.items.map((s: { id: string }) => s.id)).toEqual([schedule.id, defaults.body.id]);
     expect(list.body.items[0]).toEqual(schedule);
 
     for (const s of [schedule, defaults.body]) {
-      const del = await call(t.app, "DELETE", `${schedulesPath(workflowId)}/${s.id}`, { token: alice.token });
+      const del = await call(t.app, "DELETE", `${schedulesPath(workflowId)}/${s.id}`, { token: t.alice.token });
       expect(del.status).toBe(204);
       await expect(t.temporal.schedule.getHandle(s.temporal.schedule_id).describe()).rejects.toBeInstanceOf(
         ScheduleNotFoundError,
       );
     }
-    expect((await call(t.app, "GET", schedulesPath(workflowId), { token: alice.token })).body.items).toEqual([]);
-    const again = await call(t.app, "DELETE", `${schedulesPath(workflowId)}/${schedule.id}`, { token: alice.token });
+    expect((await call(t.app, "GET", schedulesPath(workflowId), { token: t.alice.token })).body.items).toEqual([]);
+    const again = await call(t.app, "DELETE", `${schedulesPath(workflowId)}/${schedule.id}`, { token: t.alice.token });
     expect(again.status).toBe(404);
   });
 
@@ -228,12 +211,12 @@ describe("schedules", () => {
         .sql`SELECT id FROM workflow_runs WHERE workflow_id = ${workflowId} AND trigger = 'schedule'`;
       return row?.id as string | undefined;
     });
-    const run = await waitForRun(t.app, alice.token, workflowId, runId);
+    const run = await waitForRun(t.app, t.alice.token, workflowId, runId);
     expect(run.status).toBe("succeeded");
     expect(run.input).toEqual({ id: "77" });
     expect(run.node_executions[0].output.body).toEqual({ id: "77" });
     expect(run.temporal.workflow_id).toBe(`weft-run-${runId}`);
-    const listed = await call(t.app, "GET", `/api/workflows/${workflowId}/runs`, { token: alice.token });
+    const listed = await call(t.app, "GET", `/api/workflows/${workflowId}/runs`, { token: t.alice.token });
     expect(listed.body.items.map((r: { id: string; status: string }) => [r.id, r.status])).toEqual([[
       runId,
       "succeeded",
@@ -249,7 +232,7 @@ describe("schedules", () => {
     expect(await parent.result()).toMatchObject({ status: "succeeded" });
     expect((await parent.describe()).type).toBe("scheduledRun");
 
-    await call(t.app, "DELETE", `${schedulesPath(workflowId)}/${schedule.id}`, { token: alice.token });
+    await call(t.app, "DELETE", `${schedulesPath(workflowId)}/${schedule.id}`, { token: t.alice.token });
   });
 
   it("a firing for a workflow that was deleted creates no run and fails without retrying", async () => {
@@ -305,15 +288,15 @@ describe("schedules", () => {
     expect((await call(t.app, "GET", schedulesPath(workflowId))).status).toBe(401);
     expect((await call(t.app, "POST", schedulesPath(workflowId), { body: { cron: "0 * * * *" } })).status).toBe(401);
     expect((await call(t.app, "DELETE", one)).status).toBe(401);
-    expect((await call(t.app, "GET", schedulesPath(workflowId), { token: bob.token })).status).toBe(404);
-    expect((await createSchedule(workflowId, { cron: "0 * * * *" }, bob.token)).status).toBe(404);
-    expect((await call(t.app, "DELETE", one, { token: bob.token })).status).toBe(404);
+    expect((await call(t.app, "GET", schedulesPath(workflowId), { token: t.bob.token })).status).toBe(404);
+    expect((await createSchedule(workflowId, { cron: "0 * * * *" }, t.bob.token)).status).toBe(404);
+    expect((await call(t.app, "DELETE", one, { token: t.bob.token })).status).toBe(404);
     // Bob's own workflow does not reach Alice's schedule either.
-    const bobs = await userWorkflow(bob.token);
-    const cross = await call(t.app, "DELETE", `${schedulesPath(bobs)}/${schedule.id}`, { token: bob.token });
+    const bobs = await userWorkflow(t.bob.token);
+    const cross = await call(t.app, "DELETE", `${schedulesPath(bobs)}/${schedule.id}`, { token: t.bob.token });
     expect(cross.status).toBe(404);
     expect((await t.temporal.schedule.getHandle(schedule.temporal.schedule_id).describe()).state.paused).toBe(true);
-    expect((await call(t.app, "DELETE", one, { token: alice.token })).status).toBe(204);
+    expect((await call(t.app, "DELETE", one, { token: t.alice.token })).status).toBe(204);
   });
 
   it("the trigger routes are in the OpenAPI document; the webhook needs no bearer token there", async () => {

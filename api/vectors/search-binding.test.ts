@@ -1,17 +1,15 @@
 /**
- * Issue 10 property 3 for searches, as an attack: someone who reaches Temporal directly (a second user, bob)
+ * Issue 10 property 3 for searches, as an attack: someone who reaches Temporal directly (a second user, t.bob)
  * starts `searchCollection` workflows for alice's collection. The worker serves only searches the API registered
  * (migration 021, activities/vector/ingest.ts): unregistered ids, forged requests under a registered id, and a
  * replay of a search the API already made are refused before anything is read. Real API, Temporal, worker and
  * embedding model.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, registerUser, setupApp, type TestContext } from "../../test/helpers.ts";
+import { call, registerUser } from "../../test/helpers.ts";
+import { useApiHarness } from "../../test/harness.ts";
 import { WorkflowFailedError } from "../temporal/client.ts";
 
-let t: TestContext;
-let alice: Awaited<ReturnType<typeof registerUser>>;
-let bob: Awaited<ReturnType<typeof registerUser>>;
 let collectionId: string;
 const SECRET_TEXT = "alice-private-document-marker";
 /** The GPU queue the test stack's worker polls (the API's default WEFT_GPU_TASK_QUEUE). */
@@ -20,16 +18,16 @@ const GPU_QUEUE = "weft-gpu";
 const findsSecret = (result: unknown) =>
   (result as { results: { text: string }[] }).results.some((r) => r.text.includes(SECRET_TEXT));
 
+const t = useApiHarness();
 beforeAll(async () => {
-  t = await setupApp();
-  [alice, bob] = await Promise.all([registerUser(t.app, "search-alice"), registerUser(t.app, "search-bob")]);
+  [t.alice, t.bob] = await Promise.all([registerUser(t.app, "search-alice"), registerUser(t.app, "search-bob")]);
   const created = await call(t.app, "POST", "/api/vectors/collections", {
-    token: alice.token,
+    token: t.alice.token,
     body: { name: `search-binding-${Date.now()}` },
   });
   collectionId = created.body.id;
   const added = await call(t.app, "POST", `/api/vectors/collections/${collectionId}/documents`, {
-    token: alice.token,
+    token: t.alice.token,
     body: { documents: [{ text: `${SECRET_TEXT} about invoices` }, { text: "a second document" }] },
   });
   expect(added.status).toBe(202);
@@ -39,7 +37,7 @@ beforeAll(async () => {
       t.app,
       "GET",
       `/api/vectors/collections/${collectionId}/ingestions/${added.body.ingestion_id}`,
-      { token: alice.token },
+      { token: t.alice.token },
     );
     if (ingestion.body.status === "succeeded") break;
     if (Date.now() > deadline) throw new Error(`ingestion did not finish: ${JSON.stringify(ingestion.body)}`);
@@ -66,13 +64,13 @@ function failureText(err: unknown) {
 }
 
 const registrations = async () =>
-  (await t.sql`SELECT id, temporal_run_id FROM vector_search_requests WHERE tenant_id = ${alice.id}
+  (await t.sql`SELECT id, temporal_run_id FROM vector_search_requests WHERE tenant_id = ${t.alice.id}
     ORDER BY id`).map((r) => ({ ...r }));
 
 describe("search workflows are bound to the search the API registered", () => {
   it("alice's search through the API works and leaves no registration behind", async () => {
     const res = await call(t.app, "POST", `/api/vectors/collections/${collectionId}/search`, {
-      token: alice.token,
+      token: t.alice.token,
       body: { query: "invoices", top_k: 2 },
     });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
@@ -82,7 +80,7 @@ describe("search workflows are bound to the search the API registered", () => {
 
   it("refuses a search for alice's collection started straight through Temporal, and reads nothing", async () => {
     const before = await registrations();
-    const args = { collectionId, ownerId: alice.id, query: "invoices", top_k: 2 };
+    const args = { collectionId, ownerId: t.alice.id, query: "invoices", top_k: 2 };
     for (const workflowId of [`weft-search-${crypto.randomUUID()}`, `weft-search-bob-${Date.now()}`]) {
       const { result, failure } = await startDirectly(workflowId, args);
       expect(result).toBeNull();
@@ -93,7 +91,7 @@ describe("search workflows are bound to the search the API registered", () => {
     expect(await registrations()).toEqual(before);
     // Bob's own API still cannot see alice's collection either (404, the REST boundary).
     const viaApi = await call(t.app, "POST", `/api/vectors/collections/${collectionId}/search`, {
-      token: bob.token,
+      token: t.bob.token,
       body: { query: "invoices", top_k: 1 },
     });
     expect(viaApi.status).toBe(404);
@@ -104,14 +102,14 @@ describe("search workflows are bound to the search the API registered", () => {
     const searchId = crypto.randomUUID();
     const request = { query: "invoices", top_k: 2 };
     await t.sql`INSERT INTO vector_search_requests (id, tenant_id, collection_id, request)
-      VALUES (${searchId}, ${alice.id}, ${collectionId}, ${t.sql.json(request)})`;
+      VALUES (${searchId}, ${t.alice.id}, ${collectionId}, ${t.sql.json(request)})`;
     const workflowId = `weft-search-${searchId}`;
     try {
       // Bob races the API under its id with another query, or names himself as the owner: refused, unclaimed.
       for (
         const forged of [
-          { collectionId, ownerId: alice.id, query: "anything else", top_k: 2 },
-          { collectionId, ownerId: bob.id, ...request },
+          { collectionId, ownerId: t.alice.id, query: "anything else", top_k: 2 },
+          { collectionId, ownerId: t.bob.id, ...request },
         ]
       ) {
         const { failure } = await startDirectly(workflowId, forged);
@@ -121,7 +119,7 @@ describe("search workflows are bound to the search the API registered", () => {
       const [{ temporal_run_id: claimedBy }] = await t.sql`SELECT temporal_run_id FROM vector_search_requests
         WHERE id = ${searchId}`;
       expect(claimedBy).toBeNull();
-      const served = await startDirectly(workflowId, { collectionId, ownerId: alice.id, ...request });
+      const served = await startDirectly(workflowId, { collectionId, ownerId: t.alice.id, ...request });
       expect(served.failure).toBeNull();
       expect(findsSecret(served.result)).toBe(true);
     } finally {
@@ -133,13 +131,13 @@ describe("search workflows are bound to the search the API registered", () => {
     const searchId = crypto.randomUUID();
     const request = { query: "invoices", top_k: 2 };
     await t.sql`INSERT INTO vector_search_requests (id, tenant_id, collection_id, request)
-      VALUES (${searchId}, ${alice.id}, ${collectionId}, ${t.sql.json(request)})`;
+      VALUES (${searchId}, ${t.alice.id}, ${collectionId}, ${t.sql.json(request)})`;
     const workflowId = `weft-search-${searchId}`;
     try {
-      const served = await startDirectly(workflowId, { collectionId, ownerId: alice.id, ...request });
+      const served = await startDirectly(workflowId, { collectionId, ownerId: t.alice.id, ...request });
       expect(served.failure).toBeNull();
       expect(findsSecret(served.result)).toBe(true);
-      const replay = await startDirectly(workflowId, { collectionId, ownerId: alice.id, ...request });
+      const replay = await startDirectly(workflowId, { collectionId, ownerId: t.alice.id, ...request });
       expect(replay.result).toBeNull();
       const text = failureText(replay.failure);
       expect(text).toContain("RunNotAuthorized");

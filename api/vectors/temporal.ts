@@ -1,10 +1,17 @@
 /** How the API reaches the GPU queue for vectors: ingestion workflows and search, started by name. */
+import {
+  type FailureType,
+  type SearchCollectionInput,
+  WORKFLOW_TYPES,
+  workflowArgs,
+  workflowIds,
+} from "../../core/contract.ts";
 import type { Sql } from "../../db/client.ts";
 import { ApiError } from "../errors.ts";
 import { type TemporalApi, type TemporalFailure, WorkflowFailedError } from "../temporal/client.ts";
 
-export const INGEST_WORKFLOW_TYPE = "ingestDocuments";
-export const SEARCH_WORKFLOW_TYPE = "searchCollection";
+export const INGEST_WORKFLOW_TYPE = WORKFLOW_TYPES.ingestDocuments;
+export const SEARCH_WORKFLOW_TYPE = WORKFLOW_TYPES.searchCollection;
 
 /** Long enough for a cold GPU worker to load the embedding model; a search that takes longer is answered 503. */
 const SEARCH_TIMEOUT = "30s";
@@ -12,7 +19,7 @@ const SEARCH_TIMEOUT = "30s";
 /** A registered search older than this is gone; the worker refuses to start one older than its own bound. */
 const STALE_SEARCH_REQUEST = "10 minutes";
 
-export const ingestionWorkflowId = (ingestionId: string) => `weft-ingest-${ingestionId}`;
+export const ingestionWorkflowId = workflowIds.ingestion;
 
 export async function startIngestion(
   temporal: TemporalApi,
@@ -20,18 +27,15 @@ export async function startIngestion(
   input: { ingestionId: string; collectionId: string },
 ): Promise<string> {
   const workflowId = ingestionWorkflowId(input.ingestionId);
-  await temporal.startWorkflow(INGEST_WORKFLOW_TYPE, { taskQueue, workflowId, args: [input] });
+  await temporal.startWorkflow(INGEST_WORKFLOW_TYPE, {
+    taskQueue,
+    workflowId,
+    args: workflowArgs("ingestDocuments", input),
+  });
   return workflowId;
 }
 
-export interface SearchInput {
-  collectionId: string;
-  ownerId: string;
-  query: string;
-  top_k: number;
-  score_threshold?: number;
-  filter?: Record<string, unknown>;
-}
+export type SearchInput = SearchCollectionInput;
 
 /** The innermost application failure of a failed workflow: what the activity threw. */
 function applicationCause(failure: TemporalFailure | undefined): TemporalFailure | null {
@@ -57,15 +61,17 @@ export async function searchOnGpu(
   try {
     return await temporal.executeWorkflow(SEARCH_WORKFLOW_TYPE, {
       taskQueue,
-      workflowId: `weft-search-${id}`,
-      args: [input],
+      workflowId: workflowIds.search(id),
+      args: workflowArgs("searchCollection", input),
       executionTimeout: SEARCH_TIMEOUT,
     });
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = applicationCause(err.failure);
-    if (cause?.type === "CollectionNotFound") throw new ApiError("NOT_FOUND", "collection not found");
-    if (cause?.type === "EmbeddingModelMismatch") throw new ApiError("CONFLICT", cause.message);
+    if (cause?.type === ("CollectionNotFound" satisfies FailureType)) {
+      throw new ApiError("NOT_FOUND", "collection not found");
+    }
+    if (cause?.type === ("EmbeddingModelMismatch" satisfies FailureType)) throw new ApiError("CONFLICT", cause.message);
     throw new ApiError("SERVICE_UNAVAILABLE", "the search did not complete on the GPU workers", {
       reason: cause?.message ?? err.message,
     });

@@ -114,7 +114,7 @@ describe("ExpressionPool", () => {
 
   it("stops a memory blow-up at the heap limit", async () => {
     const expression = "$count($map([1..10000000], function($v) { $string($v) }))";
-    const err = await pool.evaluate(expression, {}, { timeoutMs: 30_000 }).catch((e) => e);
+    const err = await pool.evaluate(expression, {}, { timeoutMs: 30_000 }).catch((e: Error) => e) as Error;
     expect(err).toBeInstanceOf(ExpressionLimitError);
     expect(err.message).toMatch(/more than the 64 MB/);
     expect(await pool.evaluate("1", {})).toBe(1);
