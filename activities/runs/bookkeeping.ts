@@ -1,12 +1,18 @@
 /** Run status bookkeeping in PostgreSQL, called by the workflow as local activities. */
-import type { ApprovalDecisionRecord, ApprovalRecord, FinishRun, NodeOutcome } from "../../core/contract.ts";
+import type {
+  ApprovalDecisionRecord,
+  ApprovalRecord,
+  FinishRun,
+  NodeError,
+  NodeOutcome,
+  SnapshotNode,
+} from "../../core/contract.ts";
 import type { Sql } from "../../db/client.ts";
 import { runDuration, runsFinished } from "../metrics.ts";
 import { ATTEMPT_LOST, recordLostAttempts } from "../../db/lost-attempts.ts";
 import { currentRunTimedOutAttempts } from "./lost-last-attempts.ts";
 import { createRunGuard, type RunBinding, type RunGuard } from "./run-guard.ts";
 import { nodePolicy } from "../../core/node-policy.ts";
-import type { SnapshotNode } from "../../core/snapshot.ts";
 
 /** A run that has finished is never written again (run-guard.ts: whoever replays its workflow changes nothing). */
 const LIVE = "('pending', 'running', 'waiting')";
@@ -128,7 +134,7 @@ async function lostGroupMembers(sql: Sql, run: RunBinding, runId: string, nodeId
   const [{ live }] = await sql`SELECT EXISTS (SELECT 1 FROM workflow_runs WHERE id = ${runId}
     AND status IN ${sql.unsafe(LIVE)}) AS live`;
   if (!live) return [];
-  const rows = await sql<{ node_id: string; attempt: number; status: string; error: DescribedError | null }[]>`
+  const rows = await sql<{ node_id: string; attempt: number; status: string; error: NodeError | null }[]>`
     SELECT DISTINCT ON (node_id) node_id, attempt, status, error FROM node_executions
     WHERE run_id = ${runId} AND node_id IN ${sql(nodes.map((n) => n.id))} ORDER BY node_id, attempt DESC`;
   const last = new Map(rows.map((r) => [r.node_id, r]));
@@ -145,5 +151,3 @@ async function lostGroupMembers(sql: Sql, run: RunBinding, runId: string, nodeId
   }
   return lost;
 }
-
-type DescribedError = { message: string; type: string; retryable: boolean };

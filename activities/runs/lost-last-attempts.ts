@@ -9,7 +9,7 @@
 import { Context } from "@temporalio/activity";
 import { decodeFromPayloadsAtIndex } from "@temporalio/common/lib/internal-non-workflow";
 import type { temporal } from "@temporalio/proto";
-import type { ExecuteNodeGroupInput } from "../execute-node.ts";
+import type { ExecuteNodeGroupInput } from "../../core/contract.ts";
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 type Payloads = temporal.api.common.v1.IPayload[];
