@@ -106,22 +106,23 @@ describe("a node group's last attempt lost with its worker", () => {
     "gives every member that had not finished its AttemptLost row, one that never began its attempt included",
     async () => {
       const alice = await registerUser(t.app, "lost-last-group");
-      // Three sibling roots run as one group activity (Temporal attempts: the members' most, 1, plus one).
+      // Three siblings run as one group activity (Temporal attempts: the members' most, 1, plus one).
       const once = (path: string) => ({
         url: `${upstream.url}${path}`,
         timeout_ms: 60_000,
         retry: { max_attempts: 1 },
       });
       const { workflowId } = await buildWorkflow(t.app, alice.token, [
+        { name: "start", config: once("/group-ok-start") },
         { name: "ok", config: once("/group-ok") },
         { name: "running", config: once("/group-running") },
         { name: "unstarted", config: once("/group-unstarted") },
-      ], []);
+      ], [["start", "ok"], ["start", "running"], ["start", "unstarted"]]);
       const started = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, {
         token: alice.token,
         body: { input: {} },
       });
-      expect(started.status).toBe(202);
+      expect(started.status, JSON.stringify(started.body)).toBe(202);
       const runId: string = started.body.run_id;
       const running = async (names: string[]) => {
         const r = await nodeRows(runId);
@@ -150,6 +151,7 @@ describe("a node group's last attempt lost with its worker", () => {
       expect((await nodeRows(runId)).map((r) => ({ ...r }))).toEqual([
         { node_name: "ok", attempt: 1, status: "succeeded", error_type: null },
         { node_name: "running", attempt: 1, status: "failed", error_type: "AttemptLost" },
+        { node_name: "start", attempt: 1, status: "succeeded", error_type: null },
         { node_name: "unstarted", attempt: 1, status: "failed", error_type: "AttemptLost" },
       ]);
       // The group made two attempts: "ok" ran once, the others once in each.
