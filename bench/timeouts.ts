@@ -105,9 +105,9 @@ try {
       never_closed: hits.filter((h) => h.closed === undefined).length,
       overshoot_ms: { p50: pct(overshoot, 50), p99, max: Math.max(...overshoot) },
       overshoot_from_recorded_start_ms: {
-        p50: pct(fromStart, 50),
-        p99: pct(fromStart, 99),
-        max: Math.max(...fromStart),
+        p50: Math.round(pct(fromStart, 50)),
+        p99: Math.round(pct(fromStart, 99)),
+        max: Math.round(Math.max(...fromStart)),
         attempts: fromStart.length,
       },
       attempts_overlapping_the_previous: overlapping,
@@ -117,7 +117,11 @@ try {
     null,
     2,
   ));
-  ok = p99 <= 500 && overlapping === 0 && rows.every((r) => r.status === "failed" && r.type === "Timeout");
+  // Every timed-out request's attempt says Timeout; any other attempt was lost before it sent its request
+  // (Temporal recorded its start but no worker ran it: see docs/benchmarks.md) and says AttemptLost.
+  const timeoutRows = rows.find((r) => r.status === "failed" && r.type === "Timeout")?.n ?? 0;
+  ok = p99 <= 500 && overlapping === 0 && timeoutRows === hits.length &&
+    rows.every((r) => r.status === "failed" && ["Timeout", "AttemptLost"].includes(r.type));
 } finally {
   await stack.stop();
   await teardown();
