@@ -16,7 +16,7 @@ import { createRedactor } from "../core/redact.ts";
 import { placedSecrets, renderWithSecrets, secretPlacementProblems } from "../core/secret-placement.ts";
 import { isNodeType, nodeKinds } from "../core/node-kinds.ts";
 import { describeError, nonRetryable, retryable } from "./errors.ts";
-import { createSecretResolver } from "./secrets.ts";
+import type { ResolveSecrets } from "./secrets.ts";
 import type { EgressPolicy } from "./http/egress-policy.ts";
 import { checkConnection, createDbWrite, type DbTargets } from "./db/index.ts";
 import { httpRequest } from "./http/index.ts";
@@ -109,11 +109,11 @@ export function createExecuteNode(
   db: DbTargets,
   extra: Record<string, Handler>,
   expressions: ExpressionPool,
+  resolveSecrets: ResolveSecrets,
   guard: RunGuard = createRunGuard(sql),
 ) {
   const handlers: Record<string, Handler> = { ...createHandlers(egress, db, expressions), ...extra };
   const render = createRender(expressions);
-  const resolveSecrets = createSecretResolver(sql, process.env);
   const log = createNodeExecutionLog(sql);
 
   /** Earlier attempts still marked running died with their worker or timed out. */

@@ -5,27 +5,18 @@
 import type { Sql } from "../db/client.ts";
 import { type Handler, renderConfig } from "./execute-node.ts";
 import { createLlmCall } from "./llm/index.ts";
-import { modelConfigFromEnv } from "./models/config.ts";
-import { ModelRegistry } from "./models/registry.ts";
-import { vectorConfigFromEnv } from "./vector/config.ts";
+import type { ModelRegistry } from "./models/registry.ts";
 import { createFaissSearch } from "./vector/faiss-search.ts";
 import { createVectorActivities } from "./vector/ingest.ts";
-import { VectorStore } from "./vector/store.ts";
+import type { VectorStore } from "./vector/store.ts";
 
 export interface GpuDeps {
   sql: Sql;
-  models?: ModelRegistry;
-  store?: VectorStore;
+  models: ModelRegistry;
+  store: VectorStore;
 }
 
-const log = (msg: string, fields: Record<string, unknown>) =>
-  console.log(
-    JSON.stringify({ time: new Date().toISOString(), level: "info", msg, service: "weft-worker", ...fields }),
-  );
-
 export function createGpuParts({ sql, models, store }: GpuDeps) {
-  models ??= new ModelRegistry(modelConfigFromEnv(process.env), log);
-  store ??= new VectorStore(sql, vectorConfigFromEnv(process.env), log);
   const llmCall = createLlmCall(sql, models);
   const faissSearch = createFaissSearch({ sql, models, store });
   const handlers: Record<string, Handler> = {

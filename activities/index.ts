@@ -1,62 +1,54 @@
-/** The activity factory: the worker injects real clients, tests may inject others. */
+/**
+ * The activity factory: the worker builds the clients from its parsed configuration (worker/activity-deps.ts) and
+ * injects them; tests may inject others.
+ */
 import type { WorkflowActivities } from "../core/contract.ts";
 import type { Sql } from "../db/client.ts";
-import { sandboxUrlFor } from "../db/sandbox.ts";
-import { loadWorkerConfig, type WorkerConfig } from "../worker/config.ts";
-import { createNamedConnections } from "./db/connections.ts";
-import { createTenantSandboxes, type TenantSandboxes } from "./db/tenant-sandbox.ts";
+import type { DbTargets } from "./db/index.ts";
+import type { TenantSandboxes } from "./db/tenant-sandbox.ts";
 import { createExecuteNode } from "./execute-node.ts";
-import { ExpressionPool } from "./expressions/pool.ts";
-import { createGpuParts, type GpuDeps } from "./gpu.ts";
-import { egressPolicyFor } from "./http/control-plane.ts";
+import type { ExpressionPool } from "./expressions/pool.ts";
+import { createGpuParts } from "./gpu.ts";
 import type { EgressPolicy } from "./http/egress-policy.ts";
+import type { ModelRegistry } from "./models/registry.ts";
 import { createRunBookkeeping } from "./runs/bookkeeping.ts";
 import { createConditionEvaluation } from "./runs/conditions.ts";
 import { createRunGuard } from "./runs/run-guard.ts";
 import { createRunScheduling } from "./runs/scheduling.ts";
 import { createRetention } from "./runs/retention.ts";
+import type { ResolveSecrets } from "./secrets.ts";
+import type { VectorStore } from "./vector/store.ts";
 
 export interface ActivityDeps {
   sql: Sql;
-  /** The worker's settings; by default parsed from the environment. */
-  config?: WorkerConfig;
-  /** Where nodes may connect; by default public addresses plus WEFT_EGRESS_ALLOW, never the control plane. */
-  egress?: EgressPolicy;
-  /** The tenants' sandboxes for db_write; by default in WEFT_SANDBOX_DATABASE_URL or the derived sandbox. */
-  sandboxes?: TenantSandboxes;
-  /** Models and vector indexes for llm_call, faiss_search and ingestion; by default from MODEL_DIR and INDEX_DIR. */
-  gpu?: Omit<GpuDeps, "sql">;
+  /** Where nodes may connect: public addresses plus WEFT_EGRESS_ALLOW, never the control plane. */
+  egress: EgressPolicy;
+  /** The tenants' sandboxes for db_write. */
+  sandboxes: TenantSandboxes;
+  /** The operator's named databases for db_write (WEFT_DB_CONNECTIONS). */
+  connections: DbTargets["named"];
+  /** Decrypts the secrets a node's config names. */
+  secrets: ResolveSecrets;
+  /** Where conditions, transforms and templates are evaluated. */
+  expressions: ExpressionPool;
+  /** Models and vector indexes for llm_call, faiss_search and ingestion (loaded on first use). */
+  models: ModelRegistry;
+  vectors: VectorStore;
   /** Finished runs older than this many days are deleted by the retention schedule (WEFT_RUN_RETENTION_DAYS). */
-  retentionDays?: number;
-  /** Where conditions, transforms and templates are evaluated; by default a pool with the default bounds. */
-  expressions?: ExpressionPool;
+  retentionDays: number;
+  /** Test hooks, never set in production (test/fault-worker.ts). */
+  faults?: { afterDbCommit?: DbTargets["afterCommit"] };
 }
 
 export function createActivities(
-  {
-    sql,
-    config = loadWorkerConfig(process.env),
-    gpu = {},
-    retentionDays = config.WEFT_RUN_RETENTION_DAYS,
-    expressions = new ExpressionPool({
-      timeoutMs: config.WEFT_EXPRESSION_TIMEOUT_MS,
-      memoryMb: config.WEFT_EXPRESSION_MEMORY_MB,
-      maxProcesses: config.WEFT_EXPRESSION_MAX_PROCESSES,
-    }),
-    ...deps
-  }: ActivityDeps,
+  { sql, egress, sandboxes, connections, secrets, expressions, models, vectors, retentionDays, faults }: ActivityDeps,
 ) {
-  const egress = deps.egress ?? egressPolicyFor(config);
-  const sandboxes = deps.sandboxes ?? createTenantSandboxes(
-    config.WEFT_SANDBOX_DATABASE_URL ?? sandboxUrlFor(config.DATABASE_URL),
-    config.WEFT_SECRETS_KEY,
-  );
-  const named = createNamedConnections(config.WEFT_DB_CONNECTIONS, egress);
-  const gpuParts = createGpuParts({ sql, ...gpu });
+  const gpuParts = createGpuParts({ sql, models, store: vectors });
   // One guard, so each run is looked up once per worker whichever activity asks first.
   const guard = createRunGuard(sql);
+  const db: DbTargets = { sql, sandboxes, named: connections, afterCommit: faults?.afterDbCommit };
   return {
-    ...createExecuteNode(sql, egress, { sql, sandboxes, named }, gpuParts.handlers, expressions, guard),
+    ...createExecuteNode(sql, egress, db, gpuParts.handlers, expressions, secrets, guard),
     ...gpuParts.activities,
     ...createRunBookkeeping(sql, guard),
     ...createRunScheduling({ sql }),

@@ -3,11 +3,18 @@ import { loadMasterKeys, type MasterKeys, openSecret } from "../core/secrets-cry
 import type { Sql } from "../db/client.ts";
 import { nonRetryable } from "./errors.ts";
 
-export function createSecretResolver(sql: Sql, env: Record<string, string | undefined>) {
-  let keys: Promise<MasterKeys | null> | undefined;
+/** The run owner's secrets named in `names`, decrypted. */
+export type ResolveSecrets = (runId: string, names: string[]) => Promise<Record<string, string>>;
+
+/** `keys`: the worker's parsed WEFT_SECRETS_KEY and WEFT_SECRETS_OLD_KEYS (core/secrets-crypto.ts's secretsEnv). */
+export function createSecretResolver(
+  sql: Sql,
+  keys: { WEFT_SECRETS_KEY?: string; WEFT_SECRETS_OLD_KEYS?: string },
+): ResolveSecrets {
+  let loaded: Promise<MasterKeys | null> | undefined;
   const masterKeys = () =>
-    keys ??= env.WEFT_SECRETS_KEY
-      ? loadMasterKeys(env.WEFT_SECRETS_KEY, env.WEFT_SECRETS_OLD_KEYS ?? "")
+    loaded ??= keys.WEFT_SECRETS_KEY
+      ? loadMasterKeys(keys.WEFT_SECRETS_KEY, keys.WEFT_SECRETS_OLD_KEYS ?? "")
       : Promise.resolve(null);
 
   /** The run owner's secrets named in `names`, decrypted. */

@@ -1,18 +1,27 @@
-/** The API's configuration, read once from the environment and validated with a readable error. */
+/**
+ * The API's configuration: its own settings plus the shared fragments it uses, parsed once at start (api/main.ts)
+ * with a readable error; everything else receives the typed result.
+ */
 import { z } from "zod";
 import { temporalHttpTarget } from "./temporal/address.ts";
-import { certAndKeyTogether, certAndKeyTogetherError, temporalTlsEnv } from "../core/temporal-connection.ts";
+import { certAndKeyTogether, certAndKeyTogetherError, temporalEnv } from "../core/temporal-connection.ts";
+import { databaseEnv, type Env, flag, parseEnv, taskQueueEnv, tracingEnv } from "../core/env.ts";
+import { secretsEnv } from "../core/secrets-crypto.ts";
+import { payloadEnv } from "../core/payload-codec.ts";
 
 export const configSchema = z.object({
-  DATABASE_URL: z.string().url().default("postgres://postgres@127.0.0.1:5432/weft"),
+  ...databaseEnv,
+  ...temporalEnv,
+  ...taskQueueEnv,
+  ...tracingEnv,
+  ...secretsEnv,
+  ...payloadEnv,
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
-  TEMPORAL_ADDRESS: z.string().min(1).default("127.0.0.1:7233"),
   /**
    * Temporal's HTTP API, which the API calls (the worker uses gRPC on TEMPORAL_ADDRESS): host:port or a URL;
    * by default TEMPORAL_ADDRESS's host at its port + 10 (see api/temporal/address.ts).
    */
   TEMPORAL_HTTP_ADDRESS: z.string().optional().transform((v) => v || undefined),
-  TEMPORAL_NAMESPACE: z.string().min(1).default("default"),
   TEMPORAL_UI_URL: z.string().url().default("http://localhost:8233"),
   /**
    * A Temporal UI (public path /temporal: the dev server's, or the Helm chart's temporalUi) the API serves under
@@ -22,15 +31,6 @@ export const configSchema = z.object({
   TEMPORAL_UI_PROXY_URL: z.string().url().optional(),
   /** Prometheus /metrics on a port of its own (not behind the Ingress); 0 turns it off. */
   WEFT_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9466),
-  /**
-   * OpenTelemetry traces go to <this>/v1/traces (OTLP/HTTP, JSON) when set; unset, no SDK is loaded
-   * (core/tracing-sdk.ts).
-   */
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess((v) => v || undefined, z.string().url().optional()),
-  OTEL_SERVICE_NAME: z.preprocess((v) => v || undefined, z.string().min(1).optional()),
-  WEFT_TASK_QUEUE: z.string().min(1).default("weft-cpu"),
-  /** Where runs send llm_call and faiss_search nodes, and where vector ingestion and search run. */
-  WEFT_GPU_TASK_QUEUE: z.string().min(1).default("weft-gpu"),
   JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters"),
   JWT_ISSUER: z.string().default("weft"),
   JWT_AUDIENCE: z.string().default("weft-api"),
@@ -46,17 +46,13 @@ export const configSchema = z.object({
    */
   WEFT_TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   /** Set to false on a cluster without Weft's search attributes (see core/search-attributes.ts). */
-  TEMPORAL_SEARCH_ATTRIBUTES: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+  TEMPORAL_SEARCH_ATTRIBUTES: flag("true"),
   /** A run's workflow continues as new past this many history events (Temporal's limit: 51,200). */
   WEFT_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).max(50_000).default(10_000),
   /** Temporal's blob size limit for a workflow's input (2 MiB by default); larger runs answer 413 GRAPH_TOO_LARGE. */
   WEFT_MAX_WORKFLOW_INPUT_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
-  /** 32 bytes, base64: encrypts secrets at rest. Without it the secrets endpoints answer 503. */
-  WEFT_SECRETS_KEY: z.string().optional(),
-  /** Earlier master keys (comma-separated), still accepted while secrets are re-encrypted. */
-  WEFT_SECRETS_OLD_KEYS: z.string().default(""),
-  WEFT_READ_CACHE: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
-  LOG_REQUESTS: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+  WEFT_READ_CACHE: flag("true"),
+  LOG_REQUESTS: flag("true"),
   /** PostgreSQL connections this process holds at most; requests queue for one, none holds one while waiting. */
   WEFT_DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(20),
   /** SIGTERM ends the process within this long, in-flight requests or not (keep it under the pod's grace). */
@@ -73,7 +69,6 @@ export const configSchema = z.object({
   WEFT_ORPHAN_SWEEP_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
   /** An orphaned run that still cannot be started after this long (Temporal away) is closed as failed. */
   WEFT_ORPHAN_FAIL_AFTER_MS: z.coerce.number().int().min(1000).max(7 * 86_400_000).default(3_600_000),
-  ...temporalTlsEnv,
 }).refine(certAndKeyTogether, certAndKeyTogetherError).superRefine((config, ctx) => {
   try {
     temporalHttpTarget(config);
@@ -84,11 +79,6 @@ export const configSchema = z.object({
 
 export type ApiConfig = z.infer<typeof configSchema>;
 
-export function loadConfig(env: Record<string, string | undefined>): ApiConfig {
-  const result = configSchema.safeParse(env);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`invalid API configuration:\n${lines.join("\n")}`);
-  }
-  return result.data;
+export function loadConfig(env: Env): ApiConfig {
+  return parseEnv(configSchema, env, "API");
 }

@@ -8,7 +8,7 @@ import { createApiMetrics } from "./metrics.ts";
 import { ensureRetentionSchedule } from "./retention.ts";
 import { closeRunEventStreams } from "./runs/event-hub.ts";
 import { startOrphanSweeper } from "./runs/orphans.ts";
-import { loadConfig } from "./config.ts";
+import { type ApiConfig, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
 import { temporalHttpTarget } from "./temporal/address.ts";
 import { temporalFetch } from "./temporal/deno.ts";
@@ -16,7 +16,7 @@ import { TemporalHttpClient } from "./temporal/http.ts";
 
 const logger = createLogger({ service: "weft-api" });
 
-let config;
+let config: ApiConfig;
 try {
   config = loadConfig(process.env);
 } catch (err) {
@@ -34,7 +34,7 @@ const tracing = config.OTEL_EXPORTER_OTLP_ENDPOINT
 
 const sql = connect(config.DATABASE_URL, { max: config.WEFT_DB_POOL_MAX });
 // Each tenant's payloads under its own data key (core/payload-codec.ts).
-const dataConverter = await weftDataConverter(process.env, await payloadTenantKeys(sql, process.env));
+const dataConverter = await weftDataConverter(config, await payloadTenantKeys(sql, config));
 const codec = dataConverter?.payloadCodecs[0];
 // Temporal's HTTP API, not gRPC: Deno's node:http2 aborts the process when a server shuts down (denoland/deno#36788).
 const target = temporalHttpTarget(config);

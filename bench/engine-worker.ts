@@ -5,8 +5,10 @@ import { fileURLToPath } from "node:url";
 import { egressPolicyFor } from "../activities/http/control-plane.ts";
 import { httpRequest } from "../activities/http/index.ts";
 import { createActivities } from "../activities/index.ts";
+import { ExpressionPool } from "../activities/expressions/pool.ts";
+import { activityDeps } from "../worker/activity-deps.ts";
 import { connect } from "../db/client.ts";
-import { loadWorkerConfig } from "../worker/config.ts";
+import { expressionChildEnv, loadWorkerConfig } from "../worker/config.ts";
 import type { RawActivities } from "./engine-workflows.ts";
 
 const config = loadWorkerConfig(process.env);
@@ -24,13 +26,21 @@ const { code } = await bundleWorkflowCode({
 });
 // The same settings as worker/main.ts.
 const sql = connect(config.DATABASE_URL, { max: 20 });
+const expressions = new ExpressionPool({
+  timeoutMs: config.WEFT_EXPRESSION_TIMEOUT_MS,
+  memoryMb: config.WEFT_EXPRESSION_MEMORY_MB,
+  maxProcesses: config.WEFT_EXPRESSION_MAX_PROCESSES,
+}, expressionChildEnv(process.env));
 const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
 const worker = await Worker.create({
   connection,
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.WEFT_TASK_QUEUE,
   workflowBundle: { code },
-  activities: { ...createActivities({ sql, config, egress }), ...rawActivities },
+  activities: {
+    ...createActivities({ ...activityDeps(sql, config, { expressions, log: () => {} }), egress }),
+    ...rawActivities,
+  },
   maxConcurrentActivityTaskExecutions: config.MAX_CONCURRENT_ACTIVITIES,
   maxCachedWorkflows: config.MAX_CACHED_WORKFLOWS,
   shutdownGraceTime: "5s",

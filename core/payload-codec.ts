@@ -10,7 +10,21 @@
  */
 import type { Payload, PayloadCodec, SerializationContext } from "@temporalio/common";
 import proto from "@temporalio/proto";
+import { z } from "zod";
 import { loadMasterKeys } from "./secrets-crypto.ts";
+
+/** The payload master key (it must be the same in every process) and earlier ones, still accepted for decryption. */
+export const payloadEnv = {
+  /** 32 bytes, base64; unset, payloads reach Temporal in clear. */
+  WEFT_PAYLOAD_KEY: z.string().optional().transform((v) => v || undefined),
+  WEFT_PAYLOAD_OLD_KEYS: z.string().default(""),
+};
+
+/** The payload settings of a process's parsed config (or a test's literal object). */
+export interface PayloadKeys {
+  WEFT_PAYLOAD_KEY?: string;
+  WEFT_PAYLOAD_OLD_KEYS?: string;
+}
 
 // A CommonJS package: its namespace comes as the default export in both Node and Deno.
 const { temporal } = proto;
@@ -164,7 +178,7 @@ export class TenantCodec implements PayloadCodec {
  * encoded too (core/failure-converter.ts), so they reach Temporal only as ciphertext.
  */
 export async function weftDataConverter(
-  env: Record<string, string | undefined>,
+  env: PayloadKeys,
   tenantKeys?: { keys: DataKeys; tenantOf: TenantOf },
 ) {
   if (!env.WEFT_PAYLOAD_KEY) return undefined;

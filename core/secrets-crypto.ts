@@ -3,6 +3,15 @@
  * a master key from the environment. Each ciphertext names its key by id, so old keys keep decrypting
  * during a rotation; the owner and name are bound in as associated data, so a row cannot be swapped.
  */
+import { z } from "zod";
+
+/** The master key of secrets at rest, and the earlier ones still accepted while secrets are re-encrypted. */
+export const secretsEnv = {
+  /** 32 bytes, base64: encrypts secrets at rest (the API's endpoints answer 503 without it). */
+  WEFT_SECRETS_KEY: z.string().optional(),
+  /** Earlier master keys (comma-separated), still accepted while secrets are re-encrypted. */
+  WEFT_SECRETS_OLD_KEYS: z.string().default(""),
+};
 
 export interface MasterKeys {
   current: { id: string; key: CryptoKey };

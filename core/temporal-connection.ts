@@ -7,7 +7,7 @@ import { z } from "zod";
 /** An empty variable counts as unset, as ConfigMaps and Helm values often leave them. */
 const optionalText = z.string().optional().transform((v) => v || undefined);
 
-/** Environment fields both processes read; spread into each process's config schema. */
+/** Environment fields both processes read; spread into each process's config schema (with `temporalEnv`). */
 export const temporalTlsEnv = {
   /** Force TLS with the system's root certificates even when no file or key below is set. */
   TEMPORAL_TLS: z.enum(["true", "false", ""]).default("false").transform((v) => v === "true"),
@@ -19,6 +19,13 @@ export const temporalTlsEnv = {
   TEMPORAL_TLS_SERVER_NAME: optionalText,
   /** Temporal Cloud API key; implies TLS. */
   TEMPORAL_API_KEY: optionalText,
+};
+
+/** Where Temporal is and which namespace Weft's workflows live in, with the TLS fields above. */
+export const temporalEnv = {
+  TEMPORAL_ADDRESS: z.string().min(1).default("127.0.0.1:7233"),
+  TEMPORAL_NAMESPACE: z.string().min(1).default("default"),
+  ...temporalTlsEnv,
 };
 
 export interface TemporalTlsSettings {

@@ -1,10 +1,13 @@
 /** `migrate-cli.ts [DATABASE_URL]`: creates the database if needed and applies pending migrations. */
 import process from "node:process";
+import { z } from "zod";
+import { databaseEnv, parseEnv } from "../core/env.ts";
 import { migrate } from "./migrate.ts";
-import { ensureSandbox } from "./sandbox.ts";
+import { ensureSandbox, sandboxEnv } from "./sandbox.ts";
 
-const url = process.argv[2] ?? process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/weft";
+const env = parseEnv(z.object({ ...databaseEnv, ...sandboxEnv }), process.env, "migration");
+const url = process.argv[2] ?? env.DATABASE_URL;
 const applied = await migrate(url, (m) => console.log(m));
 console.log(applied.length ? `database ready (${applied.length} migration(s) applied)` : "database up to date");
-await ensureSandbox(url, process.env.WEFT_SANDBOX_DATABASE_URL);
+await ensureSandbox(url, env.WEFT_SANDBOX_DATABASE_URL);
 console.log("sandbox database for db_write nodes ready");

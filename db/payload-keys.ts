@@ -4,7 +4,7 @@
  * tenant each Weft workflow id belongs to. Unwrapped keys and tenants are cached per process: both never change.
  */
 import { WORKFLOW_ID_PREFIX } from "../core/contract.ts";
-import type { DataKeys, TenantOf } from "../core/payload-codec.ts";
+import type { DataKeys, PayloadKeys, TenantOf } from "../core/payload-codec.ts";
 import { SYSTEM_TENANT } from "../core/payload-codec.ts";
 import { loadMasterKeys, type MasterKeys } from "../core/secrets-crypto.ts";
 import type { Sql } from "./client.ts";
@@ -153,7 +153,7 @@ export function createTenantOf(sql: Sql): TenantOf {
 }
 
 /** What weftDataConverter needs for per-tenant keys, from the process's database and WEFT_PAYLOAD_* keys. */
-export async function payloadTenantKeys(sql: Sql, env: Record<string, string | undefined>) {
+export async function payloadTenantKeys(sql: Sql, env: PayloadKeys) {
   if (!env.WEFT_PAYLOAD_KEY) return undefined;
   const master = await loadMasterKeys(env.WEFT_PAYLOAD_KEY, env.WEFT_PAYLOAD_OLD_KEYS ?? "");
   return { keys: createDataKeys(sql, master), tenantOf: createTenantOf(sql) };

@@ -7,6 +7,12 @@
  */
 import { createHash, createHmac } from "node:crypto";
 import postgres from "postgres";
+import { z } from "zod";
+
+export const sandboxEnv = {
+  /** The sandbox database, as a role that may create the tenants' roles; by default derived (sandboxUrlFor). */
+  WEFT_SANDBOX_DATABASE_URL: z.preprocess((v) => v || undefined, z.string().url().optional()),
+};
 
 /** postgres://<Weft's role>@host:port/<db>_sandbox for a Weft database URL: the sandbox's admin URL. */
 export function sandboxUrlFor(databaseUrl: string): string {

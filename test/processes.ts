@@ -50,8 +50,13 @@ function spawnUntil(cmd: string, args: string[], env: Record<string, string>, re
   });
 }
 
-export function startWorker(taskQueue: string, extraEnv: Record<string, string> = {}): Promise<Spawned> {
-  return spawnUntil("node", ["--import", "tsx", "worker/main.ts"], {
+/** `entry`: worker/main.ts, or a test entry that injects hooks (test/fault-worker.ts). */
+export function startWorker(
+  taskQueue: string,
+  extraEnv: Record<string, string> = {},
+  entry = "worker/main.ts",
+): Promise<Spawned> {
+  return spawnUntil("node", ["--import", "tsx", entry], {
     DATABASE_URL: TEST_DATABASE_URL,
     TEMPORAL_ADDRESS: TEST_TEMPORAL_ADDRESS,
     WEFT_TASK_QUEUE: taskQueue,

@@ -33,7 +33,7 @@ export async function createGpuWorker(
   log("gpu queue ready", {
     task_queue: config.WEFT_GPU_TASK_QUEUE,
     // Each model also logs the device it actually loaded on ("model loaded").
-    device: process.env.WEFT_MODEL_DEVICE === "cpu" || !cudaProviderInstalled() ? "cpu" : "cuda",
+    device: config.WEFT_MODEL_DEVICE === "cpu" || !cudaProviderInstalled() ? "cpu" : "cuda",
   });
   return worker;
 }

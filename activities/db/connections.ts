@@ -6,9 +6,38 @@
  */
 import { connect as netConnect, type Socket } from "node:net";
 import { once } from "node:events";
+import { z } from "zod";
+import { CONNECTION_NAME_PATTERN, SANDBOX_CONNECTION } from "../../core/node-types.ts";
 import { connect, type Sql } from "../../db/client.ts";
 import { type EgressPolicy, resolveChecked } from "../http/egress-policy.ts";
 import { nonRetryable } from "../errors.ts";
+
+/** WEFT_DB_CONNECTIONS: a JSON object of connection name → postgres:// URL, declared by the operator. */
+const dbConnections = z.preprocess((v) => v || undefined, z.string().default("{}")).transform((v, ctx) => {
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    ctx.addIssue({ code: "custom", message: 'not JSON: give an object like {"orders": "postgres://…"}' });
+    return z.NEVER;
+  }
+}).pipe(
+  z.record(z.string(), z.string().regex(/^postgres(ql)?:\/\/[^/]/, { message: "a postgres:// URL" }))
+    .superRefine((record, ctx) => {
+      for (const name of Object.keys(record)) {
+        if (!CONNECTION_NAME_PATTERN.test(name)) {
+          ctx.addIssue({ code: "custom", message: `"${name}": connection names are letters, digits, _ and -` });
+        }
+        if (name === SANDBOX_CONNECTION) {
+          ctx.addIssue({ code: "custom", message: `"${name}" is reserved for the built-in per-tenant sandbox` });
+        }
+      }
+    }),
+);
+
+export const dbConnectionsEnv = {
+  /** Databases db_write nodes may name besides the sandbox (`connection: "<name>"`). */
+  WEFT_DB_CONNECTIONS: dbConnections,
+};
 
 /** A socket to a checked address of `host`; postgres.js negotiates TLS on it with `host` as the server name. */
 export async function guardedSocket(host: string, port: number, policy: EgressPolicy): Promise<Socket> {

@@ -181,7 +181,7 @@ describe("exactly once", () => {
   it("a worker killed right after the commit does not make the next attempt write twice", async () => {
     const queue = `weft-crash-${process.pid}`;
     const crashApp = await setupApp({ WEFT_TASK_QUEUE: queue });
-    crashing = await startWorker(queue, { WEFT_FAULT_INJECTION: "crash_after_db_commit" });
+    crashing = await startWorker(queue, { WEFT_TEST_FAULT: "crash_after_db_commit" }, "test/fault-worker.ts");
     const exited = new Promise((r) => crashing!.proc.once("exit", r));
     const marker = `once-${crypto.randomUUID()}`;
     const { workflowId } = await buildWorkflow(crashApp.app, alice.token, [{

@@ -53,6 +53,11 @@ export interface DbTargets {
   sandboxes: TenantSandboxes;
   /** An operator-declared connection by name (throws a non-retryable error for an undeclared one). */
   named: (name: string) => Sql;
+  /**
+   * A test hook, never set in production: called right after a node's transaction committed, before the
+   * activity returns (the exactly-once test kills its worker there, test/fault-worker.ts).
+   */
+  afterCommit?: (meta: DbWriteMeta) => void;
 }
 
 /** Refuses a saved node whose connection is a URL or secret (the form named connections replaced). */
@@ -132,10 +137,7 @@ export function createDbWrite(targets: DbTargets) {
       }
       throw err;
     }
-    // Fault injection for the durability test: die right after the commit, before Temporal hears of it.
-    if (process.env.WEFT_FAULT_INJECTION === "crash_after_db_commit" && meta.attempt === 1) {
-      process.kill(process.pid, "SIGKILL");
-    }
+    targets.afterCommit?.(meta);
     return JSON.parse(JSON.stringify(output));
   };
 }

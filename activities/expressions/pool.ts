@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildSync } from "esbuild";
+import { z } from "zod";
 import { evaluateExpression, renderTemplate, TemplateError, templateSpans } from "../../core/template.ts";
 import type { EvaluationReply, EvaluationRequest, EvaluationTask } from "./protocol.ts";
 
@@ -23,6 +24,18 @@ export interface ExpressionLimits {
 }
 
 export const DEFAULT_EXPRESSION_LIMITS: ExpressionLimits = { timeoutMs: 5000, memoryMb: 128, maxProcesses: 4 };
+
+export const expressionEnv = {
+  /** How long an edge condition or `{{ }}` template may run; a transform's own timeout_ms wins for it. */
+  WEFT_EXPRESSION_TIMEOUT_MS: z.coerce.number().int().min(10).max(3_600_000).default(5000),
+  /** The heap limit of each process that evaluates expressions. */
+  WEFT_EXPRESSION_MEMORY_MB: z.coerce.number().int().min(16).max(16_384).default(128),
+  /** Expressions evaluated at once, each in its own process; more wait for one. */
+  WEFT_EXPRESSION_MAX_PROCESSES: z.coerce.number().int().min(1).max(256).default(4),
+};
+
+/** The environment of the processes running users' code: nothing of the worker's (database URLs, keys). */
+const BARE_ENV = { PATH: "/usr/bin:/bin", NODE_ENV: "production" };
 
 /** An expression stopped by its time or memory bound. */
 export class ExpressionLimitError extends TemplateError {
@@ -87,7 +100,11 @@ export class ExpressionPool {
   #reaper: ReturnType<typeof setInterval> | undefined;
   #program: ReturnType<typeof evaluatorProgram> | undefined;
 
-  constructor(readonly limits: ExpressionLimits = DEFAULT_EXPRESSION_LIMITS) {}
+  /** `childEnv`: the evaluators' whole environment (the worker passes its PATH and NODE_ENV, nothing else). */
+  constructor(
+    readonly limits: ExpressionLimits = DEFAULT_EXPRESSION_LIMITS,
+    private readonly childEnv: Record<string, string> = BARE_ENV,
+  ) {}
 
   /** The evaluator processes' pids (for operators' diagnostics and tests). */
   get pids(): number[] {
@@ -226,8 +243,7 @@ export class ExpressionPool {
       execArgv: [...program.execArgv, `--max-old-space-size=${this.limits.memoryMb}`, "--max-semi-space-size=4"],
       // Structured clone keeps values exact (no JSON re-encoding) and is what the evaluator returns.
       serialization: "advanced",
-      // Nothing of the worker's environment (database URLs, keys) reaches the process running users' code.
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NODE_ENV: process.env.NODE_ENV ?? "production" },
+      env: this.childEnv,
       stdio: ["ignore", "ignore", "pipe", "ipc"],
     });
     const evaluator: Evaluator = { child, job: null, stderr: "", idleSince: Date.now(), ready: null! };

@@ -6,7 +6,31 @@
  */
 import { networkInterfaces } from "node:os";
 import ipaddr from "ipaddr.js";
+import { z } from "zod";
 import { type EgressPolicy, egressPolicy, type EgressRule, parseRule, parseRules } from "./egress-policy.ts";
+
+/** A comma-separated egress list, checked at parse time so a typo stops the worker at start. */
+const egressList = z.string().default("").superRefine((v, ctx) => {
+  try {
+    parseRules(v);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message });
+  }
+});
+const optionalAddress = z.string().optional().transform((v) => v || undefined);
+
+/** Where nodes may connect besides public addresses, and the addresses of Weft's own services they may not. */
+export const egressEnv = {
+  /** Hosts/CIDRs (optionally :port or :port-range) nodes may reach besides public addresses. */
+  WEFT_EGRESS_ALLOW: egressList,
+  /** More of Weft's own infrastructure nodes must never reach, besides what is derived from these settings. */
+  WEFT_EGRESS_DENY_EXTRA: egressList,
+  /** Temporal's HTTP API and UI (host:port): by default TEMPORAL_ADDRESS's host at port + 10 and 8233. */
+  TEMPORAL_HTTP_ADDRESS: optionalAddress,
+  TEMPORAL_UI_ADDRESS: optionalAddress,
+  /** Where the Weft API listens (host:port); by default 127.0.0.1:8000. */
+  WEFT_API_ADDRESS: optionalAddress,
+};
 
 export interface ControlPlaneSettings {
   DATABASE_URL: string;

@@ -1,6 +1,7 @@
-/** Where models come from and which ones run, read once from the environment (worker side). */
+/** Where models come from and which ones run: the GPU worker's model settings (its config spreads `modelEnv`). */
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { type Env, parseEnv } from "../../core/env.ts";
 
 /** The repository's tiny fixtures (models/): the local default, so everything runs with no download. */
 const FIXTURES_DIR = fileURLToPath(new URL("../../models/", import.meta.url));
@@ -19,7 +20,7 @@ export const REAL_LLM_MODEL = "SmolLM2-135M-Instruct";
  */
 export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-const schema = z.object({
+export const modelEnv = {
   MODEL_DIR: z.string().min(1).default(FIXTURES_DIR),
   /** The llm_call default when a node names no model. */
   WEFT_LLM_MODEL: z.string().regex(MODEL_NAME).default("tiny-qwen3"),
@@ -33,25 +34,22 @@ const schema = z.object({
   WEFT_LLM_THREADS: z.coerce.number().int().min(0).max(1024).default(0),
   /** Tokens a GGUF generation's context holds (prompt + answer), capped by what the model was trained on. */
   WEFT_LLM_CONTEXT_SIZE: z.coerce.number().int().min(256).max(1_048_576).default(4096),
-});
+};
+const schema = z.object(modelEnv);
+type ModelSettings = z.infer<typeof schema>;
 
 export interface ModelConfig {
   modelDir: string;
   llmModel: string;
   embeddingModel: string;
   device: "auto" | "cuda" | "cpu";
-  dtype: z.infer<typeof schema>["WEFT_MODEL_DTYPE"];
+  dtype: ModelSettings["WEFT_MODEL_DTYPE"];
   llmThreads: number;
   llmContextSize: number;
 }
 
-export function modelConfigFromEnv(env: Record<string, string | undefined>): ModelConfig {
-  const result = schema.safeParse(env);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`invalid model configuration:\n${lines.join("\n")}`);
-  }
-  const c = result.data;
+/** A ModelRegistry's settings from a process's parsed config. */
+export function modelConfig(c: ModelSettings): ModelConfig {
   return {
     modelDir: c.MODEL_DIR,
     llmModel: c.WEFT_LLM_MODEL,
@@ -62,3 +60,6 @@ export function modelConfigFromEnv(env: Record<string, string | undefined>): Mod
     llmContextSize: c.WEFT_LLM_CONTEXT_SIZE,
   };
 }
+
+/** The settings from variables (tests and benchmarks name theirs; the worker parses its whole config once). */
+export const modelConfigFromEnv = (env: Env): ModelConfig => modelConfig(parseEnv(schema, env, "model"));

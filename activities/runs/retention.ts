@@ -3,8 +3,14 @@
  * executions, stored outputs, events and idempotency keys go with them by ON DELETE CASCADE). Each batch is
  * one short transaction that skips rows others hold locked, so live runs and readers are never blocked.
  */
+import { z } from "zod";
 import type { PruneBatch } from "../../core/contract.ts";
 import type { Sql } from "../../db/client.ts";
+
+export const retentionEnv = {
+  /** Finished runs older than this are deleted, hourly, by the retention schedule. */
+  WEFT_RUN_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
+};
 
 export function createRetention(sql: Sql, retentionDays: number) {
   return {
