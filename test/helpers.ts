@@ -9,6 +9,7 @@ import { afterAll } from "vitest";
 import { createApp, type WeftApp } from "../api/app.ts";
 import { loadConfig } from "../api/config.ts";
 import { createLogger } from "../api/logger.ts";
+import { RunEventHub } from "../api/runs/event-hub.ts";
 import { TemporalHttpClient } from "../api/temporal/http.ts";
 import { weftDataConverter } from "../core/payload-codec.ts";
 import { connect, type Sql } from "../db/client.ts";
@@ -30,11 +31,13 @@ export interface TestContext {
   temporal: Client;
   /** What the app calls Temporal with: the HTTP API client. */
   temporalHttp: TemporalHttpClient;
+  /** The app's run-event hub (its SSE streams and `?wait` reads). */
+  events: RunEventHub;
 }
 
-/** One app per test file, closed after the file's tests. */
-export async function setupApp(env: Record<string, string> = {}): Promise<TestContext> {
-  const config = loadConfig({
+/** The API's settings on the test stack, `env` on top. */
+export function testApiConfig(env: Record<string, string> = {}) {
+  return loadConfig({
     DATABASE_URL: TEST_DATABASE_URL,
     TEMPORAL_ADDRESS: TEST_TEMPORAL_ADDRESS,
     WEFT_TASK_QUEUE: TEST_TASK_QUEUE,
@@ -45,6 +48,11 @@ export async function setupApp(env: Record<string, string> = {}): Promise<TestCo
     LOGIN_MAX_FAILURES_PER_ADDRESS: "1000000",
     ...env,
   });
+}
+
+/** One app per test file, closed after the file's tests. */
+export async function setupApp(env: Record<string, string> = {}): Promise<TestContext> {
+  const config = testApiConfig(env);
   const sql = connect(config.DATABASE_URL, { max: 5 });
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const payloadEnv = { WEFT_PAYLOAD_KEY: TEST_PAYLOAD_KEY };
@@ -55,18 +63,21 @@ export async function setupApp(env: Record<string, string> = {}): Promise<TestCo
     namespace: config.TEMPORAL_NAMESPACE,
     codec: dataConverter?.payloadCodecs[0],
   });
+  const logger = createLogger({ test: true }, "warn");
+  const events = new RunEventHub(sql, logger);
   const app = createApp({
     config,
     sql,
     temporal: temporalHttp,
-    logger: createLogger({ test: true }, "warn"),
+    logger,
     codec: dataConverter?.payloadCodecs[0],
+    events,
   });
   afterAll(async () => {
     await sql.end();
     await connection.close();
   });
-  return { app, sql, temporal, temporalHttp };
+  return { app, sql, temporal, temporalHttp, events };
 }
 
 // Responses are arbitrary JSON that each test inspects as it needs.
@@ -97,6 +108,28 @@ export async function call<T = any>(
     parsed = text ? JSON.parse(text) : null;
   } catch { /* not JSON */ }
   return { status: res.status, body: parsed as T, headers: res.headers };
+}
+
+/** A JSON request to a real API process at `base` over HTTP: what `call` is to the in-process app. */
+// deno-lint-ignore no-explicit-any
+export async function fetchJson<T = any>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+  init: RequestInit = {},
+): Promise<ApiResponse<T>> {
+  const res = await fetch(base + path, {
+    ...init,
+    method,
+    headers: {
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, headers: res.headers, body: await res.json().catch(() => null) };
 }
 
 let userSeq = 0;

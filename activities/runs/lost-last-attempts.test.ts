@@ -6,41 +6,31 @@
  * and upstream server.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  buildWorkflow,
-  call,
-  json,
-  registerUser,
-  setupApp,
-  startUpstream,
-  type TestContext,
-  type Upstream,
-} from "./helpers.ts";
-import { type Spawned, startWorker } from "./processes.ts";
-import { kill9, waitFor } from "./stack.ts";
+import { useApiHarness } from "../../test/harness.ts";
+import { buildWorkflow, call, json } from "../../test/helpers.ts";
+import { type Spawned, startWorker } from "../../test/processes.ts";
+import { kill9, waitFor } from "../../test/stack.ts";
 
 const QUEUE = `weft-lost-last-${process.pid}`;
-let t: TestContext;
-let upstream: Upstream;
 const workers: Spawned[] = [];
-const requestsTo = (path: string) => upstream.requests.filter((r) => r.url === path);
+const requestsTo = (path: string) => t.upstream.requests.filter((r) => r.url === path);
 
-beforeAll(async () => {
+const t = useApiHarness({
+  env: { WEFT_TASK_QUEUE: QUEUE },
+  names: ["lost-last", "bob"],
   // Attempt 1 gets a retryable 500; attempt 2 (the last) never gets an answer: its worker is killed meanwhile.
-  upstream = await startUpstream((req, _body, res) => {
+  upstream: (req, _body, res) => {
     if (req.url!.startsWith("/group-ok")) json(res, 200, { ok: true });
     else if (req.url!.startsWith("/group-")) return; // group members that hang until their worker dies
     else if (requestsTo(req.url!).length === 1) json(res, 500, { error: "try again" });
-  });
-  [t] = await Promise.all([
-    setupApp({ WEFT_TASK_QUEUE: QUEUE }),
-    startWorker(QUEUE).then((w) => workers.push(w)),
-  ]);
+  },
+});
+beforeAll(async () => {
+  workers.push(await startWorker(QUEUE));
 }, 90_000);
 
 afterAll(async () => {
   await Promise.all(workers.map((w) => w.stop("SIGKILL")));
-  await upstream?.close();
 });
 
 type Row = { attempt: number; status: string; error_type: string | null };
@@ -69,10 +59,14 @@ describe("a node's last attempt lost with its worker", () => {
     ["left its row running", false],
   ])("gets its AttemptLost row when the run finishes: an attempt that %s", async (_what, rowLost) => {
     const path = `/slow-${rowLost ? "unrecorded" : "running"}`;
-    const alice = await registerUser(t.app, "lost-last");
+    const alice = t.alice;
     const { workflowId } = await buildWorkflow(t.app, alice.token, [{
       name: "victim",
-      config: { url: `${upstream.url}${path}`, timeout_ms: 1000, retry: { max_attempts: 2, initial_interval_ms: 100 } },
+      config: {
+        url: `${t.upstream.url}${path}`,
+        timeout_ms: 1000,
+        retry: { max_attempts: 2, initial_interval_ms: 100 },
+      },
     }]);
     const started = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, {
       token: alice.token,
@@ -105,10 +99,10 @@ describe("a node group's last attempt lost with its worker", () => {
   it(
     "gives every member that had not finished its AttemptLost row, one that never began its attempt included",
     async () => {
-      const alice = await registerUser(t.app, "lost-last-group");
+      const alice = t.alice;
       // Three siblings run as one group activity (Temporal attempts: the members' most, 1, plus one).
       const once = (path: string) => ({
-        url: `${upstream.url}${path}`,
+        url: `${t.upstream.url}${path}`,
         timeout_ms: 60_000,
         retry: { max_attempts: 1 },
       });
