@@ -118,24 +118,29 @@ describe("a node group's last attempt lost with its worker", () => {
       });
       expect(started.status, JSON.stringify(started.body)).toBe(202);
       const runId: string = started.body.run_id;
-      const running = async (names: string[]) => {
+      // Both hanging members' rows are running and their requests have arrived (`n` so far each).
+      const running = async (n: number) => {
         const r = await nodeRows(runId);
         const done = r.some((row) => row.node_name === "ok" && row.status === "succeeded");
-        return done && names.every((n) => r.some((row) => row.node_name === n && row.status === "running"));
+        return done &&
+          ["running", "unstarted"].every((name) =>
+            r.some((row) => row.node_name === name && row.status === "running") &&
+            requestsTo(`/group-${name}`).length === n
+          );
       };
       const forget = (name: string) =>
         t.sql`DELETE FROM node_executions WHERE run_id = ${runId} AND node_name = ${name}`;
 
       // Group attempt 1: "ok" succeeds, the other two hang; the worker dies before either hanging member's row was
       // written (simulated), so both begin their attempt 1 in the group's next, last attempt.
-      await waitFor("attempt 1's rows", () => running(["running", "unstarted"]), 30_000, 20);
+      await waitFor("attempt 1's rows and requests", () => running(1), 30_000, 20);
       await kill9(workers.at(-1)!);
       await forget("running");
       await forget("unstarted");
       workers.push(await startWorker(QUEUE));
 
       // Group attempt 2 (the last), after the heartbeat timeout: the worker dies again, "unstarted" before its row.
-      await waitFor("attempt 2's rows", () => running(["running", "unstarted"]), 40_000, 20);
+      await waitFor("attempt 2's rows and requests", () => running(2), 40_000, 20);
       await kill9(workers.at(-1)!);
       await forget("unstarted");
       workers.push(await startWorker(QUEUE));
