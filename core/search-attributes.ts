@@ -1,5 +1,6 @@
 /** Search attributes that let an operator filter Weft runs in the Temporal UI (registered on the cluster). */
 import { defineSearchAttributeKey, SearchAttributeType } from "@temporalio/common";
+import type { RunStatus } from "./contract.ts";
 
 export const WEFT_WORKFLOW_ID = defineSearchAttributeKey("WeftWorkflowId", SearchAttributeType.KEYWORD);
 export const WEFT_OWNER_ID = defineSearchAttributeKey("WeftOwnerId", SearchAttributeType.KEYWORD);
@@ -20,7 +21,7 @@ export const SEARCH_ATTRIBUTE_DEFINITIONS = [
 export const WORKSPACE_SEARCH_ATTRIBUTE_PATCH = "weft-workspace-search-attribute";
 
 /** A run's attributes at its start; `withWorkspace`: WeftWorkspaceId too (the tenant is the workspace). */
-export function runSearchAttributes(workflowId: string, tenant: string, status: string, withWorkspace: boolean) {
+export function runSearchAttributes(workflowId: string, tenant: string, status: RunStatus, withWorkspace: boolean) {
   return [
     { key: WEFT_WORKFLOW_ID, value: workflowId },
     { key: WEFT_OWNER_ID, value: tenant },
