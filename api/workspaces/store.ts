@@ -90,3 +90,9 @@ export async function setMemberRole(tx: Sql, workspaceId: string, userId: string
 export async function deleteMember(tx: Sql, workspaceId: string, userId: string) {
   await tx`DELETE FROM workspace_members WHERE workspace_id = ${workspaceId} AND user_id = ${userId}`;
 }
+
+/** The ids of every workspace the user is a member of. */
+export async function memberWorkspaces(sql: Sql, userId: string): Promise<string[]> {
+  const rows = await sql`SELECT workspace_id FROM workspace_members WHERE user_id = ${userId}`;
+  return rows.map((r) => r.workspace_id as string);
+}
