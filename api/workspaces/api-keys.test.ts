@@ -135,6 +135,27 @@ describe("API keys (security)", () => {
     expect((await call(a.app, "GET", `/api/workspaces/${ws}`, { token: "weft_" })).status).toBe(401);
   });
 
+  it("a membership change reaches every API process", async () => {
+    const carol = await registerUser(a.app, "carol");
+    await call(a.app, "POST", `/api/workspaces/${ws}/members`, {
+      token: alice.token,
+      body: { email: carol.email, role: "editor" },
+    });
+    // Process B caches Carol's role, then process A takes it away.
+    expect((await call(b.app, "GET", `/api/workspaces/${ws}`, { token: carol.token })).body.role).toBe("editor");
+    await call(a.app, "PATCH", `/api/workspaces/${ws}/members/${carol.id}`, {
+      token: alice.token,
+      body: { role: "viewer" },
+    });
+    await eventually(async () =>
+      (await call(b.app, "GET", `/api/workspaces/${ws}`, { token: carol.token })).body.role === "viewer"
+    );
+    await call(a.app, "DELETE", `/api/workspaces/${ws}/members/${carol.id}`, { token: alice.token });
+    await eventually(async () =>
+      (await call(b.app, "GET", `/api/workspaces/${ws}`, { token: carol.token })).status === 404
+    );
+  });
+
   it("outlives its creator's membership until revoked", async () => {
     await call(a.app, "PATCH", `/api/workspaces/${ws}/members/${bob.id}`, {
       token: alice.token,
