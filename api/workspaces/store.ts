@@ -96,3 +96,12 @@ export async function memberWorkspaces(sql: Sql, userId: string): Promise<string
   const rows = await sql`SELECT workspace_id FROM workspace_members WHERE user_id = ${userId}`;
   return rows.map((r) => r.workspace_id as string);
 }
+
+/** The team workspaces this user is the only owner of. */
+export async function lastOwnerOf(sql: Sql, userId: string): Promise<string[]> {
+  const rows = await sql`SELECT m.workspace_id FROM workspace_members m JOIN workspaces w ON w.id = m.workspace_id
+    WHERE m.user_id = ${userId} AND m.role = 'owner' AND w.personal_of IS NULL
+      AND NOT EXISTS (SELECT 1 FROM workspace_members o
+        WHERE o.workspace_id = m.workspace_id AND o.role = 'owner' AND o.user_id <> ${userId})`;
+  return rows.map((r) => r.workspace_id as string);
+}

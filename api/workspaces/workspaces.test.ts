@@ -112,6 +112,19 @@ describe("workspaces (errors)", () => {
       .toBe(204);
   });
 
+  it("does not delete the account of a team's last owner", async () => {
+    const owner = await registerUser(t.app, "sole");
+    const ws = await newWorkspace(owner);
+    const del = () => call(t.app, "DELETE", "/api/auth/me", { token: owner.token, body: { password: owner.password } });
+    const refused = await del();
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.details).toEqual({ workspace_ids: [ws] });
+    expect((await call(t.app, "GET", `/api/workspaces/${ws}`, { token: owner.token })).status).toBe(200);
+    // With the team deleted, the account goes.
+    expect((await call(t.app, "DELETE", `/api/workspaces/${ws}`, { token: owner.token })).status).toBe(204);
+    expect((await del()).status).toBe(204);
+  });
+
   it("does not delete a personal workspace", async () => {
     const res = await call(t.app, "DELETE", `/api/workspaces/${alice.id}`, { token: alice.token });
     expect(res.status).toBe(409);
