@@ -2,17 +2,20 @@
 import { newApiKey } from "../auth/api-keys.ts";
 import type { AppRouteHandler } from "../openapi.ts";
 import { ApiError, notFound } from "../errors.ts";
+import type { z } from "@hono/zod-openapi";
 import type * as routes from "./api-keys.routes.ts";
+import type { ApiKeySchema } from "./api-keys.routes.ts";
 import { audit, transaction } from "./audit.ts";
 import { atLeast } from "./roles.ts";
 
 const COLUMNS = "id, name, role, prefix, created_at, expires_at, last_used_at";
+type ApiKeyRow = z.infer<typeof ApiKeySchema>;
 
 export const list: AppRouteHandler<typeof routes.listApiKeysRoute> = async (c) => {
   const { sql } = c.get("services");
-  const items = await sql`SELECT ${sql.unsafe(COLUMNS)} FROM api_keys
+  const items = await sql<ApiKeyRow[]>`SELECT ${sql.unsafe(COLUMNS)} FROM api_keys
     WHERE workspace_id = ${c.get("workspace").id} AND revoked_at IS NULL ORDER BY created_at DESC, id`;
-  return c.json({ items } as never, 200);
+  return c.json({ items: [...items] }, 200);
 };
 
 export const create: AppRouteHandler<typeof routes.createApiKeyRoute> = async (c) => {
@@ -29,7 +32,9 @@ export const create: AppRouteHandler<typeof routes.createApiKeyRoute> = async (c
   const actor = c.get("actor");
   const { key, prefix, hash } = await newApiKey();
   const row = await transaction(c, async (tx) => {
-    const [row] = await tx`INSERT INTO api_keys (workspace_id, name, role, prefix, key_hash, created_by, expires_at)
+    const [row] = await tx<
+      Omit<ApiKeyRow, "last_used_at">[]
+    >`INSERT INTO api_keys (workspace_id, name, role, prefix, key_hash, created_by, expires_at)
       VALUES (${workspaceId}, ${body.name}, ${body.role}, ${prefix}, ${hash},
         ${actor.type === "user" ? actor.id : null}, ${body.expires_at ?? null})
       RETURNING id, name, role, prefix, created_at, expires_at`;
@@ -40,7 +45,7 @@ export const create: AppRouteHandler<typeof routes.createApiKeyRoute> = async (c
     });
     return row;
   });
-  return c.json({ ...row, key } as never, 201);
+  return c.json({ ...row, key }, 201);
 };
 
 export const revoke: AppRouteHandler<typeof routes.revokeApiKeyRoute> = async (c) => {
