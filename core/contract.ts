@@ -5,7 +5,7 @@
  * Bundle-safe: plain constants and types only (it enters the workflow bundle and runs on Deno).
  */
 import type { ApprovalDecision } from "./node-kinds.ts";
-import type { SnapshotNode, WorkflowSnapshot } from "./snapshot.ts";
+import type { SnapshotEdge, SnapshotNode, WorkflowSnapshot } from "./snapshot.ts";
 
 export type { ApprovalDecision } from "./node-kinds.ts";
 export { FAILURE_TYPES, type FailureType, isNodeFailureCode, nodeFailureCodeProblem } from "./failure-types.ts";
@@ -99,6 +99,8 @@ export type RunStatus = typeof RUN_STATUSES[number];
 export type FinalRunStatus = "succeeded" | "failed" | "cancelled";
 /** A run in one of these is never written again. */
 export const FINAL_RUN_STATUSES: ReadonlySet<string> = new Set<FinalRunStatus>(["succeeded", "failed", "cancelled"]);
+/** Statuses in which a run's workflow may still act for it. */
+export const LIVE_RUN_STATUSES = ["pending", "running", "waiting"] as const satisfies readonly RunStatus[];
 export const isFinalRunStatus = (status: unknown): status is FinalRunStatus =>
   typeof status === "string" && FINAL_RUN_STATUSES.has(status);
 
@@ -207,4 +209,4 @@ export interface PruneRunsInput {
 }
 
 export * from "./activity-contract.ts";
-export type { SnapshotNode, WorkflowSnapshot };
+export type { SnapshotEdge, SnapshotNode, WorkflowSnapshot };

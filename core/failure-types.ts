@@ -46,11 +46,14 @@ export const FAILURE_TYPES = {
   SandboxUnavailable: { node: true, retryable: false, meaning: "the worker has no master key for sandbox roles" },
   RunNotFound: { node: true, retryable: false, meaning: "the run the node belongs to does not exist" },
   RunNotAuthorized: { node: true, retryable: false, meaning: "the workflow may not act for the run" },
-  // Not node failures: the run's, a condition's, a schedule's.
+  // Not node failures: the run's, a condition's, a schedule's; why a node did not run.
   NodeFailed: { node: false, retryable: false, meaning: "the run failed because a node (or a condition) failed" },
   ConditionError: { node: false, retryable: false, meaning: "an edge condition failed to evaluate" },
   WorkflowNotFound: { node: false, retryable: false, meaning: "a schedule fired for a deleted workflow" },
   InvalidGraph: { node: false, retryable: false, meaning: "a schedule fired for a graph that cannot run" },
+  StartLost: { node: false, retryable: false, meaning: "the run could not be started in Temporal" },
+  Skipped: { node: false, retryable: false, meaning: "not a failure: no incoming edge of the node was taken" },
+  Reused: { node: false, retryable: false, meaning: "not a failure: the output came from an earlier run" },
 } as const satisfies Record<string, FailureTypeInfo>;
 
 /** An HTTP answer of this status: 4xx other than 408 and 429 are not retried; 5xx, 408 and 429 are. */

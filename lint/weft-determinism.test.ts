@@ -49,6 +49,16 @@ describe("weft determinism lint plugin", () => {
     expect(weft(lint(join(tmp, "bad.ts")))).toEqual([]);
   });
 
+  it("does not apply to the tests beside workflow code", () => {
+    const test = `${FIXTURES}bad.test.ts`;
+    copyFileSync(`${FIXTURES}bad.ts`, test);
+    try {
+      expect(weft(lint(test))).toEqual([]);
+    } finally {
+      rmSync(test);
+    }
+  });
+
   it("accepts the real workflows/", () => {
     expect(weft(lint(fileURLToPath(new URL("../workflows/", import.meta.url))))).toEqual([]);
   });

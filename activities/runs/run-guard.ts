@@ -8,13 +8,11 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { Context } from "@temporalio/activity";
+import { LIVE_RUN_STATUSES, WORKFLOW_TYPES, workflowIds } from "../../core/contract.ts";
 import { isOutputRef } from "../../core/output-ref.ts";
 import type { SnapshotNode, WorkflowSnapshot } from "../../core/snapshot.ts";
 import type { Sql } from "../../db/client.ts";
 import { nonRetryable } from "../errors.ts";
-
-/** Statuses in which a run's workflow may still act for it. */
-export const LIVE_RUN_STATUSES = ["pending", "running", "waiting"] as const;
 
 export interface RunBinding {
   runId: string;
@@ -74,7 +72,7 @@ export function createRunGuard(sql: Sql) {
   async function forRun(runId: unknown): Promise<RunBinding> {
     const wf = currentWorkflow();
     if (typeof runId !== "string" || !/^[0-9a-f-]{36}$/i.test(runId)) throw refused("not a run id");
-    if (wf.type !== "runDag" || wf.id !== `weft-run-${runId}`) {
+    if (wf.type !== WORKFLOW_TYPES.runDag || wf.id !== workflowIds.run(runId)) {
       throw refused(`workflow ${wf.type} ${wf.id} was not started by Weft for run ${runId}`);
     }
     const binding = await load(runId);

@@ -1,0 +1,243 @@
+/**
+ * runDag's own logic against Temporal's local test server with fake activities: no PostgreSQL, no HTTP, no Weft
+ * worker. The server is the installed `temporal` CLI (scripts/setup.sh), started on a free port for this file.
+ */
+import { ApplicationFailure, WorkflowFailedError } from "@temporalio/client";
+import { TestWorkflowEnvironment } from "@temporalio/testing";
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from "@temporalio/worker";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type RunDagInput,
+  type SnapshotNode,
+  WORKFLOW_TYPES,
+  workflowArgs,
+  workflowIds,
+  type WorkflowSnapshot,
+} from "../core/contract.ts";
+import { WORKFLOWS_PATH } from "../worker/bundle.ts";
+import { approveUpdate } from "./approvals.ts";
+import { type FakeActivities, fakeActivities, routedActivities } from "../test/fake-activities.ts";
+
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+const taskQueue = "run-dag-test";
+/** Each run's fakes, by workflow id: one worker serves every test. */
+const fakesByWorkflow = new Map<string, FakeActivities>();
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger("ERROR") });
+  const [started, { code }] = await Promise.all([
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: {
+          type: "existing-path",
+          path: fileURLToPath(new URL("../.state/venv/bin/temporal", import.meta.url)),
+        },
+        ip: "127.0.0.1",
+        log: { format: "pretty", level: "error" },
+        extraArgs: ["--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true"],
+      },
+    }),
+    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet }),
+  ]);
+  env = started;
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { code },
+    activities: routedActivities((id) => fakesByWorkflow.get(id)!),
+    // Cancellation reaches an activity with a heartbeat's answer: heartbeat often, so cancelling takes no seconds.
+    maxHeartbeatThrottleInterval: "50ms",
+    defaultHeartbeatThrottleInterval: "50ms",
+  });
+  running = worker.run();
+}, 120_000);
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+});
+
+const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+let seq = 0;
+
+/** Runs one runDag with `fakes` as its activities; answers its result (or failure) and the fakes. */
+async function run(
+  snapshot: WorkflowSnapshot,
+  fakes: FakeActivities,
+  extra: Partial<RunDagInput> = {},
+  during?: (handle: { workflowId: string }) => Promise<void>,
+) {
+  const runId = `00000000-0000-4000-8000-${String(++seq).padStart(12, "0")}`;
+  const workflowId = workflowIds.run(runId);
+  fakesByWorkflow.set(workflowId, fakes);
+  const handle = await env.client.workflow.start(WORKFLOW_TYPES.runDag, {
+    taskQueue,
+    workflowId,
+    args: workflowArgs("runDag", { runId, input: { n: 1 }, snapshot, ...extra }),
+  });
+  await during?.(handle);
+  try {
+    return { result: await handle.result(), handle };
+  } catch (err) {
+    return { error: err as WorkflowFailedError, handle };
+  }
+}
+
+const node = (name: string, type = "llm_call", config: Record<string, unknown> = {}): SnapshotNode => ({
+  id: `id-${name}`,
+  name,
+  type,
+  config: { retry: { max_attempts: 1 }, ...config },
+});
+/** A node whose config reads `nodes.<from>.output`, so its context holds that output. */
+const reads = (name: string, from: string) => node(name, "llm_call", { prompt: `{{ nodes.${from}.output }}` });
+const edge = (from: string, to: string, condition: string | null = null) => ({
+  id: `${from}-${to}`,
+  source_node_id: `id-${from}`,
+  target_node_id: `id-${to}`,
+  condition,
+});
+const graph = (
+  nodes: SnapshotNode[],
+  edges: ReturnType<typeof edge>[],
+  extra: Partial<WorkflowSnapshot> = {},
+): WorkflowSnapshot => ({
+  workflow_id: "wf",
+  version: 1,
+  hash: "h",
+  max_parallel: 10,
+  on_failure: "fail_fast",
+  nodes,
+  edges,
+  ...extra,
+});
+const cause = (err: WorkflowFailedError | undefined) => err?.cause as ApplicationFailure | undefined;
+
+describe("runDag", () => {
+  it("passes outputs downstream, takes only edges whose condition holds and skips the rest", async () => {
+    const fakes = fakeActivities({ a: () => ({ go: "b" }), b: (ctx) => ({ saw: ctx.nodes }), d: () => "d" });
+    const g = graph(
+      [node("a"), reads("b", "a"), node("c"), node("d")],
+      [edge("a", "b", 'nodes.a.output.go = "b"'), edge("a", "c", 'nodes.a.output.go = "c"'), edge("c", "d")],
+    );
+    const { result } = await run(g, fakes);
+    expect(result).toEqual({ status: "succeeded", output: { b: { saw: { a: { output: { go: "b" } } } } } });
+    expect(fakes.executed).toEqual(["a", "b"]);
+    expect(fakes.outcomes.map((o) => `${o.node_name}:${o.status}`)).toEqual(["c:skipped", "d:skipped"]);
+    expect(fakes.finished).toMatchObject([{ status: "succeeded" }]);
+  });
+
+  it("a condition that fails to evaluate fails the run and is not taken", async () => {
+    const fakes = fakeActivities({ a: () => 1 });
+    const { error } = await run(graph([node("a"), node("b")], [edge("a", "b", "$boom(")]), fakes);
+    expect(cause(error)?.type).toBe("NodeFailed");
+    expect(cause(error)?.message).toMatch(/^condition on the edge into "b" failed/);
+    expect(fakes.executed).toEqual(["a"]);
+  });
+
+  it("fail_fast: a failure cancels running siblings, starts nothing more and fails the run", async () => {
+    const fakes = fakeActivities({ bad: () => fail("no"), slow: "wait-for-cancel", after: () => 1 });
+    const g = graph([node("bad"), node("slow"), node("after")], [edge("bad", "after")]);
+    const { error } = await run(g, fakes);
+    expect(cause(error)?.type).toBe("NodeFailed");
+    expect(cause(error)?.message).toBe('node "bad" failed: no');
+    expect(fakes.cancelled).toEqual(["slow"]);
+    expect(fakes.executed).not.toContain("after");
+    expect(fakes.finished).toMatchObject([{ status: "failed", error: { node: "bad" } }]);
+  });
+
+  it("continue: independent branches finish, what depended on the failure is skipped", async () => {
+    const fakes = fakeActivities({ bad: () => fail("no"), ok: () => "fine", after: () => 1 });
+    const g = graph([node("bad"), node("ok"), node("after")], [edge("bad", "after")], { on_failure: "continue" });
+    const { error } = await run(g, fakes);
+    expect(cause(error)?.message).toBe('node "bad" failed: no');
+    expect(fakes.executed.sort()).toEqual(["bad", "ok"]);
+    expect(fakes.outcomes).toMatchObject([{ node_name: "after", status: "skipped" }]);
+    expect(fakes.finished).toMatchObject([{ status: "failed", output: { ok: "fine" } }]);
+  });
+
+  it("starts groupable siblings as one group activity; each member keeps its own outcome", async () => {
+    const fakes = fakeActivities({ root: () => 0, t1: () => "one", t2: () => fail("two"), t3: () => "three" });
+    const g = graph(
+      [node("root"), node("t1", "transform"), node("t2", "transform"), node("t3", "http_request"), node("x")],
+      [edge("root", "t1"), edge("root", "t2"), edge("root", "t3"), edge("t2", "x")],
+      { on_failure: "continue" },
+    );
+    const { error } = await run(g, fakes);
+    expect(fakes.groups).toEqual([["t1", "t2", "t3"]]);
+    expect(cause(error)?.message).toBe('node "t2" failed: two');
+    expect(fakes.finished).toMatchObject([{ status: "failed", output: { t1: "one", t3: "three" } }]);
+    expect(fakes.outcomes).toMatchObject([{ node_name: "x", status: "skipped" }]);
+  });
+
+  it("reuses outputs handed over from an earlier run without executing those nodes", async () => {
+    const fakes = fakeActivities({ b: (ctx) => ctx.nodes.a });
+    const g = graph([node("a"), reads("b", "a")], [edge("a", "b")]);
+    const { result } = await run(g, fakes, { reuse: { "id-a": "old" } });
+    expect(result?.output).toEqual({ b: { output: "old" } });
+    expect(fakes.executed).toEqual(["b"]);
+    expect(fakes.outcomes).toMatchObject([{ node_name: "a", status: "reused", output: "old" }]);
+  });
+
+  it("continues as new when the history grows, carrying large outputs by reference", async () => {
+    const big = "x".repeat(2000);
+    const fakes = fakeActivities({ a: () => big, b: (ctx) => ctx.nodes.a, c: (ctx) => ctx.nodes.a });
+    const g = graph([node("a"), reads("b", "a"), reads("c", "a")], [edge("a", "b"), edge("a", "c")], {
+      max_parallel: 1,
+    });
+    const { result, handle } = await run(g, fakes, { maxHistoryEvents: 1 });
+    expect(fakes.executed).toEqual(["a", "b", "c"]);
+    const ref = { output: { $weft_ref: { run_id: expect.any(String), node_id: "id-a", bytes: big.length + 2 } } };
+    expect(result?.output).toEqual({ b: ref, c: ref });
+    // One execution per batch of work: started three times, finished once.
+    expect(fakes.started).toBe(3);
+    expect(fakes.finished).toHaveLength(1);
+    const desc = await env.client.workflow.getHandle(handle.workflowId).describe();
+    expect(desc.runId).not.toBe(handle.firstExecutionRunId);
+  });
+
+  it("waits for an approval, refuses a decision for a node that is not waiting, and goes on with the decision", async () => {
+    const fakes = fakeActivities({ after: (ctx) => ctx.nodes.review });
+    const g = graph([node("review", "approval", { message: "ok?" }), reads("after", "review")], [
+      edge("review", "after"),
+    ]);
+    const { result } = await run(g, fakes, {}, async (h) => {
+      const handle = env.client.workflow.getHandle(h.workflowId);
+      await fakes.waitingFor("review");
+      await expect(handle.executeUpdate(approveUpdate, { args: [{ node_name: "after", approved: true }] }))
+        .rejects.toMatchObject({ cause: { message: 'node "after" is not waiting for approval' } });
+      await handle.executeUpdate(approveUpdate, { args: [{ node_name: "review", approved: true, decided_by: "ann" }] });
+    });
+    const decision = { approved: true, data: null, decided_by: "ann", timed_out: false };
+    expect(result?.output).toEqual({ after: { output: decision } });
+    expect(fakes.statuses).toEqual(["waiting", "running"]);
+    expect(fakes.approvals).toEqual([{ node: "review", input: { message: "ok?" }, status: "succeeded" }]);
+  });
+
+  it("applies the default decision when an approval times out, and a rejection fails the run", async () => {
+    const fakes = fakeActivities({});
+    const g = graph([node("review", "approval", { timeout_ms: 50 }), node("after")], [edge("review", "after")]);
+    const { error } = await run(g, fakes);
+    expect(cause(error)?.message).toBe('node "review" failed: no decision before the timeout; rejected by default');
+    expect(fakes.approvals).toEqual([{ node: "review", input: { message: null }, status: "failed" }]);
+    expect(fakes.executed).toEqual([]);
+  });
+
+  it("cancelling the run cancels running nodes and records the run as cancelled", async () => {
+    const fakes = fakeActivities({ slow: "wait-for-cancel" });
+    const { error } = await run(graph([node("slow")], []), fakes, {}, async (h) => {
+      await fakes.executing("slow");
+      await env.client.workflow.getHandle(h.workflowId).cancel();
+    });
+    expect(error?.cause?.name).toBe("CancelledFailure");
+    expect(fakes.cancelled).toEqual(["slow"]);
+    expect(fakes.finished).toMatchObject([{ status: "cancelled" }]);
+  });
+});
+
+function fail(message: string): never {
+  throw ApplicationFailure.nonRetryable(message, "InvalidConfig");
+}
