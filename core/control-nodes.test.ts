@@ -65,7 +65,11 @@ describe("control-flow node configs", () => {
       node: { type: "transform", config: { expression: "item & nodes.prefix.output" } },
     });
     expect([...refs as Set<string>].sort()).toEqual(["fetch", "prefix"]);
-    const child = nodeReferences("map", { items: "{{nodes.a.output}}", workflow_id: CHILD, input: { x: "{{nodes.b}}" } });
+    const child = nodeReferences("map", {
+      items: "{{nodes.a.output}}",
+      workflow_id: CHILD,
+      input: { x: "{{nodes.b}}" },
+    });
     expect([...child as Set<string>].sort()).toEqual(["a", "b"]);
   });
 });

@@ -20,4 +20,3 @@ export const commonConfig = {
   timeout_ms: z.number().int().min(1).max(86_400_000).optional(),
   retry: retryPolicySchema.optional(),
 };
-

@@ -54,7 +54,10 @@ export function nodeReferences(type: string, config: Record<string, unknown>): S
 
 /** A map reads what its `items` and its per-item node (or child input) read. */
 function mapReferences(config: Record<string, unknown>): Set<string> | "all" {
-  const { items, node, ...rest } = config as { items?: string; node?: { type: string; config: Record<string, unknown> } };
+  const { items, node, ...rest } = config as {
+    items?: string;
+    node?: { type: string; config: Record<string, unknown> };
+  };
   const parts = [
     referencedNodes(items ?? "", !String(items ?? "").includes("{{")),
     node ? nodeReferences(node.type, node.config ?? {}) : new Set<string>(),

@@ -209,7 +209,10 @@ function parseMapItemNode(
   }
   const inner = parseNodeConfig(node.type, node.config);
   if (!inner.ok) {
-    return { ok: false, issues: inner.issues.map((i) => ({ ...i, path: i.path.replace(/^config/, "config.node.config") })) };
+    return {
+      ok: false,
+      issues: inner.issues.map((i) => ({ ...i, path: i.path.replace(/^config/, "config.node.config") })),
+    };
   }
   return { ok: true, config: { ...config, node: { type: node.type, config: inner.config } } };
 }

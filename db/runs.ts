@@ -6,7 +6,7 @@ import { validateWorkflow } from "../core/workflow-validation.ts";
 import type { GraphError } from "../core/graph.ts";
 import type { Sql } from "./client.ts";
 
-export type RunTrigger = "manual" | "webhook" | "schedule" | "retry";
+export type RunTrigger = "manual" | "webhook" | "schedule" | "retry" | "sub_workflow" | "map" | "error";
 
 export class InvalidGraphError extends Error {
   constructor(readonly errors: GraphError[]) {
@@ -75,6 +75,8 @@ export interface NewRun {
   trigger: RunTrigger;
   /** Outputs a re-run reuses, kept so a lost workflow start can be made again (api/runs/orphans.ts). */
   reuse?: Record<string, unknown>;
+  /** The run that started this one (sub_workflow, map, error workflow) and its node's name. */
+  parent?: { runId: string; node: string | null };
 }
 
 export function insertRun(sql: Sql, run: NewRun): Promise<void> {
@@ -88,9 +90,10 @@ async function insertRunUntraced(sql: Sql, run: NewRun): Promise<void> {
     ON CONFLICT (workflow_id, version) DO NOTHING`;
   await sql`
     INSERT INTO workflow_runs (id, workflow_id, owner_id, status, input, snapshot, version_hash, workflow_version,
-                               temporal_workflow_id, trigger, retry_of, start_reuse)
+                               temporal_workflow_id, trigger, retry_of, start_reuse, parent_run_id, parent_node)
     VALUES (${run.runId}, ${run.workflowId}, ${run.ownerId}, 'pending', ${sql.json(run.input as never)},
             ${sql.json(run.snapshot as never)}, ${run.snapshot.hash}, ${run.snapshot.version},
             ${temporalWorkflowId(run.runId)}, ${run.trigger}, ${run.retryOf ?? null},
-            ${run.reuse ? sql.json(run.reuse as never) : null})`;
+            ${run.reuse ? sql.json(run.reuse as never) : null}, ${run.parent?.runId ?? null},
+            ${run.parent?.node ?? null})`;
 }

@@ -3,9 +3,7 @@
  * worker. The server is the installed `temporal` CLI (scripts/setup.sh), started on a free port for this file.
  */
 import { ApplicationFailure, WorkflowFailedError } from "@temporalio/client";
-import { TestWorkflowEnvironment } from "@temporalio/testing";
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from "@temporalio/worker";
-import { fileURLToPath } from "node:url";
+import type { TestWorkflowEnvironment } from "@temporalio/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type RunDagInput,
@@ -15,52 +13,22 @@ import {
   workflowIds,
   type WorkflowSnapshot,
 } from "../core/contract.ts";
-import { WORKFLOWS_PATH } from "../worker/bundle.ts";
 import { approveUpdate } from "./approvals.ts";
-import { type FakeActivities, fakeActivities, routedActivities } from "../test/fake-activities.ts";
+import { type FakeActivities, fakeActivities } from "../test/fake-activities.ts";
+import { startWorkflowTestEnv, type WorkflowTestEnv } from "../test/workflow-env.ts";
 
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
+let stack: WorkflowTestEnv;
 const taskQueue = "run-dag-test";
 /** Each run's fakes, by workflow id: one worker serves every test. */
 const fakesByWorkflow = new Map<string, FakeActivities>();
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger("ERROR") });
-  const [started, { code }] = await Promise.all([
-    TestWorkflowEnvironment.createLocal({
-      server: {
-        executable: {
-          type: "existing-path",
-          path: fileURLToPath(new URL("../.state/venv/bin/temporal", import.meta.url)),
-        },
-        ip: "127.0.0.1",
-        log: { format: "pretty", level: "error" },
-        extraArgs: ["--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true"],
-      },
-    }),
-    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet }),
-  ]);
-  env = started;
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: { code },
-    activities: routedActivities((id) => fakesByWorkflow.get(id)!),
-    // Cancellation reaches an activity with a heartbeat's answer: heartbeat often, so cancelling takes no seconds.
-    maxHeartbeatThrottleInterval: "50ms",
-    defaultHeartbeatThrottleInterval: "50ms",
-  });
-  running = worker.run();
+  stack = await startWorkflowTestEnv(taskQueue, (id) => fakesByWorkflow.get(id)!);
+  env = stack.env;
 }, 120_000);
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-});
+afterAll(() => stack?.stop());
 
-const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 let seq = 0;
 
 /** Runs one runDag with `fakes` as its activities; answers its result (or failure) and the fakes. */
