@@ -33,6 +33,8 @@ export function fakeActivities(behaviours: Record<string, Behaviour>) {
     controls: [] as { node: string; status: string; input?: unknown; output?: unknown; error?: unknown }[],
     /** Child runs created (sub_workflow, map over a workflow) and error runs. */
     children: [] as { trigger: string; workflowId: string; input: unknown; runId: string }[],
+    /** Chunks of map items run, [from, to). */
+    mapChunks: [] as { from: number; to: number }[],
     approvals: [] as { node: string; input: unknown; status?: string }[],
     started: 0,
   };

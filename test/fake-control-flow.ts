@@ -27,6 +27,7 @@ export const CONTROL_FLOW_ACTIVITIES: (keyof WorkflowActivities)[] = [
 interface ControlRecord {
   controls: { node: string; status: string; input?: unknown; output?: unknown; error?: unknown }[];
   children: { trigger: string; workflowId: string; input: unknown; runId: string }[];
+  mapChunks: { from: number; to: number }[];
 }
 
 type ItemBehaviour = (ctx: { item: unknown; index: number }) => unknown;
@@ -34,9 +35,8 @@ type ItemBehaviour = (ctx: { item: unknown; index: number }) => unknown;
 export function controlFlowFakes(
   record: ControlRecord,
   behaviours: Record<string, unknown>,
-): Partial<WorkflowActivities> & { mapChunks?: number } {
+): Partial<WorkflowActivities> {
   const maps = new Map<string, { items: unknown[]; outcomes: ({ ok: unknown } | { error: string } | null)[] }>();
-  const stats = { chunks: 0 };
   const mapOf = (runId: string, nodeId: string) => maps.get(`${runId}/${nodeId}`)!;
   const counts = (m: { outcomes: unknown[] }): MapCounts => ({
     total: m.outcomes.length,
@@ -83,7 +83,7 @@ export function controlFlowFakes(
       return config.workflow_id ? { ...result, pending: items.map((_, i) => i) } : result;
     },
     executeMapItems: async ({ runId, node, from, to }) => {
-      stats.chunks++;
+      record.mapChunks.push({ from, to });
       const m = mapOf(runId, node.id);
       const behaviour = behaviours[node.name] as ItemBehaviour;
       for (let index = from; index < to; index++) {
@@ -107,9 +107,6 @@ export function controlFlowFakes(
         failed: m.outcomes.flatMap((o, index) => (o && "error" in o ? [{ index, error: { message: o.error } }] : [])),
       };
       return Promise.resolve({ output, counts: counts(m) });
-    },
-    get mapChunks() {
-      return stats.chunks;
     },
   };
 }
