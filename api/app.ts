@@ -5,8 +5,9 @@ import { requestId } from "hono/request-id";
 import { authRoutes } from "./auth/index.ts";
 import { requireAuth } from "./auth/middleware.ts";
 import { TokenService } from "./auth/tokens.ts";
+import { Passwords } from "./auth/passwords.ts";
 import { edgeRoutes } from "./edges/index.ts";
-import type { Services } from "./env.ts";
+import type { AppServices, Services } from "./env.ts";
 import { ApiError, errorBody, onError } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { inputGuard } from "./input-guard.ts";
@@ -14,10 +15,11 @@ import { loggedPath } from "./logged-path.ts";
 import { baseSecurityHeaders, docsContentSecurityPolicy, noStore } from "./security-headers.ts";
 import { nodeRoutes } from "./nodes/index.ts";
 import { createRouter } from "./openapi.ts";
-import { runEventRoutes } from "./runs/events.ts";
+import { RunEventHub } from "./runs/event-hub.ts";
 import { runRoutes } from "./runs/index.ts";
-import { runSearchRoutes } from "./runs/search.ts";
+import { RunReconciler } from "./runs/reconcile.ts";
 import { secretRoutes } from "./secrets/index.ts";
+import { SecretKeys } from "./secrets/keys.ts";
 import { codecRoutes } from "./codec.ts";
 import { docsRoutes } from "./docs/swagger.ts";
 import { temporalUiProxyRoutes } from "./temporal-ui-proxy.ts";
@@ -25,6 +27,7 @@ import { triggerRoutes } from "./triggers/index.ts";
 import { vectorRoutes } from "./vectors/index.ts";
 import { WorkflowCache } from "./workflows/cache.ts";
 import { workflowRoutes } from "./workflows/index.ts";
+import { ownedWorkflow } from "./workflows/owned.ts";
 import { versionRoutes } from "./workflows/versions.ts";
 
 const PUBLIC_API_PATHS = new Set(["/api/auth/register", "/api/auth/login"]);
@@ -33,15 +36,32 @@ const isPublicPath = (path: string) =>
   PUBLIC_API_PATHS.has(path) || path.startsWith("/api/hooks/") || path === "/api/codec/session";
 const MAX_BODY_BYTES = 1024 * 1024;
 
-/** Builds the app; `services.workflowCache` is created here (and starts listening) when enabled. */
-export function createApp(input: Omit<Services, "workflowCache">) {
-  const services: Services = { ...input };
-  if (services.config.WEFT_READ_CACHE) {
+/**
+ * The process-wide services the app owns: the read cache (listening when enabled), the reconcile throttle, the
+ * secrets keys, tokens and passwords, and the run-event hub unless the caller made it (main closes it on shutdown).
+ */
+function createServices(input: AppServices): Services {
+  const { config, sql, logger } = input;
+  const services: Services = {
+    ...input,
+    events: input.events ?? new RunEventHub(sql, logger),
+    reconciler: new RunReconciler(input),
+    secretKeys: new SecretKeys(config),
+    tokens: new TokenService(config),
+    passwords: new Passwords(config.BCRYPT_COST),
+  };
+  if (config.WEFT_READ_CACHE) {
     services.workflowCache = new WorkflowCache();
-    void services.workflowCache.listen(services.sql, services.logger);
+    void services.workflowCache.listen(sql, logger);
   }
+  return services;
+}
+
+/** Builds the app from the services it is given (api/main.ts; test/helpers.ts). */
+export function createApp(input: AppServices) {
+  const services = createServices(input);
   const app = createRouter();
-  const tokens = new TokenService(services.config);
+  const { tokens } = services;
   const auth = requireAuth(tokens);
 
   app.use(requestId({ headerName: "X-Request-Id" }));
@@ -88,16 +108,15 @@ export function createApp(input: Omit<Services, "workflowCache">) {
     }),
   );
   app.use("/api/*", (c, next) => (isPublicPath(c.req.path) ? next() : auth(c, next)));
+  app.use("/api/workflows/:id/*", ownedWorkflow());
 
   app.route("/", healthRoutes());
-  app.route("/", authRoutes(tokens));
+  app.route("/", authRoutes());
   app.route("/", workflowRoutes());
   app.route("/", versionRoutes());
   app.route("/", nodeRoutes());
   app.route("/", edgeRoutes());
   app.route("/", runRoutes());
-  app.route("/", runSearchRoutes()); // GET /api/runs across the caller's workflows (api/runs/search.ts)
-  app.route("/", runEventRoutes());
   app.route("/", triggerRoutes());
   app.route("/", secretRoutes());
   app.route("/", codecRoutes(tokens));

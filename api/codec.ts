@@ -90,7 +90,7 @@ export function codecRoutes(tokens: TokenService) {
       sameSite: "Lax",
       maxAge: Math.max(0, expires - Math.floor(Date.now() / 1000)),
     });
-    if (next) return c.redirect(next, 302) as never;
+    if (next) return c.redirect(next, 302);
     return c.json({ status: "ok", message: "the Temporal UI can now decode payloads in this browser" }, 200);
   });
   for (const direction of ["encode", "decode"] as const) {
@@ -113,7 +113,7 @@ export function codecRoutes(tokens: TokenService) {
       } catch (err) {
         throw new ApiError("BAD_REQUEST", `could not ${direction} the payloads: ${(err as Error).message}`);
       }
-      return c.json({ payloads: out.map(toJson) } as never, 200);
+      return c.json({ payloads: out.map(toJson) }, 200);
     });
   }
   return app;

@@ -6,6 +6,12 @@ import type { Logger } from "./logger.ts";
 import type { TemporalApi } from "./temporal/client.ts";
 import type { WorkflowCache } from "./workflows/cache.ts";
 import type { ApiMetrics } from "./metrics.ts";
+import type { RunEventHub } from "./runs/event-hub.ts";
+import type { RunReconciler } from "./runs/reconcile.ts";
+import type { SecretKeys } from "./secrets/keys.ts";
+import type { TokenService } from "./auth/tokens.ts";
+import type { Passwords } from "./auth/passwords.ts";
+import type { WorkflowRow } from "./workflows/store.ts";
 
 export interface Services {
   config: ApiConfig;
@@ -19,7 +25,25 @@ export interface Services {
   workflowCache?: WorkflowCache;
   /** Prometheus metrics (api/metrics.ts); absent in tests that do not look at them. */
   metrics?: ApiMetrics;
+  /** The process's one LISTEN connection for run events, fanned out to SSE streams and `?wait` reads. */
+  events: RunEventHub;
+  /** Asks Temporal about unfinished runs, at most so often per run (api/runs/reconcile.ts). */
+  reconciler: RunReconciler;
+  /** The secrets master keys, imported once (api/secrets/keys.ts). */
+  secretKeys: SecretKeys;
+  /** Signs and verifies access tokens. */
+  tokens: TokenService;
+  /** Hashes and checks passwords at the configured bcrypt cost. */
+  passwords: Passwords;
 }
+
+/** What the app is built from; the process-wide services it may create itself are optional. */
+export type AppServices =
+  & Omit<Services, "workflowCache" | "events" | "reconciler" | "secretKeys" | "tokens" | "passwords">
+  & Partial<Pick<Services, "events">>;
+
+/** What starting a run's workflow needs (the orphan sweeper has no app around it). */
+export type EngineServices = Pick<Services, "config" | "sql" | "temporal" | "codec" | "logger">;
 
 export interface AuthUser {
   id: string;
@@ -32,5 +56,10 @@ export interface AppEnv {
     logger: Logger;
     services: Services;
     user: AuthUser;
+    /**
+     * The caller's workflow named by the path, set by `ownedWorkflow` (api/workflows/owned.ts) on
+     * /api/workflows/{id} and everything under it except the run-scoped paths (runs are their own owners').
+     */
+    workflow: WorkflowRow;
   };
 }

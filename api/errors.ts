@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { InvalidGraphError } from "../db/runs.ts";
 import type { AppEnv } from "./env.ts";
 
 export const ERROR_CODES = {
@@ -40,6 +41,17 @@ export class ApiError extends HTTPException {
 
 export const notFound = (what: string) => new ApiError("NOT_FOUND", `${what} not found`);
 
+/** Temporal did not do what was asked; `consequence` says what the client's request did not do. */
+export function engineUnavailable(consequence: string, options: { retryAfterSeconds?: number } = {}): ApiError {
+  return new ApiError("SERVICE_UNAVAILABLE", `the workflow engine is unavailable; ${consequence}`, undefined, options);
+}
+
+/** The engine's refusals that are the client's to fix: a graph that cannot run. */
+function fromEngineError(err: unknown): ApiError | null {
+  if (err instanceof InvalidGraphError) return new ApiError("INVALID_GRAPH", err.message, { errors: err.errors });
+  return null;
+}
+
 function fromHttpException(err: HTTPException): ApiError {
   if (err instanceof ApiError) return err;
   const status = err.status;
@@ -77,7 +89,7 @@ export function errorBody(c: Context<AppEnv>, err: ApiError) {
 export function onError(err: Error, c: Context<AppEnv>) {
   let apiError: ApiError | null = null;
   if (err instanceof HTTPException) apiError = fromHttpException(err);
-  else apiError = fromDatabaseError(err);
+  else apiError = fromEngineError(err) ?? fromDatabaseError(err);
   if (!apiError) {
     c.get("logger")?.error("unhandled error", { error: err?.message, stack: err?.stack });
     apiError = new ApiError("INTERNAL_ERROR", "internal error");

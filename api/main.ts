@@ -6,7 +6,7 @@ import { payloadTenantKeys } from "../db/payload-keys.ts";
 import { createApp } from "./app.ts";
 import { createApiMetrics } from "./metrics.ts";
 import { ensureRetentionSchedule } from "./retention.ts";
-import { closeRunEventStreams } from "./runs/event-hub.ts";
+import { RunEventHub } from "./runs/event-hub.ts";
 import { startOrphanSweeper } from "./runs/orphans.ts";
 import { type ApiConfig, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
@@ -51,7 +51,8 @@ const metrics = createApiMetrics(sql, {
   temporal,
   queues: [...new Set([config.WEFT_TASK_QUEUE, config.WEFT_GPU_TASK_QUEUE])],
 });
-const app = createApp({ config, sql, temporal, logger, codec, metrics });
+const events = new RunEventHub(sql, logger);
+const app = createApp({ config, sql, temporal, logger, codec, metrics, events });
 // Prometheus scrapes this port; the Service/Ingress in front of the API exposes only PORT.
 const metricsServer = config.WEFT_METRICS_PORT
   ? Deno.serve({
@@ -84,7 +85,7 @@ const shutdown = async () => {
   }, config.WEFT_SHUTDOWN_GRACE_MS);
   stopSweeper();
   // Open event streams would otherwise hold the graceful shutdown until their runs finish.
-  closeRunEventStreams(sql);
+  events.closeAll();
   await server.shutdown();
   await metricsServer?.shutdown();
   await sql.end({ timeout: 5 });

@@ -1,7 +1,12 @@
 /** The router factory every feature uses: request validation failures become one clear 400 (404 for ids). */
-import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, type RouteConfig, type RouteHandler, z } from "@hono/zod-openapi";
+import type { Context, Env, TypedResponse } from "hono";
+import type { JSONParsed } from "hono/utils/types";
 import { ApiError } from "./errors.ts";
 import type { AppEnv } from "./env.ts";
+
+/** A handler typed against its route: `c.json` must match the route's response schemas. */
+export type AppRouteHandler<R extends RouteConfig, E extends Env = AppEnv> = RouteHandler<R, E>;
 
 interface HookResult {
   success: boolean;
@@ -17,8 +22,8 @@ export function issuesToDetails(target: string | undefined, issues: NonNullable<
   });
 }
 
-export function createRouter() {
-  return new OpenAPIHono<AppEnv>({
+export function createRouter<E extends AppEnv = AppEnv>() {
+  return new OpenAPIHono<E>({
     defaultHook: (result: HookResult) => {
       if (result.success) return;
       if (result.target === "param") throw new ApiError("NOT_FOUND", "resource not found");
@@ -73,3 +78,12 @@ export const PaginationQuery = z.object({
 });
 
 export const bearerSecurity = [{ bearerAuth: [] }];
+
+/**
+ * A JSON body serialized earlier (a cached read), answered as the route's typed 200: the text was made by
+ * `JSON.stringify` of a value of type `T`, which the type parameter states.
+ */
+export function serializedJson<T>(c: Context, json: string): TypedResponse<JSONParsed<T>, 200, "json"> {
+  const res = c.body(json, 200, { "content-type": "application/json" });
+  return res as unknown as TypedResponse<JSONParsed<T>, 200, "json">;
+}

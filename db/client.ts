@@ -3,6 +3,10 @@ import postgres from "postgres";
 
 export type Sql = postgres.Sql<Record<string, unknown>>;
 
+/** What `sql.json` takes. postgres.js types it as its own JSON type; parsed JSON (a request body, a row) is one. */
+export type JsonValue = Parameters<Sql["json"]>[0];
+export const jsonValue = (value: unknown): JsonValue => value as JsonValue;
+
 /** `options` may add postgres.js settings (a guarded socket, startup parameters, idle timeout). */
 export function connect(url: string, options: postgres.Options<Record<string, never>> = {}): Sql {
   return postgres(url, {

@@ -1,5 +1,5 @@
 /** Run events (db/migrations/005_run_events.sql): appended by triggers and by workers, streamed by the API. */
-import type { Sql } from "./client.ts";
+import { jsonValue, type Sql } from "./client.ts";
 
 /** Carries the run id of every appended event, at commit. */
 export const RUN_EVENTS_CHANNEL = "weft_run_events";
@@ -21,7 +21,7 @@ const EVENT_TYPE = /^[A-Za-z0-9_.:-]{1,64}$/;
 export async function appendRunEvent(sql: Sql, runId: string, type: string, data: unknown): Promise<string> {
   if (!EVENT_TYPE.test(type)) throw new Error(`invalid run event type "${type}"`);
   const [row] = await sql`SELECT weft_append_run_event(${runId}, ${type}, ${
-    sql.json((data ?? {}) as never)
+    sql.json(jsonValue(data ?? {}))
   })::text AS id`;
   return row.id as string;
 }

@@ -4,7 +4,7 @@ import { dbSpan } from "../core/tracing.ts";
 import { graphHash, type SnapshotEdge, type SnapshotNode, type WorkflowSnapshot } from "../core/snapshot.ts";
 import { validateWorkflow } from "../core/workflow-validation.ts";
 import type { GraphError } from "../core/graph.ts";
-import type { Sql } from "./client.ts";
+import { jsonValue, type Sql } from "./client.ts";
 
 export type RunTrigger = "manual" | "webhook" | "schedule" | "retry" | "sub_workflow" | "map" | "error";
 
@@ -17,49 +17,65 @@ export class InvalidGraphError extends Error {
 
 export const temporalWorkflowId = workflowIds.run;
 
-type Row = Record<string, unknown>;
+/** The node and edge columns a snapshot keeps. */
+export interface GraphNodeRow {
+  id: string;
+  name: string;
+  type: string;
+  config: Record<string, unknown>;
+}
+export interface GraphEdgeRow {
+  id: string;
+  source_node_id: string;
+  target_node_id: string;
+  condition: string | null;
+}
+
+/** The workflow settings a snapshot pins along with its graph. */
+export interface SnapshotSource {
+  id: string;
+  version: number;
+  max_parallel: number;
+  on_failure?: "fail_fast" | "continue";
+}
 
 /** Node and edge rows as they appear in a snapshot (and in its content hash). */
 export function snapshotGraph(
-  nodes: readonly Row[],
-  edges: readonly Row[],
+  nodes: readonly GraphNodeRow[],
+  edges: readonly GraphEdgeRow[],
 ): { nodes: SnapshotNode[]; edges: SnapshotEdge[] } {
   return {
-    nodes: nodes.map((n) => ({
-      id: n.id as string,
-      name: n.name as string,
-      type: n.type as string,
-      config: n.config as Record<string, unknown>,
-    })),
+    nodes: nodes.map((n) => ({ id: n.id, name: n.name, type: n.type, config: n.config })),
     edges: edges.map((e) => ({
-      id: e.id as string,
-      source_node_id: e.source_node_id as string,
-      target_node_id: e.target_node_id as string,
-      condition: (e.condition as string | null) ?? null,
+      id: e.id,
+      source_node_id: e.source_node_id,
+      target_node_id: e.target_node_id,
+      condition: e.condition ?? null,
     })),
   };
 }
 
 /** The workflow's current graph as an immutable, hashed snapshot; throws InvalidGraphError. */
-export function snapshotWorkflow(sql: Sql, workflow: Row): Promise<WorkflowSnapshot> {
+export function snapshotWorkflow(sql: Sql, workflow: SnapshotSource): Promise<WorkflowSnapshot> {
   return dbSpan("workflows.snapshot", () => snapshotWorkflowUntraced(sql, workflow));
 }
 
-async function snapshotWorkflowUntraced(sql: Sql, workflow: Row): Promise<WorkflowSnapshot> {
-  const id = workflow.id as string;
+async function snapshotWorkflowUntraced(sql: Sql, workflow: SnapshotSource): Promise<WorkflowSnapshot> {
+  const id = workflow.id;
   const [nodes, edges] = await Promise.all([
-    sql`SELECT id, name, type, config FROM nodes WHERE workflow_id = ${id} ORDER BY created_at, id`,
-    sql`SELECT id, source_node_id, target_node_id, condition FROM edges WHERE workflow_id = ${id} ORDER BY created_at, id`,
+    sql<GraphNodeRow[]>`SELECT id, name, type, config FROM nodes WHERE workflow_id = ${id} ORDER BY created_at, id`,
+    sql<GraphEdgeRow[]>`SELECT id, source_node_id, target_node_id, condition FROM edges
+      WHERE workflow_id = ${id} ORDER BY created_at, id`,
   ]);
-  const validation = validateWorkflow(nodes as never, edges as never);
+  const validation = validateWorkflow(nodes, edges);
   if (!validation.valid) throw new InvalidGraphError(validation.errors);
   const { nodes: snapNodes, edges: snapEdges } = snapshotGraph(nodes, edges);
   return {
     workflow_id: id,
-    version: workflow.version as number,
+    version: workflow.version,
     hash: await graphHash(snapNodes, snapEdges),
-    max_parallel: workflow.max_parallel as number,
-    on_failure: (workflow.on_failure as "fail_fast" | "continue" | undefined) ?? "fail_fast",
+    max_parallel: workflow.max_parallel,
+    on_failure: workflow.on_failure ?? "fail_fast",
     nodes: snapNodes,
     edges: snapEdges,
   };
@@ -86,14 +102,14 @@ export function insertRun(sql: Sql, run: NewRun): Promise<void> {
 async function insertRunUntraced(sql: Sql, run: NewRun): Promise<void> {
   await sql`
     INSERT INTO workflow_versions (workflow_id, version, hash, snapshot)
-    VALUES (${run.workflowId}, ${run.snapshot.version}, ${run.snapshot.hash}, ${sql.json(run.snapshot as never)})
+    VALUES (${run.workflowId}, ${run.snapshot.version}, ${run.snapshot.hash}, ${sql.json(jsonValue(run.snapshot))})
     ON CONFLICT (workflow_id, version) DO NOTHING`;
   await sql`
     INSERT INTO workflow_runs (id, workflow_id, owner_id, status, input, snapshot, version_hash, workflow_version,
                                temporal_workflow_id, trigger, retry_of, start_reuse, parent_run_id, parent_node)
-    VALUES (${run.runId}, ${run.workflowId}, ${run.ownerId}, 'pending', ${sql.json(run.input as never)},
-            ${sql.json(run.snapshot as never)}, ${run.snapshot.hash}, ${run.snapshot.version},
+    VALUES (${run.runId}, ${run.workflowId}, ${run.ownerId}, 'pending', ${sql.json(jsonValue(run.input))},
+            ${sql.json(jsonValue(run.snapshot))}, ${run.snapshot.hash}, ${run.snapshot.version},
             ${temporalWorkflowId(run.runId)}, ${run.trigger}, ${run.retryOf ?? null},
-            ${run.reuse ? sql.json(run.reuse as never) : null}, ${run.parent?.runId ?? null},
+            ${run.reuse ? sql.json(jsonValue(run.reuse)) : null}, ${run.parent?.runId ?? null},
             ${run.parent?.node ?? null})`;
 }

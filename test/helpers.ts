@@ -9,6 +9,7 @@ import { afterAll } from "vitest";
 import { createApp, type WeftApp } from "../api/app.ts";
 import { loadConfig } from "../api/config.ts";
 import { createLogger } from "../api/logger.ts";
+import { RunEventHub } from "../api/runs/event-hub.ts";
 import { TemporalHttpClient } from "../api/temporal/http.ts";
 import { weftDataConverter } from "../core/payload-codec.ts";
 import { connect, type Sql } from "../db/client.ts";
@@ -30,6 +31,8 @@ export interface TestContext {
   temporal: Client;
   /** What the app calls Temporal with: the HTTP API client. */
   temporalHttp: TemporalHttpClient;
+  /** The app's run-event hub (its SSE streams and `?wait` reads). */
+  events: RunEventHub;
 }
 
 /** One app per test file, closed after the file's tests. */
@@ -55,18 +58,21 @@ export async function setupApp(env: Record<string, string> = {}): Promise<TestCo
     namespace: config.TEMPORAL_NAMESPACE,
     codec: dataConverter?.payloadCodecs[0],
   });
+  const logger = createLogger({ test: true }, "warn");
+  const events = new RunEventHub(sql, logger);
   const app = createApp({
     config,
     sql,
     temporal: temporalHttp,
-    logger: createLogger({ test: true }, "warn"),
+    logger,
     codec: dataConverter?.payloadCodecs[0],
+    events,
   });
   afterAll(async () => {
     await sql.end();
     await connection.close();
   });
-  return { app, sql, temporal, temporalHttp };
+  return { app, sql, temporal, temporalHttp, events };
 }
 
 // Responses are arbitrary JSON that each test inspects as it needs.

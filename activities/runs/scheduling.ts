@@ -2,7 +2,7 @@
 import { type CreateScheduledRun, type ScheduledRunCreated, WORKFLOW_TYPES, workflowIds } from "../../core/contract.ts";
 import type { WorkflowSnapshot } from "../../core/snapshot.ts";
 import type { Sql } from "../../db/client.ts";
-import { insertRun, InvalidGraphError, snapshotWorkflow } from "../../db/runs.ts";
+import { insertRun, InvalidGraphError, type SnapshotSource, snapshotWorkflow } from "../../db/runs.ts";
 import { nonRetryable } from "../errors.ts";
 import { currentWorkflow, refused } from "./run-guard.ts";
 
@@ -23,7 +23,7 @@ export function createRunScheduling({ sql }: { sql: Sql }) {
       // The schedule row must still exist too: a Temporal schedule left behind by a failed delete runs nothing.
       // All columns: snapshotWorkflow reads the workflow settings a run pins (version, max_parallel, ...).
       // A schedule of that tenant that still exists; its input is the one the schedule stores, not what arrived.
-      const [workflow] = await sql`
+      const [workflow] = await sql<(SnapshotSource & { schedule_input: unknown })[]>`
         SELECT w.*, s.input AS schedule_input FROM workflows w
         JOIN workflow_schedules s ON s.workflow_id = w.id AND s.id = ${req.scheduleId}
         WHERE w.id = ${req.workflowId} AND w.owner_id = ${req.ownerId} AND w.deleted_at IS NULL`;

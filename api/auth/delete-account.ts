@@ -6,7 +6,7 @@
  */
 import { temporalWorkflowId } from "../../db/runs.ts";
 import type { Services } from "../env.ts";
-import { ApiError } from "../errors.ts";
+import { ApiError, engineUnavailable } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { WorkflowNotFoundError } from "../temporal/client.ts";
 import { deleteTemporalSchedule } from "../triggers/temporal.ts";
@@ -19,7 +19,7 @@ export async function deleteAccount(services: Services, logger: Logger, userId: 
   } catch (err) {
     // Nothing in the database is deleted, so the request can simply be repeated.
     logger.error("account delete: temporal schedule delete failed", { user_id: userId, error: String(err) });
-    throw new ApiError("SERVICE_UNAVAILABLE", "the workflow engine is unavailable; the account was not deleted");
+    throw engineUnavailable("the account was not deleted");
   }
   const [runs, ingestions] = await Promise.all([
     sql`SELECT id FROM workflow_runs WHERE owner_id = ${userId} AND status IN ('pending', 'running', 'waiting')`,

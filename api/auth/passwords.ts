@@ -1,21 +1,25 @@
 /** Password hashing with npm bcrypt's async API, which hashes on libuv's thread pool, off the event loop. */
 import bcrypt from "bcrypt";
 
-export const hashPassword = (password: string, cost: number): Promise<string> =>
-  bcrypt.hash(password, cost) as Promise<string>;
+/** Hashes at the configured cost; one per app (a service: api/env.ts). */
+export class Passwords {
+  private dummy?: Promise<string>;
 
-export const verifyPassword = (password: string, hash: string): Promise<boolean> =>
-  bcrypt.compare(password, hash) as Promise<boolean>;
+  constructor(private readonly cost: number) {}
 
-/** A real hash of a random password: comparing against it keeps login time equal for unknown emails. */
-const dummyHashes = new Map<number, Promise<string>>();
-export function timingDummyHash(cost: number): Promise<string> {
-  let hash = dummyHashes.get(cost);
-  if (!hash) {
-    hash = bcrypt.hash(crypto.randomUUID(), cost) as Promise<string>;
-    dummyHashes.set(cost, hash);
+  hash(password: string): Promise<string> {
+    return bcrypt.hash(password, this.cost) as Promise<string>;
   }
-  return hash;
+
+  verify(password: string, hash: string): Promise<boolean> {
+    return bcrypt.compare(password, hash) as Promise<boolean>;
+  }
+
+  /** A real hash of a random password: comparing against it keeps login time equal for unknown emails. */
+  timingDummyHash(): Promise<string> {
+    this.dummy ??= this.hash(crypto.randomUUID());
+    return this.dummy;
+  }
 }
 
 /** bcrypt reads only the first 72 bytes: a longer password would be checked by its prefix alone. */

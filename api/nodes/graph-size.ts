@@ -4,6 +4,7 @@
  */
 import type { Sql } from "../../db/client.ts";
 import { ApiError } from "../errors.ts";
+import { nodeConfigBytes } from "./store.ts";
 
 export async function assertGraphFits(
   sql: Sql,
@@ -12,10 +13,8 @@ export async function assertGraphFits(
   maxBytes: number,
   replacingNodeId?: string,
 ): Promise<void> {
-  const [others] = await sql`
-    SELECT coalesce(sum(octet_length(config::text)), 0)::bigint AS bytes FROM nodes
-    WHERE workflow_id = ${workflowId} ${replacingNodeId ? sql`AND id <> ${replacingNodeId}` : sql``}`;
-  const bytes = Number(others.bytes) + new TextEncoder().encode(JSON.stringify(config)).byteLength;
+  const others = await nodeConfigBytes(sql, workflowId, replacingNodeId);
+  const bytes = others + new TextEncoder().encode(JSON.stringify(config)).byteLength;
   if (bytes > maxBytes) {
     throw new ApiError(
       "GRAPH_TOO_LARGE",

@@ -76,7 +76,17 @@ interface Feed {
   dirty: boolean;
 }
 
+/** Idle streams get a comment this often so proxies keep them open, and their feed re-reads (api/runs/events.ts). */
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * One per app (a service: api/env.ts, created in main or by createApp). `closeAll` ends its open streams: a
+ * graceful server shutdown waits for in-flight responses, and a live stream would otherwise hold it until its
+ * run ends.
+ */
 export class RunEventHub {
+  /** How often an idle stream writes a keep-alive comment (tests shorten it). */
+  heartbeatMs = HEARTBEAT_MS;
   private listening: Promise<unknown> | null = null;
   private closed = false;
   private readonly feeds = new Map<string, Feed>();
@@ -161,21 +171,4 @@ export class RunEventHub {
     });
     return this.listening;
   }
-}
-
-const hubs = new WeakMap<Sql, RunEventHub>();
-
-/**
- * Ends this process's open event streams. A graceful server shutdown waits for in-flight responses, and a live
- * stream would otherwise hold it until its run ends; call this first.
- */
-export function closeRunEventStreams(sql: Sql) {
-  hubs.get(sql)?.closeAll();
-}
-
-/** The process's hub for this database, created (and listening) on the first stream. */
-export function runEventHub(sql: Sql, logger: Logger): RunEventHub {
-  let hub = hubs.get(sql);
-  if (!hub) hubs.set(sql, hub = new RunEventHub(sql, logger));
-  return hub;
 }

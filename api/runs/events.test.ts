@@ -15,8 +15,7 @@ import {
 import { createApp, type WeftApp } from "../app.ts";
 import { loadConfig } from "../config.ts";
 import { createLogger } from "../logger.ts";
-import { closeRunEventStreams, runEventHub } from "./event-hub.ts";
-import { sseTiming } from "./events.ts";
+import { RunEventHub } from "./event-hub.ts";
 import { TEST_DATABASE_URL, TEST_JWT_SECRET } from "../../test/env.ts";
 import { connect } from "../../db/client.ts";
 import type { TemporalApi } from "../temporal/client.ts";
@@ -207,7 +206,7 @@ describe("resuming and replaying", () => {
     );
     await first.cancel();
     // The disconnected client's subscription is gone from the process's hub.
-    const hub = runEventHub(t.sql, createLogger({ test: true }, "warn"));
+    const hub = t.events;
     for (let i = 0; i < 50 && hub.subscriberCount; i++) await new Promise((r) => setTimeout(r, 20));
     expect(hub.subscriberCount).toBe(0);
     const second = await openStream(t.app, eventsPath(workflowId, runId), alice.token, { "last-event-id": seen.id });
@@ -266,8 +265,8 @@ describe("GET a run with ?wait", () => {
 
 describe("idle streams", () => {
   it("get a keep-alive comment per heartbeat interval, not more", async () => {
-    const saved = sseTiming.heartbeatMs;
-    sseTiming.heartbeatMs = 300;
+    const saved = t.events.heartbeatMs;
+    t.events.heartbeatMs = 300;
     try {
       const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "idle", config: http("/idle?ms=2000") }]);
       const runId = await execute(workflowId);
@@ -282,7 +281,7 @@ describe("idle streams", () => {
       await stream.closed;
       expect(stream.events.at(-1)!.data.status).toBe("succeeded");
     } finally {
-      sseTiming.heartbeatMs = saved;
+      t.events.heartbeatMs = saved;
     }
   });
 });
@@ -415,16 +414,18 @@ describe("PostgreSQL only", () => {
 });
 
 describe("shutdown", () => {
-  it("closeRunEventStreams ends the open streams, so a graceful shutdown need not wait for runs to end", async () => {
+  it("closing the event hub ends the open streams, so a graceful shutdown need not wait for runs to end", async () => {
     const sql = connect(TEST_DATABASE_URL, { max: 2 });
     try {
       const config = loadConfig({ JWT_SECRET: TEST_JWT_SECRET, LOG_REQUESTS: "false", WEFT_READ_CACHE: "false" });
-      const app = createApp({ config, sql, temporal: t.temporalHttp, logger: createLogger({ test: true }, "warn") });
+      const logger = createLogger({ test: true }, "warn");
+      const events = new RunEventHub(sql, logger);
+      const app = createApp({ config, sql, temporal: t.temporalHttp, logger, events });
       const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "long", config: http("/long?ms=4000") }]);
       const runId = await execute(workflowId);
       const stream = await openStream(app, eventsPath(workflowId, runId), alice.token);
       await stream.waitFor((e) => e.event === "run");
-      closeRunEventStreams(sql);
+      events.closeAll();
       expect(await stream.closedWithin(1000)).toBe(true);
       expect((await call(app, "GET", eventsPath(workflowId, runId), { token: alice.token })).status).toBe(503);
       await waitForRun(t.app, alice.token, workflowId, runId);

@@ -1,120 +1,80 @@
 /** GET …/runs/{run_id}/events: a run's progress as Server-Sent Events, read from PostgreSQL, resumable by id. */
-import { FINAL_RUN_STATUSES, getOwnedRun } from "./store.ts";
-import { createRoute, z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
 import { readRunEvents, type RunEvent } from "../../db/run-events.ts";
 import { ApiError } from "../errors.ts";
-import { bearerSecurity, createRouter, errorResponses, uuid } from "../openapi.ts";
-import { runEventHub, type Subscription } from "./event-hub.ts";
+import type { AppRouteHandler } from "../openapi.ts";
+import type { Subscription } from "./event-hub.ts";
+import type { runEventsRoute } from "./routes.ts";
+import { FINAL_RUN_STATUSES, getOwnedRun } from "./store.ts";
 
 const FINAL = FINAL_RUN_STATUSES;
-/** Idle streams get a comment this often so proxies keep them open, and the feed re-reads; tests shorten it. */
-export const sseTiming = { heartbeatMs: 15_000 };
 const REPLAY_BATCH = 500;
-
-const EventId = z.string().regex(/^\d{1,18}$/, "an event id (digits)");
-
-export const runEventsRoute = createRoute({
-  method: "get",
-  path: "/api/workflows/{id}/runs/{run_id}/events",
-  tags: ["runs"],
-  security: bearerSecurity,
-  summary: "The run's progress as Server-Sent Events, resumable with Last-Event-ID",
-  description: "Events `run` {status, error, output?}, `node` {node_id, node_name, type, status, attempt, error?, " +
-    "duration_ms?, output?} and any other type a worker appends (e.g. `token`); each event's id is its " +
-    "position, and a reconnecting client sends the last one it saw as `Last-Event-ID` (or `?last_event_id=`). " +
-    "Outputs over 64 KB are left out (`output_omitted: true`). The stream ends after the event that makes the " +
-    "run final; 204 when the run is final and nothing follows the given id.",
-  request: {
-    params: z.object({
-      id: uuid.openapi({ param: { name: "id", in: "path" } }),
-      run_id: uuid.openapi({ param: { name: "run_id", in: "path" } }),
-    }),
-    query: z.object({ last_event_id: EventId.optional() }),
-    headers: z.object({ "last-event-id": EventId.optional() }),
-  },
-  responses: {
-    200: {
-      description: "An event stream: `event: <type>`, `id: <event id>`, `data: <JSON>`",
-      content: { "text/event-stream": { schema: z.string() } },
-    },
-    204: { description: "The run is final and has no events after the given id" },
-    ...errorResponses,
-  },
-});
 
 const isFinalRunEvent = (e: RunEvent) =>
   e.type === "run" && FINAL.has((e.data as { status?: string } | null)?.status ?? "");
 
 const toSSE = (e: RunEvent) => ({ event: e.type, id: e.id, data: JSON.stringify(e.data) });
 
-export function runEventRoutes() {
-  const app = createRouter();
+export const streamRunEvents: AppRouteHandler<typeof runEventsRoute> = async (c) => {
+  const { sql, logger, events: hub } = c.get("services");
+  const { id, run_id } = c.req.valid("param");
+  // The header is what a reconnecting EventSource sends, newer than the id in the URL it reconnects to.
+  const after = c.req.valid("header")["last-event-id"] ?? c.req.valid("query").last_event_id ?? "0";
+  const run = await getOwnedRun(sql, id, run_id, c.get("user").id);
 
-  app.openapi(runEventsRoute, async (c) => {
-    const { sql, logger } = c.get("services");
-    const { id, run_id } = c.req.valid("param");
-    // The header is what a reconnecting EventSource sends, newer than the id in the URL it reconnects to.
-    const after = c.req.valid("header")["last-event-id"] ?? c.req.valid("query").last_event_id ?? "0";
-    const run = await getOwnedRun(sql, id, run_id, c.get("user").id);
-
-    if (FINAL.has(run.status as string)) {
-      // Every event of a final run is already committed: replay it and end, no subscription needed.
-      let events = await readRunEvents(sql, run_id, after, REPLAY_BATCH);
-      // A 204 tells an EventSource not to reconnect, which it otherwise would forever.
-      if (!events.length) return c.body(null, 204);
-      return streamSSE(c, async (stream) => {
-        try {
-          while (events.length && !stream.aborted) {
-            for (const e of events) await stream.writeSSE(toSSE(e));
-            if (events.length < REPLAY_BATCH) break;
-            events = await readRunEvents(sql, run_id, events[events.length - 1].id, REPLAY_BATCH);
-          }
-        } catch (err) {
-          // The client reconnects with the last id it got; the reason is for the log only.
-          logger.warn("run event replay failed", { run_id, error: (err as Error).message });
-        }
-      });
-    }
-
-    const hub = runEventHub(sql, logger);
-    let sub: Subscription;
-    try {
-      sub = await hub.subscribe(run_id, BigInt(after));
-    } catch (err) {
-      logger.error("cannot listen for run events", { error: (err as Error).message });
-      throw new ApiError("SERVICE_UNAVAILABLE", "live run events are unavailable right now");
-    }
-    c.header("X-Accel-Buffering", "no"); // nginx would otherwise hold events back in its buffer
+  if (FINAL.has(run.status)) {
+    // Every event of a final run is already committed: replay it and end, no subscription needed.
+    let events = await readRunEvents(sql, run_id, after, REPLAY_BATCH);
+    // A 204 tells an EventSource not to reconnect, which it otherwise would forever.
+    if (!events.length) return c.body(null, 204);
     return streamSSE(c, async (stream) => {
-      stream.onAbort(() => sub.close());
-      // Where the runtime reports a gone client on the request rather than by cancelling the body.
-      c.req.raw.signal.addEventListener("abort", () => sub.close());
       try {
-        let lastWrite = Date.now();
-        while (!stream.aborted) {
-          const events = await sub.next(Math.max(0, lastWrite + sseTiming.heartbeatMs - Date.now()));
-          if (stream.aborted) break;
-          if (!events.length) {
-            if (sub.closed) break;
-            // Woken early without news (a slow client's drain): wait out the rest of the interval.
-            if (Date.now() - lastWrite < sseTiming.heartbeatMs) continue;
-            await stream.write(": keep-alive\n\n");
-            lastWrite = Date.now();
-            hub.poke(run_id);
-            continue;
-          }
+        while (events.length && !stream.aborted) {
           for (const e of events) await stream.writeSSE(toSSE(e));
-          lastWrite = Date.now();
-          if (events.some(isFinalRunEvent)) break;
+          if (events.length < REPLAY_BATCH) break;
+          events = await readRunEvents(sql, run_id, events[events.length - 1].id, REPLAY_BATCH);
         }
       } catch (err) {
-        logger.warn("run event stream failed", { run_id, error: (err as Error).message });
-      } finally {
-        sub.close();
+        // The client reconnects with the last id it got; the reason is for the log only.
+        logger.warn("run event replay failed", { run_id, error: (err as Error).message });
       }
     });
-  });
+  }
 
-  return app;
-}
+  let sub: Subscription;
+  try {
+    sub = await hub.subscribe(run_id, BigInt(after));
+  } catch (err) {
+    logger.error("cannot listen for run events", { error: (err as Error).message });
+    throw new ApiError("SERVICE_UNAVAILABLE", "live run events are unavailable right now");
+  }
+  c.header("X-Accel-Buffering", "no"); // nginx would otherwise hold events back in its buffer
+  return streamSSE(c, async (stream) => {
+    stream.onAbort(() => sub.close());
+    // Where the runtime reports a gone client on the request rather than by cancelling the body.
+    c.req.raw.signal.addEventListener("abort", () => sub.close());
+    try {
+      let lastWrite = Date.now();
+      while (!stream.aborted) {
+        const events = await sub.next(Math.max(0, lastWrite + hub.heartbeatMs - Date.now()));
+        if (stream.aborted) break;
+        if (!events.length) {
+          if (sub.closed) break;
+          // Woken early without news (a slow client's drain): wait out the rest of the interval.
+          if (Date.now() - lastWrite < hub.heartbeatMs) continue;
+          await stream.write(": keep-alive\n\n");
+          lastWrite = Date.now();
+          hub.poke(run_id);
+          continue;
+        }
+        for (const e of events) await stream.writeSSE(toSSE(e));
+        lastWrite = Date.now();
+        if (events.some(isFinalRunEvent)) break;
+      }
+    } catch (err) {
+      logger.warn("run event stream failed", { run_id, error: (err as Error).message });
+    } finally {
+      sub.close();
+    }
+  });
+};

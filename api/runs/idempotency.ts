@@ -7,7 +7,7 @@
  */
 import type { Sql } from "../../db/client.ts";
 import type { WorkflowSnapshot } from "../../core/snapshot.ts";
-import type { Services } from "../env.ts";
+import type { EngineServices } from "../env.ts";
 import { ApiError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { launchRun } from "./launch.ts";
@@ -47,7 +47,7 @@ export async function claimKey(tx: Sql, ownerId: string, key: string, workflowId
  * before Temporal confirmed it) is launched here, so a client's retry after a crash gets a run that proceeds.
  */
 export async function findKeyedRun(
-  services: Services,
+  services: EngineServices,
   logger: Logger,
   ownerId: string,
   workflowId: string,

@@ -4,8 +4,9 @@
  * records Temporal's run id. The execute path, idempotent replays and the orphan sweeper all launch this way.
  */
 import type { WorkflowSnapshot } from "../../core/snapshot.ts";
-import type { Services } from "../env.ts";
+import type { EngineServices } from "../env.ts";
 import { WorkflowAlreadyStartedError } from "../temporal/client.ts";
+import { recordTemporalRunId } from "./store.ts";
 import { startRunWorkflow, temporalWorkflowId } from "./temporal.ts";
 
 export interface LaunchableRun {
@@ -17,7 +18,7 @@ export interface LaunchableRun {
 }
 
 /** The workflow input a run starts with (its size is checked before the run row exists: input-size.ts). */
-export function runWorkflowInput(config: Services["config"], run: LaunchableRun) {
+export function runWorkflowInput(config: EngineServices["config"], run: LaunchableRun) {
   return {
     runId: run.runId,
     input: run.input,
@@ -30,7 +31,7 @@ export function runWorkflowInput(config: Services["config"], run: LaunchableRun)
 }
 
 /** Starts (or finds) the run's workflow and records its Temporal run id; returns that id. */
-export async function launchRun(services: Services, run: LaunchableRun): Promise<string> {
+export async function launchRun(services: EngineServices, run: LaunchableRun): Promise<string> {
   const { sql, config, temporal } = services;
   let temporalRunId: string;
   try {
@@ -44,7 +45,6 @@ export async function launchRun(services: Services, run: LaunchableRun): Promise
     if (!(err instanceof WorkflowAlreadyStartedError)) throw err;
     temporalRunId = await temporal.workflowRunId(temporalWorkflowId(run.runId));
   }
-  await sql`UPDATE workflow_runs SET temporal_run_id = ${temporalRunId}
-    WHERE id = ${run.runId} AND temporal_run_id IS NULL`;
+  await recordTemporalRunId(sql, run.runId, temporalRunId);
   return temporalRunId;
 }

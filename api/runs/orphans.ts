@@ -6,33 +6,31 @@
  * left alone: their rows are made by the schedule's own workflow, which is already running.
  * Every API replica may sweep; two launching the same run at once is harmless for the same reason.
  */
-import type { WorkflowSnapshot } from "../../core/snapshot.ts";
-import type { Services } from "../env.ts";
+import type { EngineServices } from "../env.ts";
 import type { Logger } from "../logger.ts";
 import { launchRun } from "./launch.ts";
+import { failUnlaunchedRun, unlaunchedRuns } from "./store.ts";
 
 const BATCH = 50;
 
 /** One pass; returns how many runs it launched and how many it failed. */
-export async function sweepOrphanedRuns(services: Services, logger: Logger) {
+export async function sweepOrphanedRuns(services: EngineServices, logger: Logger) {
   const { sql, config } = services;
-  const rows = await sql`
-    SELECT id, owner_id, input, snapshot, start_reuse,
-      created_at < now() - ${config.WEFT_ORPHAN_FAIL_AFTER_MS} * interval '1 millisecond' AS give_up
-    FROM workflow_runs
-    WHERE status = 'pending' AND temporal_run_id IS NULL AND trigger <> 'schedule'
-      AND created_at < now() - ${config.WEFT_ORPHAN_AFTER_MS} * interval '1 millisecond'
-    ORDER BY created_at LIMIT ${BATCH}`;
+  const rows = await unlaunchedRuns(sql, {
+    afterMs: config.WEFT_ORPHAN_AFTER_MS,
+    failAfterMs: config.WEFT_ORPHAN_FAIL_AFTER_MS,
+    limit: BATCH,
+  });
   let launched = 0;
   let failed = 0;
   for (const row of rows) {
     try {
       await launchRun(services, {
-        runId: row.id as string,
-        ownerId: row.owner_id as string,
-        input: row.input as Record<string, unknown>,
-        snapshot: row.snapshot as WorkflowSnapshot,
-        reuse: (row.start_reuse as Record<string, unknown> | null) ?? undefined,
+        runId: row.id,
+        ownerId: row.owner_id,
+        input: row.input,
+        snapshot: row.snapshot,
+        reuse: row.start_reuse ?? undefined,
       });
       launched++;
       logger.warn("orphaned run launched", { run_id: row.id });
@@ -41,11 +39,7 @@ export async function sweepOrphanedRuns(services: Services, logger: Logger) {
         logger.warn("orphaned run not launched yet", { run_id: row.id, error: (err as Error).message });
         continue;
       }
-      const closed = await sql`
-        UPDATE workflow_runs SET status = 'failed', finished_at = now(),
-          error = ${sql.json({ type: "StartLost", message: "the run could not be started in Temporal" })}
-        WHERE id = ${row.id as string} AND status = 'pending' AND temporal_run_id IS NULL RETURNING id`;
-      if (closed.length) failed++;
+      if (await failUnlaunchedRun(sql, row.id)) failed++;
       logger.error("orphaned run closed as failed", { run_id: row.id, error: (err as Error).message });
     }
   }
@@ -53,7 +47,7 @@ export async function sweepOrphanedRuns(services: Services, logger: Logger) {
 }
 
 /** Sweeps every `WEFT_ORPHAN_SWEEP_MS` until the returned function is called (0: never). */
-export function startOrphanSweeper(services: Services, logger: Logger): () => void {
+export function startOrphanSweeper(services: EngineServices, logger: Logger): () => void {
   const every = services.config.WEFT_ORPHAN_SWEEP_MS;
   if (every === 0) return () => {};
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -1,4 +1,4 @@
-/** Run schemas and routes: execute, list, inspect. */
+/** Run routes: execute, list, inspect, wait, follow, approve, cancel, re-run, and search across workflows. */
 import { createRoute, z } from "@hono/zod-openapi";
 import {
   bearerSecurity,
@@ -8,78 +8,24 @@ import {
   jsonBody,
   jsonResponse,
   PaginationQuery,
-  uuid,
 } from "../openapi.ts";
+import {
+  ApproveBody,
+  ApproveParams,
+  EventId,
+  ExecuteBody,
+  ExecuteResponse,
+  GetRunQuery,
+  RetryBody,
+  RUN_STATUSES,
+  RunParams,
+  RunSchema,
+  RunSummarySchema,
+  SearchRunsQuery,
+  WorkflowParams,
+} from "./schemas.ts";
 
 const ErrorSchemaRef = () => ErrorSchema;
-
-export const RUN_STATUSES = ["pending", "running", "waiting", "succeeded", "failed", "cancelled"] as const;
-
-export const TemporalRefSchema = z.object({
-  workflow_id: z.string(),
-  run_id: z.string().nullable(),
-  ui_url: z.string(),
-}).openapi("TemporalRef");
-
-export const NodeExecutionSchema = z.object({
-  node_id: z.string(),
-  node_name: z.string(),
-  type: z.string(),
-  status: z.string(),
-  attempt: z.number().int(),
-  input: z.unknown().openapi({ description: "The rendered config" }),
-  output: z.unknown(),
-  error: z.unknown(),
-  started_at: z.string(),
-  finished_at: z.string().nullable(),
-  duration_ms: z.number().int().nullable(),
-}).openapi("NodeExecution");
-
-const runFields = {
-  id: z.string().uuid(),
-  workflow_id: z.string().uuid(),
-  status: z.enum(RUN_STATUSES),
-  trigger: z.enum(["manual", "webhook", "schedule", "retry"]),
-  retry_of: z.string().uuid().nullable(),
-  input: z.unknown(),
-  output: z.unknown().openapi({ description: "Outputs of the sink nodes, keyed by node name" }),
-  error: z.unknown(),
-  version: z.number().int(),
-  version_hash: z.string(),
-  created_at: z.string(),
-  started_at: z.string().nullable(),
-  finished_at: z.string().nullable(),
-  temporal: TemporalRefSchema,
-};
-
-export const RunSummarySchema = z.object(runFields).openapi("RunSummary");
-export const TokenUsageSchema = z.object({
-  prompt_tokens: z.number().int(),
-  completion_tokens: z.number().int(),
-  total_tokens: z.number().int(),
-}).openapi("TokenUsage", { description: "LLM tokens used by the run's succeeded llm_call nodes" });
-
-export const RunSchema = z.object({
-  ...runFields,
-  usage: TokenUsageSchema,
-  node_executions: z.array(NodeExecutionSchema),
-}).openapi("Run");
-
-export const ExecuteBody = z.object({
-  input: z.record(z.string(), z.unknown()).default({}),
-}).strict().openapi("ExecuteRequest");
-
-export const ExecuteResponse = z.object({
-  run_id: z.string().uuid(),
-  status: z.enum(RUN_STATUSES),
-  version: z.number().int(),
-  version_hash: z.string(),
-  temporal: TemporalRefSchema,
-}).openapi("ExecuteResponse");
-
-const WorkflowParams = z.object({ id: uuid.openapi({ param: { name: "id", in: "path" } }) });
-const RunParams = WorkflowParams.extend({ run_id: uuid.openapi({ param: { name: "run_id", in: "path" } }) });
-
 const tags = ["runs"];
 const security = bearerSecurity;
 
@@ -126,12 +72,6 @@ export const listRunsRoute = createRoute({
   },
 });
 
-export const GetRunQuery = z.object({
-  wait: z.coerce.number().int().min(0).max(60).default(0).openapi({
-    description: "Seconds to wait for an unfinished run to end before answering (0–60; 0 answers at once)",
-  }),
-});
-
 export const getRunRoute = createRoute({
   method: "get",
   path: "/api/workflows/{id}/runs/{run_id}",
@@ -158,12 +98,6 @@ export const cancelRunRoute = createRoute({
   },
 });
 
-export const RetryBody = z.object({
-  version: z.enum(["pinned", "latest"]).default("pinned").openapi({
-    description: "pinned (default): the failed run's own snapshot; latest: the workflow's current version",
-  }),
-}).strict().openapi("RetryRequest");
-
 export const retryRunRoute = createRoute({
   method: "post",
   path: "/api/workflows/{id}/runs/{run_id}/retry",
@@ -179,5 +113,64 @@ export const retryRunRoute = createRoute({
     409: jsonResponse("The run has not failed", ErrorSchemaRef()),
     ...errorResponses,
     ...graphTooLargeResponse,
+  },
+});
+
+export const approveRoute = createRoute({
+  method: "post",
+  path: "/api/workflows/{id}/runs/{run_id}/nodes/{node_name}/approve",
+  tags,
+  security,
+  summary: "Approve or reject a waiting approval node",
+  request: { params: ApproveParams, ...jsonBody(ApproveBody) },
+  responses: {
+    200: jsonResponse(
+      "Decision recorded",
+      z.object({ run_id: z.string(), node_name: z.string(), approved: z.boolean() }),
+    ),
+    409: jsonResponse("The node is not waiting for a decision", ErrorSchema),
+    ...errorResponses,
+  },
+});
+
+export const runEventsRoute = createRoute({
+  method: "get",
+  path: "/api/workflows/{id}/runs/{run_id}/events",
+  tags,
+  security,
+  summary: "The run's progress as Server-Sent Events, resumable with Last-Event-ID",
+  description: "Events `run` {status, error, output?}, `node` {node_id, node_name, type, status, attempt, error?, " +
+    "duration_ms?, output?} and any other type a worker appends (e.g. `token`); each event's id is its " +
+    "position, and a reconnecting client sends the last one it saw as `Last-Event-ID` (or `?last_event_id=`). " +
+    "Outputs over 64 KB are left out (`output_omitted: true`). The stream ends after the event that makes the " +
+    "run final; 204 when the run is final and nothing follows the given id.",
+  request: {
+    params: RunParams,
+    query: z.object({ last_event_id: EventId.optional() }),
+    headers: z.object({ "last-event-id": EventId.optional() }),
+  },
+  responses: {
+    200: {
+      description: "An event stream: `event: <type>`, `id: <event id>`, `data: <JSON>`",
+      content: { "text/event-stream": { schema: z.string() } },
+    },
+    204: { description: "The run is final and has no events after the given id" },
+    ...errorResponses,
+  },
+});
+
+export const searchRunsRoute = createRoute({
+  method: "get",
+  path: "/api/runs",
+  tags,
+  security,
+  summary: "The caller's runs across their workflows, newest first",
+  request: { query: SearchRunsQuery },
+  responses: {
+    200: jsonResponse(
+      "A page of runs",
+      z.object({ items: z.array(RunSummarySchema), next_cursor: z.string().nullable() }),
+    ),
+    ...errorResponses,
   },
 });

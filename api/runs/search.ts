@@ -2,45 +2,12 @@
  * GET /api/runs: the caller's runs across all their workflows, newest first, filtered by workflow, status and time,
  * paged with an opaque keyset cursor over (created_at, id) so pages stay stable while new runs arrive.
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { ApiError } from "../errors.ts";
-import { bearerSecurity, createRouter, errorResponses, jsonResponse, uuid } from "../openapi.ts";
-import { presentRun } from "./index.ts";
-import { RUN_STATUSES, RunSummarySchema } from "./routes.ts";
-import { RUN_COLUMNS } from "./store.ts";
-
-/** An ISO 8601 instant PostgreSQL can hold: a real date in years 1–9999, any offset (normalised to UTC). */
-const instant = (description: string) =>
-  z.string().datetime({ offset: true }).refine((v) => {
-    const year = new Date(v).getUTCFullYear();
-    return year >= 1 && year <= 9999;
-  }, "must be a date between the years 1 and 9999").transform((v) => new Date(v).toISOString())
-    .optional().openapi({ description, type: "string", format: "date-time" });
-
-const SearchRunsQuery = z.object({
-  workflow_id: uuid.optional(),
-  status: z.enum(RUN_STATUSES).optional(),
-  since: instant("Created at or after (ISO 8601)"),
-  until: instant("Created before (ISO 8601)"),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional().openapi({ description: "`next_cursor` of the previous page" }),
-}).strict();
-
-const searchRunsRoute = createRoute({
-  method: "get",
-  path: "/api/runs",
-  tags: ["runs"],
-  security: bearerSecurity,
-  summary: "The caller's runs across their workflows, newest first",
-  request: { query: SearchRunsQuery },
-  responses: {
-    200: jsonResponse(
-      "A page of runs",
-      z.object({ items: z.array(RunSummarySchema), next_cursor: z.string().nullable() }),
-    ),
-    ...errorResponses,
-  },
-});
+import { type AppRouteHandler, uuid } from "../openapi.ts";
+import { presentRun } from "./present.ts";
+import type { searchRunsRoute } from "./routes.ts";
+import { RUN_COLUMNS, type RunRow } from "./store.ts";
 
 // PostgreSQL's own text form of a timestamptz, so the cursor keeps its microseconds exactly.
 const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
@@ -57,15 +24,12 @@ function decodeCursor(cursor: string): [string, string] {
   }
 }
 
-export function runSearchRoutes() {
-  const app = createRouter();
-  app.openapi(searchRunsRoute, async (c) => {
-    const services = c.get("services");
-    const { sql } = services;
-    const q = c.req.valid("query");
-    const after = q.cursor ? decodeCursor(q.cursor) : undefined;
-    // Ownership is the run's own (runs outlive a soft-deleted workflow), so only owner_id scopes the list.
-    const rows = await sql`
+export const searchRuns: AppRouteHandler<typeof searchRunsRoute> = async (c) => {
+  const { sql, config } = c.get("services");
+  const q = c.req.valid("query");
+  const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+  // Ownership is the run's own (runs outlive a soft-deleted workflow), so only owner_id scopes the list.
+  const rows = await sql<(RunRow & { cursor_created_at: string })[]>`
       SELECT ${sql.unsafe(RUN_COLUMNS)}, created_at::text AS cursor_created_at FROM workflow_runs
       WHERE owner_id = ${c.get("user").id}
         ${q.workflow_id ? sql`AND workflow_id = ${q.workflow_id}` : sql``}
@@ -75,11 +39,9 @@ export function runSearchRoutes() {
         ${after ? sql`AND (created_at, id) < (${after[0]}::timestamptz, ${after[1]}::uuid)` : sql``}
       ORDER BY created_at DESC, id DESC
       LIMIT ${q.limit + 1}`;
-    const page = rows.slice(0, q.limit);
-    const last = page.at(-1);
-    const next = rows.length > q.limit && last ? encodeCursor(last.cursor_created_at, last.id) : null;
-    const items = page.map(({ cursor_created_at: _, ...row }) => presentRun(services, row));
-    return c.json({ items, next_cursor: next } as never, 200);
-  });
-  return app;
-}
+  const page = rows.slice(0, q.limit);
+  const last = page.at(-1);
+  const next = rows.length > q.limit && last ? encodeCursor(last.cursor_created_at, last.id) : null;
+  const items = page.map(({ cursor_created_at: _, ...row }) => presentRun(config, row));
+  return c.json({ items, next_cursor: next }, 200);
+};

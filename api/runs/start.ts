@@ -1,22 +1,22 @@
 /** Starting a run from the API (execute, webhooks, re-runs): snapshot, insert the run row, launch runDag in Temporal. */
 import type { WorkflowSnapshot } from "../../core/snapshot.ts";
 import type { Sql } from "../../db/client.ts";
-import { insertRun, InvalidGraphError, type NewRun, type RunTrigger, snapshotWorkflow } from "../../db/runs.ts";
-import type { Services } from "../env.ts";
-import { ApiError } from "../errors.ts";
+import { insertRun, type NewRun, type RunTrigger, type SnapshotSource, snapshotWorkflow } from "../../db/runs.ts";
+import type { EngineServices } from "../env.ts";
+import { ApiError, engineUnavailable } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import type { Row } from "../workflows/store.ts";
 import { assertStartable } from "./input-size.ts";
 import { claimKey, findKeyedRun } from "./idempotency.ts";
 import { launchRun, runWorkflowInput } from "./launch.ts";
+import { deleteUnlaunchedRun } from "./store.ts";
 import { temporalUiUrl, temporalWorkflowId as temporalWorkflowIdOf } from "./temporal.ts";
 
 /** What a refused start tells the client to wait before trying again. */
 const START_RETRY_AFTER_SECONDS = 5;
 
 export interface StartRunRequest {
-  /** The workflow row (id, version, max_parallel at least); ownership is the caller's to check. */
-  workflow: Row;
+  /** The workflow's settings a snapshot pins; ownership is the caller's to check. */
+  workflow: SnapshotSource;
   ownerId: string;
   input: Record<string, unknown>;
   trigger: RunTrigger;
@@ -34,17 +34,6 @@ export interface StartedRun {
   version: number;
   version_hash: string;
   temporal: { workflow_id: string; run_id: string; ui_url: string };
-}
-
-async function buildSnapshot(sql: Sql, workflow: Row): Promise<WorkflowSnapshot> {
-  try {
-    return await snapshotWorkflow(sql, workflow);
-  } catch (err) {
-    if (err instanceof InvalidGraphError) {
-      throw new ApiError("INVALID_GRAPH", err.message, { errors: err.errors });
-    }
-    throw err;
-  }
 }
 
 class KeyTaken extends Error {}
@@ -72,21 +61,22 @@ async function insertRunOnce(sql: Sql, run: NewRun, key: string | null): Promise
  * No connection is held while Temporal is called, and a start Temporal refused leaves no run behind.
  */
 export async function startRun(
-  services: Services,
+  services: EngineServices,
   logger: Logger,
   request: StartRunRequest,
   idempotencyKey: string | null = null,
 ): Promise<StartedRun & { replayed?: true }> {
   const { sql, config } = services;
   const { workflow, ownerId, input, trigger, retryOf, reuse } = request;
-  const workflowId = workflow.id as string;
+  const workflowId = workflow.id;
   const replay = async () => {
     const run = idempotencyKey && await findKeyedRun(services, logger, ownerId, workflowId, idempotencyKey);
     return run ? { ...run, replayed: true as const } : null;
   };
   const earlier = await replay();
   if (earlier) return earlier;
-  const snapshot = request.snapshot ?? await buildSnapshot(sql, workflow);
+  // An invalid graph is answered INVALID_GRAPH by the error mapper (api/errors.ts).
+  const snapshot = request.snapshot ?? await snapshotWorkflow(sql, workflow);
   const runId = crypto.randomUUID();
   const run: NewRun = { runId, retryOf, workflowId, ownerId, input, snapshot, trigger, reuse };
   // Before the run row exists: a run too large for the engine leaves nothing behind.
@@ -108,14 +98,9 @@ export async function startRun(
     temporalRunId = await launchRun(services, { runId, ownerId, input, snapshot, reuse });
   } catch (err) {
     // Refused: nothing of the run stays behind (the key goes with it), and the client is told to come back.
-    await sql`DELETE FROM workflow_runs WHERE id = ${runId} AND temporal_run_id IS NULL`;
+    await deleteUnlaunchedRun(sql, runId);
     logger.error("temporal start failed", { run_id: runId, error: (err as Error).message });
-    throw new ApiError(
-      "SERVICE_UNAVAILABLE",
-      "the workflow engine is unavailable; the run was not started",
-      undefined,
-      { retryAfterSeconds: START_RETRY_AFTER_SECONDS },
-    );
+    throw engineUnavailable("the run was not started", { retryAfterSeconds: START_RETRY_AFTER_SECONDS });
   }
   const temporalWorkflowId = temporalWorkflowIdOf(runId);
   logger.info("run started", {

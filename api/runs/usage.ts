@@ -6,7 +6,7 @@ export interface TokenUsage {
   total_tokens: number;
 }
 
-export function runUsage(executions: readonly Record<string, unknown>[]): TokenUsage {
+export function runUsage(executions: readonly { type: string; status: string; output: unknown }[]): TokenUsage {
   const usage: TokenUsage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
   for (const e of executions) {
     if (e.type !== "llm_call" || e.status !== "succeeded") continue;

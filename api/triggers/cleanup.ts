@@ -1,23 +1,26 @@
 /** A deleted workflow keeps no triggers: its Temporal Schedules are deleted and its webhook token forgotten. */
 import type { Services } from "../env.ts";
-import { ApiError } from "../errors.ts";
+import { engineUnavailable } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { deleteHook, deleteSchedule, workflowScheduleIds } from "./store.ts";
 import { deleteTemporalSchedule } from "./temporal.ts";
 
 /** Deletes the workflow's schedules (Temporal first, then their rows) and its hook; throws 503 if Temporal fails. */
-export async function deleteWorkflowTriggers(services: Services, logger: Logger, workflowId: string): Promise<void> {
+export async function deleteWorkflowTriggers(
+  services: Pick<Services, "sql" | "temporal">,
+  logger: Logger,
+  workflowId: string,
+): Promise<void> {
   const { sql, temporal } = services;
-  const schedules =
-    await sql`SELECT id, temporal_schedule_id FROM workflow_schedules WHERE workflow_id = ${workflowId}`;
-  for (const s of schedules) {
+  for (const s of await workflowScheduleIds(sql, workflowId)) {
     try {
-      await deleteTemporalSchedule(temporal, s.temporal_schedule_id as string);
+      await deleteTemporalSchedule(temporal, s.temporal_schedule_id);
     } catch (err) {
       // The workflow and the remaining rows stay, so the delete can be retried.
       logger.error("temporal schedule delete failed", { schedule_id: s.id, error: String(err) });
-      throw new ApiError("SERVICE_UNAVAILABLE", "the workflow engine is unavailable; the workflow was not deleted");
+      throw engineUnavailable("the workflow was not deleted");
     }
-    await sql`DELETE FROM workflow_schedules WHERE id = ${s.id}`;
+    await deleteSchedule(sql, s.id);
   }
-  await sql`DELETE FROM workflow_hooks WHERE workflow_id = ${workflowId}`;
+  await deleteHook(sql, workflowId);
 }

@@ -1,7 +1,7 @@
 /** Trigger schemas and routes: a workflow's webhook (public endpoint + owner management) and its cron schedules. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { bearerSecurity, errorResponses, graphTooLargeResponse, jsonBody, jsonResponse, uuid } from "../openapi.ts";
-import { ExecuteResponse } from "../runs/routes.ts";
+import { ExecuteResponse } from "../runs/schemas.ts";
 import { WorkflowParams } from "../workflows/routes.ts";
 import { isTimeZone } from "./timezone.ts";
 

@@ -2,11 +2,12 @@
 import {
   type FailureType,
   type SearchCollectionInput,
+  type SearchCollectionResult,
   WORKFLOW_TYPES,
   workflowArgs,
   workflowIds,
 } from "../../core/contract.ts";
-import type { Sql } from "../../db/client.ts";
+import { jsonValue, type Sql } from "../../db/client.ts";
 import { ApiError } from "../errors.ts";
 import { type TemporalApi, type TemporalFailure, WorkflowFailedError } from "../temporal/client.ts";
 
@@ -54,17 +55,18 @@ export async function searchOnGpu(
   temporal: TemporalApi,
   taskQueue: string,
   input: SearchInput,
-): Promise<unknown> {
+): Promise<SearchCollectionResult> {
   const { collectionId, ownerId, ...request } = input;
   const [{ id }] = await sql`INSERT INTO vector_search_requests (id, tenant_id, collection_id, request)
-    VALUES (${crypto.randomUUID()}, ${ownerId}, ${collectionId}, ${sql.json(request as never)}) RETURNING id`;
+    VALUES (${crypto.randomUUID()}, ${ownerId}, ${collectionId}, ${sql.json(jsonValue(request))}) RETURNING id`;
   try {
+    // The search workflow's result, as the GPU worker's searchCollection returns it.
     return await temporal.executeWorkflow(SEARCH_WORKFLOW_TYPE, {
       taskQueue,
       workflowId: workflowIds.search(id),
       args: workflowArgs("searchCollection", input),
       executionTimeout: SEARCH_TIMEOUT,
-    });
+    }) as SearchCollectionResult;
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = applicationCause(err.failure);

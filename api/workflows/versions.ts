@@ -1,11 +1,11 @@
 /** Versions a workflow's runs executed: each an immutable snapshot with its content hash. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { graphHash } from "../../core/snapshot.ts";
-import { notFound } from "../errors.ts";
-import { bearerSecurity, errorResponses, jsonResponse, uuid } from "../openapi.ts";
-import { createRouter } from "../openapi.ts";
 import { snapshotGraph } from "../../db/runs.ts";
-import { getOwnedWorkflow, loadGraph } from "./store.ts";
+import { notFound } from "../errors.ts";
+import { type AppRouteHandler, bearerSecurity, createRouter, errorResponses, jsonResponse, uuid } from "../openapi.ts";
+import { loadGraph } from "./store.ts";
+import { getVersion, listVersions } from "./version-store.ts";
 
 const VersionSchema = z.object({
   version: z.number().int(),
@@ -45,35 +45,21 @@ const getVersionRoute = createRoute({
   responses: { 200: jsonResponse("The version", VersionSchema.extend({ snapshot: z.unknown() })), ...errorResponses },
 });
 
+const list: AppRouteHandler<typeof listVersionsRoute> = async (c) => {
+  const { sql } = c.get("services");
+  const workflow = c.get("workflow");
+  const [items, graph] = await Promise.all([listVersions(sql, workflow.id), loadGraph(sql, workflow.id)]);
+  const { nodes, edges } = snapshotGraph(graph.nodes, graph.edges);
+  const hash = await graphHash(nodes, edges);
+  return c.json({ current: { version: workflow.version, hash }, items }, 200);
+};
+
+const get: AppRouteHandler<typeof getVersionRoute> = async (c) => {
+  const row = await getVersion(c.get("services").sql, c.get("workflow").id, c.req.valid("param").version);
+  if (!row) throw notFound("version");
+  return c.json(row, 200);
+};
+
 export function versionRoutes() {
-  const app = createRouter();
-
-  app.openapi(listVersionsRoute, async (c) => {
-    const { sql } = c.get("services");
-    const { id } = c.req.valid("param");
-    const workflow = await getOwnedWorkflow(sql, id, c.get("user").id);
-    const [items, graph] = await Promise.all([
-      sql`SELECT v.version, v.hash, v.created_at,
-            (SELECT count(*)::int FROM workflow_runs r WHERE r.workflow_id = v.workflow_id AND r.workflow_version = v.version) AS run_count
-          FROM workflow_versions v WHERE v.workflow_id = ${id} ORDER BY v.version DESC`,
-      loadGraph(sql, id),
-    ]);
-    const { nodes, edges } = snapshotGraph(graph.nodes, graph.edges);
-    const hash = await graphHash(nodes, edges);
-    return c.json({ current: { version: workflow.version as number, hash }, items: [...items] } as never, 200);
-  });
-
-  app.openapi(getVersionRoute, async (c) => {
-    const { sql } = c.get("services");
-    const { id, version } = c.req.valid("param");
-    await getOwnedWorkflow(sql, id, c.get("user").id);
-    const [row] = await sql`
-      SELECT v.version, v.hash, v.created_at, v.snapshot,
-        (SELECT count(*)::int FROM workflow_runs r WHERE r.workflow_id = v.workflow_id AND r.workflow_version = v.version) AS run_count
-      FROM workflow_versions v WHERE v.workflow_id = ${id} AND v.version = ${version}`;
-    if (!row) throw notFound("version");
-    return c.json(row as never, 200);
-  });
-
-  return app;
+  return createRouter().openapi(listVersionsRoute, list).openapi(getVersionRoute, get);
 }

@@ -1,0 +1,120 @@
+/** Run handlers: execute snapshots the graph and starts the Temporal workflow; reads come from PostgreSQL. */
+import { isOutputRef } from "../../core/output-ref.ts";
+import { withIncomingTrace, withSpan } from "../../core/tracing.ts";
+import { loadRef } from "../../db/output-refs.ts";
+import { approveUpdate, updateArgs } from "../../core/contract.ts";
+import { ApiError } from "../errors.ts";
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from "../temporal/client.ts";
+import type { AppRouteHandler } from "../openapi.ts";
+import { parseIdempotencyKey } from "./idempotency.ts";
+import { presentRun } from "./present.ts";
+import type * as routes from "./routes.ts";
+import { startRun } from "./start.ts";
+import { FINAL_RUN_STATUSES, getOwnedRun, listRuns, nodeExecutions } from "./store.ts";
+import { runUsage } from "./usage.ts";
+import { waitForRunEnd } from "./wait.ts";
+
+export const execute: AppRouteHandler<typeof routes.executeRoute> = async (c) => {
+  const services = c.get("services");
+  const workflow = c.get("workflow");
+  const { input } = c.req.valid("json");
+  const user = c.get("user");
+  // One trace per run, from here through the workflow to each node; a caller's traceparent continues its trace.
+  return await withIncomingTrace(
+    c.req.raw.headers,
+    () =>
+      withSpan("weft.execute", { "weft.workflow_id": workflow.id, "weft.tenant_id": user.id }, async (span) => {
+        const key = parseIdempotencyKey(c.req.header("idempotency-key"));
+        const { replayed, ...run } = await startRun(
+          services,
+          c.get("logger"),
+          { workflow, ownerId: user.id, input, trigger: "manual" },
+          key,
+        );
+        span.setAttribute("weft.run_id", run.run_id);
+        if (replayed) c.header("Idempotent-Replayed", "true");
+        return c.json(run, 202);
+      }),
+  );
+};
+
+export const list: AppRouteHandler<typeof routes.listRunsRoute> = async (c) => {
+  const { sql, config } = c.get("services");
+  const { limit, offset } = c.req.valid("query");
+  const { rows, total } = await listRuns(sql, c.get("workflow").id, { limit, offset });
+  return c.json({ items: rows.map((r) => presentRun(config, r)), total, limit, offset }, 200);
+};
+
+export const get: AppRouteHandler<typeof routes.getRunRoute> = async (c) => {
+  const services = c.get("services");
+  const { sql, reconciler } = services;
+  const { id, run_id } = c.req.valid("param");
+  const { wait } = c.req.valid("query");
+  const owner = c.get("user").id;
+  let row = await reconciler.reconcile(await getOwnedRun(sql, id, run_id, owner));
+  if (wait > 0 && !FINAL_RUN_STATUSES.has(row.status)) {
+    await waitForRunEnd(services, c.get("logger"), run_id, wait * 1000, c.req.raw.signal);
+    row = await reconciler.reconcile(await getOwnedRun(sql, id, run_id, owner));
+  }
+  const executions = await nodeExecutions(sql, run_id);
+  // Outputs passed through Temporal by reference are returned whole, as if they never left.
+  for (const e of executions) if (isOutputRef(e.output)) e.output = await loadRef(sql, e.output);
+  if (row.output && typeof row.output === "object") {
+    for (const [name, value] of Object.entries(row.output)) {
+      if (isOutputRef(value)) row.output[name] = await loadRef(sql, value);
+    }
+  }
+  const usage = runUsage(executions);
+  return c.json({ ...presentRun(services.config, row), usage, node_executions: executions }, 200);
+};
+
+export const cancel: AppRouteHandler<typeof routes.cancelRunRoute> = async (c) => {
+  const { sql, temporal, reconciler } = c.get("services");
+  const { id, run_id } = c.req.valid("param");
+  const owner = c.get("user").id;
+  const run = await getOwnedRun(sql, id, run_id, owner);
+  if (FINAL_RUN_STATUSES.has(run.status)) {
+    throw new ApiError("CONFLICT", `the run has already finished (${run.status})`, { status: run.status });
+  }
+  try {
+    await temporal.cancelWorkflow(run.temporal_workflow_id);
+  } catch (err) {
+    // Temporal closed it in the meantime: report what the run ended as.
+    const current = await reconciler.reconcile(await getOwnedRun(sql, id, run_id, owner), true);
+    if (FINAL_RUN_STATUSES.has(current.status)) {
+      throw new ApiError("CONFLICT", `the run has already finished (${current.status})`, { status: current.status });
+    }
+    throw err;
+  }
+  return c.json({ run_id, status: run.status }, 202);
+};
+
+export const approve: AppRouteHandler<typeof routes.approveRoute> = async (c) => {
+  const { sql, temporal } = c.get("services");
+  const { id, run_id, node_name } = c.req.valid("param");
+  const body = c.req.valid("json");
+  const user = c.get("user");
+  const run = await getOwnedRun(sql, id, run_id, user.id);
+  if (FINAL_RUN_STATUSES.has(run.status)) {
+    throw new ApiError("CONFLICT", `the run has already finished (${run.status})`);
+  }
+  try {
+    await temporal.executeUpdate(
+      run.temporal_workflow_id,
+      approveUpdate.name,
+      updateArgs(approveUpdate, {
+        node_name,
+        approved: body.approved,
+        data: body.data ?? null,
+        decided_by: user.email,
+      }),
+    );
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      throw new ApiError("CONFLICT", err.failure.message || `node "${node_name}" is not waiting for approval`);
+    }
+    if (err instanceof WorkflowNotFoundError) throw new ApiError("CONFLICT", "the run has already finished");
+    throw err;
+  }
+  return c.json({ run_id, node_name, approved: body.approved }, 200);
+};

@@ -1,0 +1,133 @@
+/** Trigger handlers: webhooks start runs like execute does; schedules are Temporal Schedules mirrored in SQL. */
+import { withIncomingTrace, withSpan } from "../../core/tracing.ts";
+import type { Services } from "../env.ts";
+import { ApiError, engineUnavailable, notFound } from "../errors.ts";
+import type { AppRouteHandler } from "../openapi.ts";
+import { startRun } from "../runs/start.ts";
+import type * as routes from "./routes.ts";
+import {
+  deleteSchedule,
+  disableHook,
+  getHook,
+  hookWorkflow,
+  insertSchedule,
+  listSchedules,
+  type ScheduleRow,
+  scheduleTemporalId,
+  upsertHook,
+} from "./store.ts";
+import {
+  createTemporalSchedule,
+  deleteTemporalSchedule,
+  InvalidScheduleError,
+  scheduleUiUrl,
+  temporalScheduleId,
+} from "./temporal.ts";
+import { canonicalTimeZone } from "./timezone.ts";
+import { hashHookToken, newHookToken } from "./tokens.ts";
+
+function presentSchedule(services: Services, row: ScheduleRow) {
+  const { temporal_schedule_id: id, ...rest } = row;
+  return { ...rest, temporal: { schedule_id: id, ui_url: scheduleUiUrl(services.config, id) } };
+}
+
+// Public: the token in the path is the credential (app.ts skips bearer auth under /api/hooks/).
+export const webhook: AppRouteHandler<typeof routes.webhookRoute> = async (c) => {
+  const services = c.get("services");
+  const { token } = c.req.valid("param");
+  const input = c.req.valid("json");
+  // A caller's traceparent continues its trace through the run (core/tracing.ts).
+  return await withIncomingTrace(c.req.raw.headers, () =>
+    withSpan("weft.webhook", {}, async (span) => {
+      const workflow = await hookWorkflow(services.sql, await hashHookToken(token));
+      if (!workflow) throw notFound("webhook");
+      const ownerId = workflow.owner_id;
+      const started = await startRun(services, c.get("logger"), { workflow, ownerId, input, trigger: "webhook" });
+      span.setAttributes({ "weft.run_id": started.run_id, "weft.workflow_id": workflow.id });
+      return c.json(started, 202);
+    }));
+};
+
+export const rotateHook: AppRouteHandler<typeof routes.rotateHookRoute> = async (c) => {
+  const token = newHookToken();
+  const createdAt = await upsertHook(c.get("services").sql, c.get("workflow").id, await hashHookToken(token));
+  // The one response that carries the secret: no cache may keep it.
+  c.header("cache-control", "no-store");
+  return c.json({ token, url_path: `/api/hooks/${token}`, created_at: createdAt }, 201);
+};
+
+export const getHookStatus: AppRouteHandler<typeof routes.getHookRoute> = async (c) => {
+  const row = await getHook(c.get("services").sql, c.get("workflow").id);
+  return c.json(row ?? { enabled: false, created_at: null }, 200);
+};
+
+export const disable: AppRouteHandler<typeof routes.disableHookRoute> = async (c) => {
+  await disableHook(c.get("services").sql, c.get("workflow").id);
+  return c.body(null, 204);
+};
+
+export const schedules: AppRouteHandler<typeof routes.listSchedulesRoute> = async (c) => {
+  const services = c.get("services");
+  const rows = await listSchedules(services.sql, c.get("workflow").id);
+  return c.json({ items: rows.map((r) => presentSchedule(services, r)) }, 200);
+};
+
+export const createSchedule: AppRouteHandler<typeof routes.createScheduleRoute> = async (c) => {
+  const services = c.get("services");
+  const { sql, config, temporal } = services;
+  const { id } = c.get("workflow");
+  const { cron, input, paused, ...body } = c.req.valid("json");
+  const ownerId = c.get("user").id;
+  const scheduleId = crypto.randomUUID();
+  const temporalId = temporalScheduleId(scheduleId);
+  const timezone = canonicalTimeZone(body.timezone);
+  // The row comes first: each firing's activity checks it exists, and a firing can follow creation at once.
+  const row = await insertSchedule(sql, {
+    id: scheduleId,
+    workflowId: id,
+    ownerId,
+    cron,
+    timezone,
+    input,
+    paused,
+    temporalScheduleId: temporalId,
+  });
+  try {
+    await createTemporalSchedule(temporal, config.WEFT_TASK_QUEUE, temporalId, { cron, timezone, paused }, {
+      workflowId: id,
+      ownerId,
+      input,
+      scheduleId,
+      searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
+      gpuTaskQueue: config.WEFT_GPU_TASK_QUEUE,
+    });
+  } catch (err) {
+    await deleteSchedule(sql, scheduleId);
+    if (err instanceof InvalidScheduleError) {
+      const field = /zone|location/i.test(err.message) ? "timezone" : "cron";
+      throw new ApiError("VALIDATION_ERROR", `invalid schedule: ${err.message}`, [
+        { field, location: "body", message: err.message },
+      ]);
+    }
+    c.get("logger").error("temporal schedule create failed", { schedule_id: scheduleId, error: String(err) });
+    throw engineUnavailable("the schedule was not created");
+  }
+  c.get("logger").info("schedule created", { schedule_id: scheduleId, workflow_id: id, cron, timezone });
+  return c.json(presentSchedule(services, row), 201);
+};
+
+export const removeSchedule: AppRouteHandler<typeof routes.deleteScheduleRoute> = async (c) => {
+  const { sql, temporal } = c.get("services");
+  const { schedule_id } = c.req.valid("param");
+  const temporalId = await scheduleTemporalId(sql, c.get("workflow").id, schedule_id);
+  if (!temporalId) throw notFound("schedule");
+  try {
+    await deleteTemporalSchedule(temporal, temporalId);
+  } catch (err) {
+    // The row stays, so the delete can be retried and the schedule is not lost track of.
+    c.get("logger").error("temporal schedule delete failed", { schedule_id, error: String(err) });
+    throw engineUnavailable("the schedule was not deleted");
+  }
+  await deleteSchedule(sql, schedule_id);
+  return c.body(null, 204);
+};
