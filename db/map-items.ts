@@ -73,3 +73,44 @@ export function createMapItemLog(sql: Sql) {
     finished: (a: AttemptEnd) => finished({ ...a, node_id: nodeId }),
   });
 }
+
+/** Each map node's items of a run by status: `running` counts those not finished yet (pending included). */
+export async function mapItemCounts(
+  sql: Sql,
+  runId: string,
+): Promise<Map<string, { total: number; succeeded: number; failed: number; running: number }>> {
+  const rows = await sql`
+    SELECT m.node_id, count(*)::int AS total,
+      count(*) FILTER (WHERE coalesce(c.status, m.status) = 'succeeded')::int AS succeeded,
+      count(*) FILTER (WHERE coalesce(c.status, m.status) = 'failed')::int AS failed,
+      count(*) FILTER (WHERE coalesce(c.status, m.status) IN ('pending', 'running', 'waiting'))::int AS running
+    FROM map_items m LEFT JOIN workflow_runs c ON c.id = m.child_run_id
+    WHERE m.run_id = ${runId} GROUP BY m.node_id`;
+  return new Map(rows.map((r) => [r.node_id as string, {
+    total: r.total as number,
+    succeeded: r.succeeded as number,
+    failed: r.failed as number,
+    running: r.running as number,
+  }]));
+}
+
+/** One page of a map node's items, by index after `after`; a child run's live status wins over the row's. */
+export async function mapItemsPage(
+  sql: Sql,
+  q: { runId: string; nodeId: string; status?: string; after: number; limit: number },
+): Promise<MapItemRow[]> {
+  const rows = await sql<MapItemRow[]>`
+    SELECT m.index, CASE WHEN c.status IN ('pending', 'waiting') THEN 'running' ELSE coalesce(c.status, m.status) END
+             AS status,
+           m.attempts, coalesce(m.output, c.output) AS output, coalesce(m.error, c.error) AS error, m.child_run_id
+    FROM map_items m LEFT JOIN workflow_runs c ON c.id = m.child_run_id AND m.status = 'running'
+    WHERE m.run_id = ${q.runId} AND m.node_id = ${q.nodeId} AND m.index > ${q.after}
+      ${
+    q.status
+      ? sql`AND CASE WHEN c.status IN ('pending', 'waiting') THEN 'running'
+                          ELSE coalesce(c.status, m.status) END = ${q.status}`
+      : sql``
+  }
+    ORDER BY m.index LIMIT ${q.limit}`;
+  return [...rows];
+}

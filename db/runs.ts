@@ -6,7 +6,10 @@ import { validateWorkflow } from "../core/workflow-validation.ts";
 import type { GraphError } from "../core/graph.ts";
 import { jsonValue, type Sql } from "./client.ts";
 
-export type RunTrigger = "manual" | "webhook" | "schedule" | "retry" | "sub_workflow" | "map" | "error";
+export const RUN_TRIGGERS = ["manual", "webhook", "schedule", "retry", "sub_workflow", "map", "error"] as const;
+export type RunTrigger = typeof RUN_TRIGGERS[number];
+/** Runs another run starts itself (its workflow starts their runDag), never the API's orphan sweeper. */
+export const STARTED_BY_A_WORKFLOW: readonly RunTrigger[] = ["schedule", "sub_workflow", "map", "error"];
 
 export class InvalidGraphError extends Error {
   constructor(readonly errors: GraphError[]) {

@@ -5,7 +5,7 @@
  */
 import type { ChildRunCreated, CreateChildRun, CreateErrorRun, WorkflowSnapshot } from "../../core/contract.ts";
 import type { Sql } from "../../db/client.ts";
-import { insertRun, InvalidGraphError, type NewRun, snapshotWorkflow } from "../../db/runs.ts";
+import { insertRun, InvalidGraphError, type NewRun, snapshotWorkflow, type SnapshotSource } from "../../db/runs.ts";
 import { nonRetryable } from "../errors.ts";
 import { refused, type RunGuard } from "./run-guard.ts";
 
@@ -20,8 +20,8 @@ export function createChildRuns(sql: Sql, guard: RunGuard) {
 
   /** The workflow's graph at that version ("latest": its current graph), if the owner has the workflow. */
   async function snapshotOf(workflowId: string, ownerId: string, version: "latest" | number) {
-    const [workflow] = await sql`
-      SELECT * FROM workflows WHERE id = ${workflowId} AND owner_id = ${ownerId} AND deleted_at IS NULL`;
+    const [workflow] = await sql<SnapshotSource[]>`
+      SELECT id, version, max_parallel, on_failure FROM workflows WHERE id = ${workflowId} AND owner_id = ${ownerId} AND deleted_at IS NULL`;
     if (!workflow) {
       throw nonRetryable("WorkflowNotFound", `workflow ${workflowId} does not exist (or is not the run owner's)`);
     }

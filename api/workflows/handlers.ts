@@ -1,7 +1,8 @@
 /** Workflow handlers: CRUD with soft delete, and graph validation. */
 import { validateWorkflow } from "../../core/workflow-validation.ts";
 import { deleteWorkflowTriggers } from "../triggers/cleanup.ts";
-import { notFound } from "../errors.ts";
+import { ApiError, notFound } from "../errors.ts";
+import type { Sql } from "../../db/client.ts";
 import { type AppRouteHandler, serializedJson } from "../openapi.ts";
 import type * as routes from "./routes.ts";
 import {
@@ -9,6 +10,7 @@ import {
   insertWorkflow,
   listWorkflows,
   loadGraph,
+  ownedWorkflowIds,
   softDeleteWorkflow,
   updateWorkflow,
   type WorkflowDetailRow,
@@ -20,8 +22,23 @@ export const list: AppRouteHandler<typeof routes.listWorkflowsRoute> = async (c)
   return c.json({ items, total, limit, offset }, 200);
 };
 
+/** An error workflow must be another workflow of the same owner. */
+async function checkErrorWorkflow(sql: Sql, ownerId: string, self: string | null, errorWorkflowId?: string | null) {
+  if (!errorWorkflowId) return;
+  const message = errorWorkflowId === self
+    ? "a workflow cannot be its own error workflow"
+    : (await ownedWorkflowIds(sql, ownerId, [errorWorkflowId])).has(errorWorkflowId)
+    ? null
+    : `there is no workflow ${errorWorkflowId} of yours to run on errors`;
+  if (message) {
+    throw new ApiError("VALIDATION_ERROR", message, [{ field: "error_workflow_id", location: "body", message }]);
+  }
+}
+
 export const create: AppRouteHandler<typeof routes.createWorkflowRoute> = async (c) => {
-  const row = await insertWorkflow(c.get("services").sql, c.get("user").id, c.req.valid("json"));
+  const body = c.req.valid("json");
+  await checkErrorWorkflow(c.get("services").sql, c.get("user").id, null, body.error_workflow_id);
+  const row = await insertWorkflow(c.get("services").sql, c.get("user").id, body);
   return c.json(row, 201);
 };
 
@@ -45,7 +62,9 @@ export const get: AppRouteHandler<typeof routes.getWorkflowRoute> = async (c) =>
 export const update: AppRouteHandler<typeof routes.updateWorkflowRoute> = async (c) => {
   const { sql, workflowCache } = c.get("services");
   const { id } = c.get("workflow");
-  const row = await updateWorkflow(sql, id, c.req.valid("json"));
+  const body = c.req.valid("json");
+  await checkErrorWorkflow(sql, c.get("user").id, id, body.error_workflow_id);
+  const row = await updateWorkflow(sql, id, body);
   workflowCache?.invalidate(id);
   return c.json(row, 200);
 };
@@ -60,6 +79,7 @@ export const remove: AppRouteHandler<typeof routes.deleteWorkflowRoute> = async 
 };
 
 export const validate: AppRouteHandler<typeof routes.validateWorkflowRoute> = async (c) => {
-  const { nodes, edges } = await loadGraph(c.get("services").sql, c.get("workflow").id);
-  return c.json(validateWorkflow(nodes, edges), 200);
+  const { sql } = c.get("services");
+  const { nodes, edges } = await loadGraph(sql, c.get("workflow").id);
+  return c.json(validateWorkflow(nodes, edges, { workflowIds: await ownedWorkflowIds(sql, c.get("user").id) }), 200);
 };
