@@ -5,7 +5,7 @@
  */
 import type { ChildRunCreated, CreateChildRun, CreateErrorRun, WorkflowSnapshot } from "../../core/contract.ts";
 import type { Sql } from "../../db/client.ts";
-import { insertRun, InvalidGraphError, type NewRun, snapshotWorkflow, type SnapshotSource } from "../../db/runs.ts";
+import { insertRun, InvalidGraphError, type NewRun, type SnapshotSource, snapshotWorkflow } from "../../db/runs.ts";
 import { nonRetryable } from "../errors.ts";
 import { refused, type RunGuard } from "./run-guard.ts";
 

@@ -1,4 +1,5 @@
 /** Sending events to a run (the `event` signal its wait_for_event nodes take) and reading a map node's items. */
+import { EVENT_NAME_PATTERN } from "../../core/control-nodes.ts";
 import { runEventSignal } from "../../core/contract.ts";
 import { mapItemsPage } from "../../db/map-items.ts";
 import { ApiError, notFound } from "../errors.ts";
@@ -12,6 +13,12 @@ export const signal: AppRouteHandler<typeof routes.signalRoute> = async (c) => {
   const { id, run_id, event } = c.req.valid("param");
   const body = c.req.valid("json");
   const run = await getOwnedRun(sql, id, run_id, c.get("user").id);
+  if (!EVENT_NAME_PATTERN.test(event)) {
+    const message = "event names are 1 to 64 of A-Z a-z 0-9 _ . -";
+    throw new ApiError("VALIDATION_ERROR", `invalid event name "${event}": ${message}`, [
+      { field: "event", location: "path", message },
+    ]);
+  }
   const finished = () => new ApiError("CONFLICT", `the run has already finished (${run.status})`);
   if (FINAL_RUN_STATUSES.has(run.status)) throw finished();
   const received_at = new Date().toISOString();
