@@ -42,13 +42,14 @@ export function createExecuteNode(attemptDeps: AttemptDeps, guard: RunGuard = cr
 
   /** One node as its own Temporal activity: Temporal retries it, its attempt is Temporal's. */
   async function executeNode(input: ExecuteNodeInput): Promise<unknown> {
-    await guard.forNodes(input.runId, [input.node], input.context);
     const ctx = Context.current();
     const attempt = ctx.info.attempt;
     // Heartbeats let Temporal notice a dead worker quickly and deliver cancellation to this attempt; they start
-    // before any bookkeeping write, so a slow write under load is not mistaken for a dead worker.
+    // before the run guard's lookup and any bookkeeping write, so a slow query under load is not mistaken for a
+    // dead worker (a guard lookup stalled 10 s on a busy PostgreSQL lost a last attempt: docs/benchmarks.md).
     const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
     try {
+      await guard.forNodes(input.runId, [input.node], input.context);
       // A first attempt has no earlier ones, so the common path skips this write.
       if (attempt > 1) await recordLostAttempts(sql, input.runId, input.node, attempt);
       return await runAttempt(input, attempt, ctx.cancellationSignal);

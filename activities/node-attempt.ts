@@ -22,7 +22,7 @@ import { describeError, nonRetryable, retryable } from "./errors.ts";
 import { nodeDuration } from "./metrics.ts";
 import type { Handler, Render } from "./node-handlers.ts";
 import { refused } from "./runs/run-guard.ts";
-import type { createSecretResolver } from "./secrets.ts";
+import type { ResolveSecrets } from "./secrets.ts";
 
 /** How long after `timeout_ms` the attempt's deadline backs up a handler that enforces the timeout itself. */
 const SELF_TIMEOUT_BACKUP_MS = 500;
@@ -31,7 +31,7 @@ export interface AttemptDeps {
   sql: Sql;
   handlers: Record<string, Handler>;
   render: Render;
-  resolveSecrets: ReturnType<typeof createSecretResolver>;
+  resolveSecrets: ResolveSecrets;
   /** Where attempts are recorded; by default node_executions (tests record elsewhere). */
   log?: Pick<NodeExecutionLog, "started" | "finished">;
 }

@@ -36,18 +36,19 @@ export function createNodeGroup({ sql, guard, runAttempt }: NodeGroupDeps) {
   return async function executeNodeGroup(group: ExecuteNodeGroupInput): Promise<GroupOutcome[]> {
     const ctx = Context.current();
     const { runId, members } = group;
-    await guard.forNodes(runId, members.map((m) => m.node), { input: group.input, nodes: group.nodes });
-    const ids = members.map((m) => m.node.id);
-    const recorded = ctx.info.attempt > 1 ? await recordedAttempts(sql, runId, ids) : new Map<string, LastAttempt>();
-    const controllers = members.map(() => new AbortController());
     const counts = { running: members.length, succeeded: 0, failed: 0, cancelled: 0 };
+    // As in executeNode: heartbeats start before the guard's lookup, so a slow query is not taken for a dead worker.
     const heartbeat = setInterval(() => ctx.heartbeat(counts), HEARTBEAT_EVERY_MS);
+    const controllers = members.map(() => new AbortController());
     const cancelOthers = (failed: string) => {
       for (const c of controllers) {
         if (!c.signal.aborted) c.abort(new Error(`cancelled: node "${failed}" failed and the workflow fails fast`));
       }
     };
     try {
+      await guard.forNodes(runId, members.map((m) => m.node), { input: group.input, nodes: group.nodes });
+      const ids = members.map((m) => m.node.id);
+      const recorded = ctx.info.attempt > 1 ? await recordedAttempts(sql, runId, ids) : new Map<string, LastAttempt>();
       const outcomes = await Promise.all(members.map(async (m, i): Promise<GroupOutcome> => {
         const signal = AbortSignal.any([ctx.cancellationSignal, controllers[i].signal]);
         const context = {

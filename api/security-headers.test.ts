@@ -1,17 +1,9 @@
 /** Response headers on every kind of answer, and webhook tokens kept out of every log line. */
 import { describe, expect, it } from "vitest";
-import { buildWorkflow, call } from "../test/helpers.ts";
+import { buildWorkflow, call, testApiConfig } from "../test/helpers.ts";
 import { useApiHarness } from "../test/harness.ts";
 import { createApp } from "./app.ts";
-import { loadConfig } from "./config.ts";
 import type { LogFields, Logger } from "./logger.ts";
-import {
-  TEST_DATABASE_URL,
-  TEST_JWT_SECRET,
-  TEST_SECRETS_KEY,
-  TEST_TASK_QUEUE,
-  TEST_TEMPORAL_ADDRESS,
-} from "../test/env.ts";
 
 const t = useApiHarness({ names: ["headers", "bob"] });
 
@@ -66,15 +58,7 @@ describe("webhook tokens in logs", () => {
         child: (f) => capture({ ...base, ...f }),
       };
     };
-    const config = loadConfig({
-      DATABASE_URL: TEST_DATABASE_URL,
-      TEMPORAL_ADDRESS: TEST_TEMPORAL_ADDRESS,
-      WEFT_TASK_QUEUE: TEST_TASK_QUEUE,
-      JWT_SECRET: TEST_JWT_SECRET,
-      WEFT_SECRETS_KEY: TEST_SECRETS_KEY,
-      WEFT_READ_CACHE: "false",
-      LOG_REQUESTS: "true",
-    });
+    const config = testApiConfig({ WEFT_READ_CACHE: "false", LOG_REQUESTS: "true" });
     const app = createApp({ config, sql: t.sql, temporal: t.temporalHttp, logger: capture({}) });
     const { workflowId } = await buildWorkflow(app, t.alice.token, [{
       name: "a",

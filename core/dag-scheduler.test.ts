@@ -2,15 +2,13 @@ import { describe, expect, it } from "vitest";
 import { DagScheduler, isTruthy } from "./dag-scheduler.ts";
 
 const e = (id: string, s: string, t: string) => ({ id, source_node_id: s, target_node_id: t });
+/** a → b, a → c, b → d, c → d. */
+const diamond = () =>
+  new DagScheduler(["a", "b", "c", "d"], [e("ab", "a", "b"), e("ac", "a", "c"), e("bd", "b", "d"), e("cd", "c", "d")]);
 
 describe("DagScheduler", () => {
   it("releases start nodes, then a node once all its inputs are resolved", () => {
-    const s = new DagScheduler(["a", "b", "c", "d"], [
-      e("ab", "a", "b"),
-      e("ac", "a", "c"),
-      e("bd", "b", "d"),
-      e("cd", "c", "d"),
-    ]);
+    const s = diamond();
     expect(s.takeReady()).toEqual(["a"]);
     s.resolveOutgoing("a", true);
     expect(s.takeReady()).toEqual(["b", "c"]);
@@ -21,12 +19,7 @@ describe("DagScheduler", () => {
   });
 
   it("runs a join when at least one incoming edge was taken", () => {
-    const s = new DagScheduler(["a", "b", "c", "d"], [
-      e("ab", "a", "b"),
-      e("ac", "a", "c"),
-      e("bd", "b", "d"),
-      e("cd", "c", "d"),
-    ]);
+    const s = diamond();
     s.takeReady();
     s.resolveEdge("ab", true);
     s.resolveEdge("ac", false);

@@ -1,21 +1,20 @@
 /** Attempts lost with their worker get a row when the next attempt begins (real PostgreSQL, a real run row). */
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildWorkflow, call, registerUser, setupApp, type TestContext } from "../test/helpers.ts";
+import { buildWorkflow, call } from "../test/helpers.ts";
+import { useApiHarness } from "../test/harness.ts";
 import { recordLostAttempts } from "./lost-attempts.ts";
 
-let t: TestContext;
 let runId: string;
 const node = { id: crypto.randomUUID(), name: "ghost", type: "http_request" };
 
+const t = useApiHarness({ names: ["lost", "bob"] });
 beforeAll(async () => {
-  t = await setupApp();
-  const alice = await registerUser(t.app, "lost");
-  const { workflowId } = await buildWorkflow(t.app, alice.token, [{
+  const { workflowId } = await buildWorkflow(t.app, t.alice.token, [{
     name: "a",
     config: { url: "http://127.0.0.1:9/" },
   }]);
   const res = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, {
-    token: alice.token,
+    token: t.alice.token,
     body: { input: {} },
   });
   runId = res.body.run_id;

@@ -7,11 +7,10 @@ type Node = Deno.lint.Node;
 type AnyNode = any;
 
 const ROOT = new URL("..", import.meta.url).pathname;
-/** The real workflow code, and the fixtures that exercise these rules. */
+/** The real workflow code, and the fixtures that exercise these rules; tests beside the workflows run on Node. */
 const WORKFLOW_DIRS = [`${ROOT}workflows/`, `${ROOT}lint/fixtures/workflows/`];
-/** Tests beside the workflows run in Node and drive them from outside (a worker, a client): they are not bundled. */
 const isWorkflowFile = (filename: string) =>
-  WORKFLOW_DIRS.some((dir) => filename.startsWith(dir)) && !filename.endsWith(".test.ts");
+  !filename.endsWith(".test.ts") && WORKFLOW_DIRS.some((dir) => filename.startsWith(dir));
 
 const NODE_BUILTINS = new Set(builtinModules);
 const WORKER_SIDE = ["@temporalio/client", "@temporalio/worker", "@temporalio/activity", "@temporalio/testing"];

@@ -2,10 +2,10 @@
  * End to end, as a client sees it: the real Deno API process and a real Node worker process, over HTTP,
  * against the test Temporal dev server and PostgreSQL.
  */
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { json, startUpstream, type Upstream } from "./helpers.ts";
+import { fetchJson, json, startUpstream, type Upstream } from "./helpers.ts";
 import { type Spawned, startDenoApi, startWorker } from "./processes.ts";
+import { freePort } from "./stack.ts";
 
 const QUEUE = "weft-e2e";
 let api: Spawned;
@@ -13,25 +13,8 @@ let worker: Spawned;
 let upstream: Upstream;
 let base: string;
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const srv = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-
-async function http(method: string, path: string, body?: unknown, token?: string) {
-  const res = await fetch(base + path, {
-    method,
-    headers: {
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json().catch(() => null) };
-}
+const http = (method: string, path: string, body?: unknown, token?: string) =>
+  fetchJson(base, method, path, body, token);
 
 beforeAll(async () => {
   const port = await freePort();

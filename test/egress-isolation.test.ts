@@ -4,51 +4,29 @@
  * db_write reaches only operator-declared connections, never as a too-powerful role nor Weft's own server;
  * one tenant's SQL cannot read or change another's sandbox tables or ledger, nor roles and database settings.
  */
-import { createServer } from "node:net";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provisionTenant, sandboxUrlFor, tenantPassword, tenantRole } from "../db/sandbox.ts";
 import { TEST_DATABASE_URL, TEST_SECRETS_KEY, TEST_TEMPORAL_PORT } from "./env.ts";
-import {
-  buildWorkflow,
-  call,
-  json,
-  registerUser,
-  setupApp,
-  startUpstream,
-  type TestContext,
-  type Upstream,
-  waitForRun,
-} from "./helpers.ts";
+import { type TestUser as User, useApiHarness } from "./harness.ts";
+import { buildWorkflow, call, json, registerUser, waitForRun } from "./helpers.ts";
 import { type Spawned, startWorker } from "./processes.ts";
+import { freePort } from "./stack.ts";
 import { type SecondPostgres, startSecondPostgres } from "./second-postgres.ts";
 
-type User = Awaited<ReturnType<typeof registerUser>>;
 const queue = `weft-isolation-${process.pid}`;
 const sandboxDb = new URL(sandboxUrlFor(TEST_DATABASE_URL)).pathname.slice(1);
 const admin = postgres(sandboxUrlFor(TEST_DATABASE_URL), { max: 3, onnotice: () => {} });
-let t: TestContext;
+const t = useApiHarness({
+  env: { WEFT_TASK_QUEUE: queue },
+  upstream: (_req, _body, res) => json(res, 200, { ok: true }),
+});
 let worker: Spawned;
 let pg2: SecondPostgres;
-let upstream: Upstream;
 let metricsPort: number;
-let alice: User;
-let bob: User;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 beforeAll(async () => {
-  [pg2, metricsPort, upstream] = await Promise.all([
-    startSecondPostgres(),
-    freePort(),
-    startUpstream((_req, _body, res) => json(res, 200, { ok: true })),
-  ]);
+  [pg2, metricsPort] = await Promise.all([startSecondPostgres(), freePort()]);
   const other = postgres(pg2.url("postgres"), { max: 1, onnotice: () => {} });
   for (
     const statement of [
@@ -64,7 +42,6 @@ beforeAll(async () => {
   const appdb = postgres(pg2.url("app", "appdb"), { max: 1, onnotice: () => {} });
   await appdb`CREATE TABLE orders (id serial PRIMARY KEY, customer text NOT NULL)`;
   await appdb.end();
-  t = await setupApp({ WEFT_TASK_QUEUE: queue });
   worker = await startWorker(queue, {
     WORKER_METRICS_PORT: String(metricsPort),
     WEFT_DB_CONNECTIONS: JSON.stringify({
@@ -77,11 +54,10 @@ beforeAll(async () => {
       weft_sandbox: sandboxUrlFor(TEST_DATABASE_URL),
     }),
   });
-  [alice, bob] = await Promise.all([registerUser(t.app, "alice"), registerUser(t.app, "bob")]);
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([worker?.stop(), upstream?.close(), admin.end()]);
+  await Promise.all([worker?.stop(), admin.end()]);
   pg2?.stop();
 });
 
@@ -113,9 +89,9 @@ describe("property 1: nodes never reach Weft's control plane", () => {
       `http://127.0.0.2:${metricsPort}/metrics`,
     ];
     const [ok, ...runs] = await Promise.all([
-      runNode(alice, { url: `${upstream.url}/hello` }, "http_request"),
+      runNode(t.alice, { url: `${t.upstream.url}/hello` }, "http_request"),
       ...targets.map((url) =>
-        runNode(alice, {
+        runNode(t.alice, {
           url,
           method: "POST",
           body: { workflowType: { name: "runDag" }, taskQueue: { name: queue } },
@@ -124,7 +100,7 @@ describe("property 1: nodes never reach Weft's control plane", () => {
     ]);
     expect(ok.status, JSON.stringify(ok.node_executions)).toBe("succeeded");
     expect(ok.output.n.body).toEqual({ ok: true });
-    expect(upstream.requests.map((r) => r.url)).toEqual(["/hello"]);
+    expect(t.upstream.requests.map((r) => r.url)).toEqual(["/hello"]);
     for (const [i, run] of runs.entries()) {
       expect(run.status, targets[i]).toBe("failed");
       expect(nodeError(run), targets[i]).toMatchObject({ type: "EgressBlocked" });
@@ -138,7 +114,7 @@ describe("property 1: nodes never reach Weft's control plane", () => {
 
 describe("property 2: db_write connects only where the operator said, never as a superuser, never to Weft's DB", () => {
   it("a declared connection to a second PostgreSQL server, with an ordinary role, works", async () => {
-    const run = await runNode(alice, {
+    const run = await runNode(t.alice, {
       connection: "orders",
       operation: "insert",
       table: "orders",
@@ -154,7 +130,7 @@ describe("property 2: db_write connects only where the operator said, never as a
 
   it("superuser, CREATEROLE and server-program roles are refused before any statement; nothing is written", async () => {
     const runs = await Promise.all(["boss", "maker", "shell"].map((connection) =>
-      runNode(alice, {
+      runNode(t.alice, {
         connection,
         statements: [
           { operation: "insert", table: "orders", values: { customer: `via-${connection}` } },
@@ -179,7 +155,7 @@ describe("property 2: db_write connects only where the operator said, never as a
   it("connections to Weft's own PostgreSQL server (its database, by another name, or the sandbox) are refused", async () => {
     const usersBefore = await t.sql`SELECT id, email, password_hash FROM users ORDER BY id`;
     const runs = await Promise.all(["weft", "weft_by_name", "weft_sandbox"].map((connection) =>
-      runNode(alice, {
+      runNode(t.alice, {
         connection,
         sql: "UPDATE users SET password_hash = 'x' RETURNING id",
       })
@@ -193,17 +169,18 @@ describe("property 2: db_write connects only where the operator said, never as a
   });
 
   it("a URL or secret as connection is refused at save and, in a node saved before, at execute (400)", async () => {
-    const wf = (await call(t.app, "POST", "/api/workflows", { token: alice.token, body: { name: "legacy" } })).body.id;
+    const wf =
+      (await call(t.app, "POST", "/api/workflows", { token: t.alice.token, body: { name: "legacy" } })).body.id;
     for (const connection of ["{{secrets.ORDERS_DB}}", TEST_DATABASE_URL, "nope!"]) {
       const res = await call(t.app, "POST", `/api/workflows/${wf}/nodes`, {
-        token: alice.token,
+        token: t.alice.token,
         body: { name: "n", type: "db_write", config: { connection, operation: "select", table: "users" } },
       });
       expect(res.status, connection).toBe(400);
       expect(JSON.stringify(res.body.error), connection).toMatch(/connection/);
     }
     const saved = await call(t.app, "POST", `/api/workflows/${wf}/nodes`, {
-      token: alice.token,
+      token: t.alice.token,
       body: {
         name: "n",
         type: "db_write",
@@ -213,16 +190,16 @@ describe("property 2: db_write connects only where the operator said, never as a
     expect(saved.status).toBe(201);
     // A node saved before named connections existed: its connection is a secret holding a URL.
     await call(t.app, "POST", "/api/secrets", {
-      token: alice.token,
+      token: t.alice.token,
       body: { name: "ORDERS_DB", value: TEST_DATABASE_URL },
     });
     await t
       .sql`UPDATE nodes SET config = config || '{"connection": "{{secrets.ORDERS_DB}}"}' WHERE id = ${saved.body.id}`;
     // Executing it is refused with the same explanation (the worker checks it too, before any secret is read).
-    const started = await call(t.app, "POST", `/api/workflows/${wf}/execute`, { token: alice.token, body: {} });
+    const started = await call(t.app, "POST", `/api/workflows/${wf}/execute`, { token: t.alice.token, body: {} });
     expect(started.status).toBe(400);
     expect(started.body.error.message).toMatch(/no longer takes a URL or a secret.*WEFT_DB_CONNECTIONS/);
-    const undeclared = await runNode(alice, { connection: "billing", operation: "select", table: "orders" });
+    const undeclared = await runNode(t.alice, { connection: "billing", operation: "select", table: "orders" });
     expect(nodeError(undeclared)).toMatchObject({ type: "ConnectionNotDeclared" });
     expect(nodeError(undeclared).message).toMatch(/no database connection named "billing".*declared: orders, boss/);
   });
@@ -236,7 +213,7 @@ describe("property 2: each tenant's sandbox is its own", () => {
   });
 
   it("tenant B cannot read or change tenant A's tables or ledger, nor escape its role", async () => {
-    const made = await runNode(alice, {
+    const made = await runNode(t.alice, {
       statements: [
         { sql: "CREATE TABLE notes (id serial PRIMARY KEY, body text)" },
         { sql: "INSERT INTO notes (body) VALUES ('alice private')" },
@@ -244,12 +221,12 @@ describe("property 2: each tenant's sandbox is its own", () => {
     });
     expect(made.status, JSON.stringify(nodeError(made))).toBe("succeeded");
     // The reserved connection name "sandbox" is the same as none: the caller's own sandbox.
-    const first = await runNode(bob, { connection: "sandbox", sql: "SELECT current_user AS who" });
-    expect(first.output.n.rows).toEqual([{ who: schemaOf(bob) }]);
-    const before = await snapshot(alice);
+    const first = await runNode(t.bob, { connection: "sandbox", sql: "SELECT current_user AS who" });
+    expect(first.output.n.rows).toEqual([{ who: schemaOf(t.bob) }]);
+    const before = await snapshot(t.alice);
     expect(before.rows).toEqual([{ id: 1, body: "alice private" }]);
     expect(before.ledger).toHaveLength(1);
-    const a = `"${schemaOf(alice)}"`;
+    const a = `"${schemaOf(t.alice)}"`;
     const attacks: (string | { sql: string }[])[] = [
       `SELECT * FROM ${a}.notes`,
       `UPDATE ${a}.notes SET body = 'bob was here'`,
@@ -257,7 +234,7 @@ describe("property 2: each tenant's sandbox is its own", () => {
       `DELETE FROM ${a}.weft_execution_ledger`,
       `INSERT INTO ${a}.weft_execution_ledger (key, output) VALUES ('x', '{}')`,
       `DELETE FROM weft_execution_ledger`, // not even its own ledger
-      `DROP SCHEMA "${schemaOf(bob)}" CASCADE`,
+      `DROP SCHEMA "${schemaOf(t.bob)}" CASCADE`,
       `SET ROLE ${a}`,
       [{ sql: "RESET ROLE" }, { sql: `SELECT * FROM ${a}.notes` }],
       "SET SESSION AUTHORIZATION postgres",
@@ -273,7 +250,7 @@ describe("property 2: each tenant's sandbox is its own", () => {
       "CREATE TABLE public.shared (x int)",
     ];
     const runs = await Promise.all(
-      attacks.map((sql) => runNode(bob, typeof sql === "string" ? { sql } : { statements: sql })),
+      attacks.map((sql) => runNode(t.bob, typeof sql === "string" ? { sql } : { statements: sql })),
     );
     for (const [i, run] of runs.entries()) {
       const what = JSON.stringify(attacks[i]);
@@ -281,11 +258,11 @@ describe("property 2: each tenant's sandbox is its own", () => {
       expect(nodeError(run).type, what).toBe("DbError");
       expect(nodeError(run).message, what).toMatch(/permission denied|must be|privilege/);
     }
-    expect(await snapshot(alice)).toEqual(before);
+    expect(await snapshot(t.alice)).toEqual(before);
     // Bob's role has no way into Weft's own database, and no powers to gain.
     const [role] = await t.sql`SELECT rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls,
       has_database_privilege(rolname, current_database(), 'CONNECT') AS weft_connect
-      FROM pg_roles WHERE rolname = ${schemaOf(bob)}`;
+      FROM pg_roles WHERE rolname = ${schemaOf(t.bob)}`;
     expect(role).toEqual({
       rolsuper: false,
       rolcreaterole: false,
@@ -295,7 +272,7 @@ describe("property 2: each tenant's sandbox is its own", () => {
       weft_connect: false,
     });
     // Alice's node still works, and her earlier result is still replayed from her ledger.
-    const again = await runNode(alice, { sql: "SELECT body FROM notes" });
+    const again = await runNode(t.alice, { sql: "SELECT body FROM notes" });
     expect(again.output.n.rows).toEqual([{ body: "alice private" }]);
   });
 

@@ -4,18 +4,8 @@
  * user's run, started during the attack, finishes quickly.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  buildWorkflow,
-  call,
-  json,
-  registerUser,
-  setupApp,
-  startUpstream,
-  temporalFinalStatus,
-  type TestContext,
-  type Upstream,
-  waitForRun,
-} from "./helpers.ts";
+import { useApiHarness } from "./harness.ts";
+import { buildWorkflow, call, json, temporalFinalStatus, waitForRun } from "./helpers.ts";
 import { type Spawned, startWorker } from "./processes.ts";
 
 const QUEUE = "weft-test-expressions";
@@ -24,9 +14,12 @@ const TIMEOUT_MS = 1500;
 const VICTIM_BOUND_MS = 5000;
 const EVIL = '"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!"';
 
-let t: TestContext;
+const t = useApiHarness({
+  env: { WEFT_TASK_QUEUE: QUEUE },
+  names: ["expr-attacker", "expr-victim"],
+  upstream: (_req, _body, res) => json(res, 200, { ok: true }),
+});
 let worker: Spawned;
-let upstream: Upstream;
 let attacker: string;
 let victim: string;
 let victimWorkflow: string;
@@ -92,11 +85,8 @@ beforeAll(async () => {
     WEFT_EXPRESSION_TIMEOUT_MS: String(TIMEOUT_MS),
     WEFT_EXPRESSION_MEMORY_MB: "64",
   });
-  t = await setupApp({ WEFT_TASK_QUEUE: QUEUE });
-  attacker = (await registerUser(t.app, "expr-attacker")).token;
-  victim = (await registerUser(t.app, "expr-victim")).token;
+  [attacker, victim] = [t.alice.token, t.bob.token];
   victimWorkflow = await graph(victim, [{ name: "answer", config: { expression: "input.n + 1" } }]);
-  upstream = await startUpstream((_req, _body, res) => json(res, 200, { ok: true }));
   // Baseline: the victim's run with nothing else going on (the first warms the workflow cache).
   await victimRun();
   latencies.baseline = await victimRun();
@@ -108,7 +98,6 @@ afterAll(async () => {
       JSON.stringify(latencies, (_k, v) => typeof v === "number" ? Math.round(v) : v)
     }`,
   );
-  await upstream?.close();
   await worker?.stop();
 });
 
@@ -197,15 +186,15 @@ describe("expressions cannot stop or slow the worker for others", () => {
   });
 
   it("a catastrophic regex in a node's template fails the node before any request is made", async () => {
-    const before = upstream.requests.length;
+    const before = t.upstream.requests.length;
     const wf = await graph(attacker, [{
       name: "call",
       type: "http_request",
-      config: { url: `${upstream.url}/x?q={{ $match(${EVIL}, /(a+)+$/) }}`, retry: { max_attempts: 1 } },
+      config: { url: `${t.upstream.url}/x?q={{ $match(${EVIL}, /(a+)+$/) }}`, retry: { max_attempts: 1 } },
     }]);
     const run = await attack("template", wf);
     expect(run.error.message).toMatch(/node "call" failed: .*longer than 1500 ms/);
-    expect(upstream.requests.length).toBe(before);
+    expect(t.upstream.requests.length).toBe(before);
   });
 
   it("an approval message with a catastrophic regex fails its node", async () => {

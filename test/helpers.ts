@@ -35,9 +35,9 @@ export interface TestContext {
   events: RunEventHub;
 }
 
-/** One app per test file, closed after the file's tests. */
-export async function setupApp(env: Record<string, string> = {}): Promise<TestContext> {
-  const config = loadConfig({
+/** The API's settings on the test stack, `env` on top. */
+export function testApiConfig(env: Record<string, string> = {}) {
+  return loadConfig({
     DATABASE_URL: TEST_DATABASE_URL,
     TEMPORAL_ADDRESS: TEST_TEMPORAL_ADDRESS,
     WEFT_TASK_QUEUE: TEST_TASK_QUEUE,
@@ -48,6 +48,11 @@ export async function setupApp(env: Record<string, string> = {}): Promise<TestCo
     LOGIN_MAX_FAILURES_PER_ADDRESS: "1000000",
     ...env,
   });
+}
+
+/** One app per test file, closed after the file's tests. */
+export async function setupApp(env: Record<string, string> = {}): Promise<TestContext> {
+  const config = testApiConfig(env);
   const sql = connect(config.DATABASE_URL, { max: 5 });
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const payloadEnv = { WEFT_PAYLOAD_KEY: TEST_PAYLOAD_KEY };
@@ -103,6 +108,28 @@ export async function call<T = any>(
     parsed = text ? JSON.parse(text) : null;
   } catch { /* not JSON */ }
   return { status: res.status, body: parsed as T, headers: res.headers };
+}
+
+/** A JSON request to a real API process at `base` over HTTP: what `call` is to the in-process app. */
+// deno-lint-ignore no-explicit-any
+export async function fetchJson<T = any>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+  init: RequestInit = {},
+): Promise<ApiResponse<T>> {
+  const res = await fetch(base + path, {
+    ...init,
+    method,
+    headers: {
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, headers: res.headers, body: await res.json().catch(() => null) };
 }
 
 let userSeq = 0;

@@ -4,11 +4,12 @@
  * finished, run durations). Neither carries user, workflow or run ids.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fetchJson } from "./helpers.ts";
 import { type Spawned, startDenoApi, startWorker } from "./processes.ts";
+import { freePort } from "./stack.ts";
 
 const QUEUE = `weft-metrics-${process.pid}`;
 const GPU_QUEUE = `weft-metrics-gpu-${process.pid}`;
@@ -19,25 +20,8 @@ let apiMetrics: string;
 let workerMetrics: string;
 const indexDir = mkdtempSync(join(tmpdir(), "weft-metrics-indexes-"));
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const srv = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-
-async function http(method: string, path: string, body?: unknown, token?: string) {
-  const res = await fetch(base + path, {
-    method,
-    headers: {
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json().catch(() => null) };
-}
+const http = (method: string, path: string, body?: unknown, token?: string) =>
+  fetchJson(base, method, path, body, token);
 
 /** The value of one sample, `name{labels…}` matched with every given label (any order), or undefined. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {

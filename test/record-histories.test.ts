@@ -1,5 +1,5 @@
 /**
- * Records the Temporal histories that test/replay.test.ts replays (skipped unless RECORD_HISTORIES=1). Re-record
+ * Records the Temporal histories that workflows/replay.test.ts replays (skipped unless RECORD_HISTORIES=1). Re-record
  * after a deliberate, patched() change to workflow code, on its own Temporal port and database:
  *   RECORD_HISTORIES=1 WEFT_TEST_TEMPORAL_PORT=7699 TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/weft_test_replay \
  *     node_modules/.bin/vitest run test/record-histories.test.ts
@@ -9,16 +9,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { exportDataKeys } from "../db/payload-keys.ts";
 import { createRequire } from "node:module";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  call,
-  json,
-  registerUser,
-  setupApp,
-  startUpstream,
-  type TestContext,
-  type Upstream,
-  waitForRun,
-} from "./helpers.ts";
+import { type ApiHarness, useApiHarness } from "./harness.ts";
+import { call, json, waitForRun } from "./helpers.ts";
 
 const DIR = "test/histories";
 // historyToJSON of @temporalio/common 1.24 fails ("type must be a Type"): with this lockfile it has its own copy of
@@ -26,9 +18,8 @@ const DIR = "test/histories";
 const require = createRequire(import.meta.url);
 const History = require("@temporalio/proto").lookupType("temporal.api.history.v1.History");
 const { toJson } = createRequire(require.resolve("@temporalio/proto"))("protobufjs/ext/protojson");
-let t: TestContext;
+let t: ApiHarness;
 let token: string;
-let upstream: Upstream;
 
 type NodeSpec = { name: string; type?: string; config: Record<string, unknown> };
 
@@ -49,7 +40,7 @@ async function graph(nodes: NodeSpec[], edges: [string, string, string?][], sett
   return wf.body.id as string;
 }
 
-const http = (path: string) => ({ url: `${upstream.url}${path}`, retry: { max_attempts: 1 } });
+const http = (path: string) => ({ url: `${t.upstream.url}${path}`, retry: { max_attempts: 1 } });
 
 /** Runs the workflow to its end (`during` may act on the running run), checks its status, saves its history. */
 async function record(
@@ -73,21 +64,22 @@ async function record(
 }
 
 describe.skipIf(!process.env.RECORD_HISTORIES)("record workflow histories for the replay test", () => {
-  beforeAll(async () => {
-    t = await setupApp();
-    token = (await registerUser(t.app, "replay")).token;
-    upstream = await startUpstream((req, _body, res) => {
+  t = useApiHarness({
+    names: ["replay", "bob"],
+    upstream: (req, _body, res) => {
       const url = new URL(req.url!, "http://x");
       const answer = () =>
         url.pathname === "/missing"
           ? json(res, 404, { error: "nope" })
           : json(res, 200, { path: url.pathname, n: Number(url.searchParams.get("n") ?? 0) });
       setTimeout(answer, Number(url.searchParams.get("ms") ?? 0));
-    });
+    },
+  });
+  beforeAll(() => {
+    token = t.alice.token;
     mkdirSync(DIR, { recursive: true });
   });
   afterAll(async () => {
-    await upstream?.close();
     // The tenants' data keys, wrapped under the fixed test payload key: the histories' payloads are sealed with
     // them, and the database that held them is recreated on every test run.
     writeFileSync(`${DIR}/data-keys.json`, JSON.stringify(await exportDataKeys(t.sql), null, 2) + "\n");

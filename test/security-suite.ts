@@ -29,7 +29,7 @@ export function tokenSignedWithAnotherKey(user: TestUser): Promise<string> {
 
 /**
  * `create(owner)` makes one resource of alice's (a workflow, a run, a secret…); each route in `routes` is then
- * tried without a token, with a forged one and as bob. The resource is left as it was (bob's writes are refused).
+ * tried without a token (401), with a token signed with another key (401) and as bob (404).
  */
 export function runSharedSecurityTests<R>(
   t: ApiHarness,

@@ -8,7 +8,8 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildWorkflow, call, registerUser, setupApp, type TestContext, waitForRun } from "./helpers.ts";
+import { buildWorkflow, call, waitForRun } from "./helpers.ts";
+import { useApiHarness } from "./harness.ts";
 
 interface Seen {
   path: string;
@@ -16,8 +17,6 @@ interface Seen {
   closed?: number;
 }
 
-let t: TestContext;
-let alice: Awaited<ReturnType<typeof registerUser>>;
 const seen: Seen[] = [];
 const server = createServer((req, res) => {
   const entry: Seen = { path: new URL(req.url!, "http://x").pathname, opened: Date.now() };
@@ -28,9 +27,8 @@ const server = createServer((req, res) => {
 });
 let base = "";
 
+const t = useApiHarness({ names: ["timeouts", "bob"] });
 beforeAll(async () => {
-  t = await setupApp();
-  alice = await registerUser(t.app, "timeouts");
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -44,15 +42,15 @@ const rows = (runId: string) =>
         WHERE run_id = ${runId} ORDER BY node_name, attempt`;
 
 async function runToEnd(nodes: Parameters<typeof buildWorkflow>[2], edges?: [string, string][]) {
-  const { workflowId } = await buildWorkflow(t.app, alice.token, nodes, edges);
+  const { workflowId } = await buildWorkflow(t.app, t.alice.token, nodes, edges);
   // Every node runs its attempts to the end: fail_fast would cancel a member when its sibling failed.
-  await call(t.app, "PUT", `/api/workflows/${workflowId}`, { token: alice.token, body: { on_failure: "continue" } });
+  await call(t.app, "PUT", `/api/workflows/${workflowId}`, { token: t.alice.token, body: { on_failure: "continue" } });
   const started = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, {
-    token: alice.token,
+    token: t.alice.token,
     body: { input: {} },
   });
   expect(started.status).toBe(202);
-  const run = await waitForRun(t.app, alice.token, workflowId, started.body.run_id, 60_000);
+  const run = await waitForRun(t.app, t.alice.token, workflowId, started.body.run_id, 60_000);
   return { run, executions: await rows(started.body.run_id) };
 }
 

@@ -5,7 +5,6 @@
  * `traceparent`; the llm_call node runs on the GPU queue's worker. With tracing off (the in-process app and the suite's worker) no trace header leaves Weft.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "@temporalio/worker";
@@ -15,17 +14,9 @@ import { temporalWorkflowId } from "../db/runs.ts";
 import { payloadTenantKeys } from "../db/payload-keys.ts";
 import { TEST_BUNDLE_PATH, TEST_PAYLOAD_KEY } from "./env.ts";
 import { type Spawned, startDenoApi, startWorker } from "./processes.ts";
-import {
-  buildWorkflow,
-  call,
-  json,
-  registerUser,
-  setupApp,
-  startUpstream,
-  type TestContext,
-  type Upstream,
-  waitForRun,
-} from "./helpers.ts";
+import { useApiHarness } from "./harness.ts";
+import { buildWorkflow, call, json, startUpstream, type Upstream, waitForRun } from "./helpers.ts";
+import { freePort } from "./stack.ts";
 
 const QUEUE = `weft-tracing-${process.pid}`;
 const indexDir = mkdtempSync(join(tmpdir(), "weft-tracing-indexes-"));
@@ -48,7 +39,7 @@ let worker: Spawned;
 let receiver: Upstream;
 let target: Upstream;
 let base: string;
-let t: TestContext;
+const t = useApiHarness({ names: ["untraced", "bob"] });
 const spans: OtlpSpan[] = [];
 
 type AnyValue = { stringValue?: string; intValue?: number | string; boolValue?: boolean; doubleValue?: number };
@@ -97,18 +88,12 @@ async function http(method: string, path: string, body?: unknown, headers: Recor
 }
 
 beforeAll(async () => {
-  t = await setupApp();
   receiver = await startUpstream((req, body, res) => {
     if (req.url === "/v1/traces") collect(body);
     json(res, 200, {});
   });
   target = await startUpstream((_req, _body, res) => json(res, 200, { temperature: 21 }));
-  const port = await new Promise<number>((resolve) => {
-    const srv = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
+  const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, WEFT_GPU_TASK_QUEUE: `${QUEUE}-gpu` };
   [api, worker] = await Promise.all([
@@ -290,7 +275,7 @@ describe("the collector is Weft's infrastructure", () => {
 describe("tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT)", () => {
   it("a run started with a caller's traceparent sends no trace header to its target and exports nothing", async () => {
     const { app } = t;
-    const user = await registerUser(app, "untraced");
+    const user = t.alice;
     const off = await startUpstream((_req, _body, res) => json(res, 200, { ok: true }));
     try {
       const { workflowId } = await buildWorkflow(app, user.token, [{ name: "a", config: { url: off.url } }]);

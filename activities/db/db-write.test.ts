@@ -3,21 +3,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import postgres from "postgres";
 import { sandboxUrlFor, tenantRole } from "../../db/sandbox.ts";
 import { TEST_DATABASE_URL } from "../../test/env.ts";
-import { buildWorkflow, call, registerUser, setupApp, type TestContext, waitForRun } from "../../test/helpers.ts";
+import { buildWorkflow, call, setupApp, waitForRun } from "../../test/helpers.ts";
+import { useApiHarness } from "../../test/harness.ts";
 import { type Spawned, startWorker } from "../../test/processes.ts";
 
-let t: TestContext;
-let alice: Awaited<ReturnType<typeof registerUser>>;
 /** The sandbox database as Weft's own role, to look at what the nodes did (in alice's schema). */
 const admin = postgres(sandboxUrlFor(TEST_DATABASE_URL), { max: 2, onnotice: () => {} });
 const table = `orders_${process.pid}`;
 /** alice's table as the admin names it: "<her schema>".orders_<pid>. */
 let qualified: string;
 
+const t = useApiHarness();
 beforeAll(async () => {
-  t = await setupApp();
-  alice = await registerUser(t.app, "alice");
-  qualified = `"${tenantRole(new URL(sandboxUrlFor(TEST_DATABASE_URL)).pathname.slice(1), alice.id)}".${table}`;
+  qualified = `"${tenantRole(new URL(sandboxUrlFor(TEST_DATABASE_URL)).pathname.slice(1), t.alice.id)}".${table}`;
   // The tenant makes its own table: its first db_write provisions its schema and role.
   const made = await runNode({
     statements: [
@@ -33,10 +31,11 @@ beforeAll(async () => {
 afterAll(() => admin.end());
 
 async function runNode(config: Record<string, unknown>, input: Record<string, unknown> = {}, app = t) {
-  const { workflowId } = await buildWorkflow(app.app, alice.token, [{ name: "db", type: "db_write", config }]);
+  const { workflowId } = await buildWorkflow(app.app, t.alice.token, [{ name: "db", type: "db_write", config }]);
   const started =
-    (await call(app.app, "POST", `/api/workflows/${workflowId}/execute`, { token: alice.token, body: { input } })).body;
-  return await waitForRun(app.app, alice.token, workflowId, started.run_id, 60_000);
+    (await call(app.app, "POST", `/api/workflows/${workflowId}/execute`, { token: t.alice.token, body: { input } }))
+      .body;
+  return await waitForRun(app.app, t.alice.token, workflowId, started.run_id, 60_000);
 }
 
 describe("db_write", () => {
@@ -146,10 +145,10 @@ describe("SQL injection", () => {
   });
 
   it("identifiers that are not plain names, and templates inside SQL text, are refused when the node is saved", async () => {
-    const wf = (await call(t.app, "POST", "/api/workflows", { token: alice.token, body: { name: "inj" } })).body.id;
+    const wf = (await call(t.app, "POST", "/api/workflows", { token: t.alice.token, body: { name: "inj" } })).body.id;
     const add = (config: unknown) =>
       call(t.app, "POST", `/api/workflows/${wf}/nodes`, {
-        token: alice.token,
+        token: t.alice.token,
         body: { name: `n${Math.random().toString(36).slice(2, 8)}`, type: "db_write", config },
       });
     expect((await add({ operation: "select", table: "orders; DROP TABLE users" })).status).toBe(400);
@@ -184,13 +183,13 @@ describe("exactly once", () => {
     crashing = await startWorker(queue, { WEFT_TEST_FAULT: "crash_after_db_commit" }, "test/fault-worker.ts");
     const exited = new Promise((r) => crashing!.proc.once("exit", r));
     const marker = `once-${crypto.randomUUID()}`;
-    const { workflowId } = await buildWorkflow(crashApp.app, alice.token, [{
+    const { workflowId } = await buildWorkflow(crashApp.app, t.alice.token, [{
       name: "db",
       type: "db_write",
       config: { operation: "insert", table, values: { customer: marker }, returning: ["id"] },
     }]);
     const started = (await call(crashApp.app, "POST", `/api/workflows/${workflowId}/execute`, {
-      token: alice.token,
+      token: t.alice.token,
       body: { input: {} },
     })).body;
     await exited; // the worker died after committing, before Temporal heard of it
@@ -198,7 +197,7 @@ describe("exactly once", () => {
       1,
     );
     healthy = await startWorker(queue);
-    const run = await waitForRun(crashApp.app, alice.token, workflowId, started.run_id, 90_000);
+    const run = await waitForRun(crashApp.app, t.alice.token, workflowId, started.run_id, 90_000);
     expect(run.status).toBe("succeeded");
     expect((await admin.unsafe(`SELECT count(*)::int AS n FROM ${qualified} WHERE customer = $1`, [marker]))[0].n).toBe(
       1,

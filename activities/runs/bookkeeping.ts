@@ -1,50 +1,64 @@
 /** Run status bookkeeping in PostgreSQL, called by the workflow as local activities. */
-import type {
-  ApprovalDecisionRecord,
-  ApprovalRecord,
-  ControlNodeRecord,
-  FinishRun,
-  NodeOutcome,
+import {
+  type ApprovalDecisionRecord,
+  type ApprovalRecord,
+  type ControlNodeRecord,
+  type FailureType,
+  type FinishRun,
+  LIVE_RUN_STATUSES,
+  type NodeError,
+  type NodeOutcome,
+  type SnapshotNode,
 } from "../../core/contract.ts";
-import { CONTROL_NODE_TYPES } from "../../core/node-kinds.ts";
 import type { Sql } from "../../db/client.ts";
 import { runDuration, runsFinished } from "../metrics.ts";
 import { ATTEMPT_LOST, recordLostAttempts } from "../../db/lost-attempts.ts";
 import { currentRunTimedOutAttempts } from "./lost-last-attempts.ts";
 import { createRunGuard, type RunBinding, type RunGuard } from "./run-guard.ts";
+import { nodePolicy } from "../../core/node-policy.ts";
+import { CONTROL_NODE_TYPES } from "../../core/node-kinds.ts";
 
+/** The error type a node the workflow decided about without running it records. */
+const OUTCOME_TYPE: Record<NodeOutcome["status"], FailureType> = { skipped: "Skipped", reused: "Reused" };
 /** A run that has finished is never written again (run-guard.ts: whoever replays its workflow changes nothing). */
-const LIVE = "('pending', 'running', 'waiting')";
+const LIVE = `(${LIVE_RUN_STATUSES.map((s) => `'${s}'`).join(", ")})`;
 
 export function createRunBookkeeping(sql: Sql, guard: RunGuard = createRunGuard(sql)) {
   const live = (runId: string) =>
     sql`EXISTS (SELECT 1 FROM workflow_runs WHERE id = ${runId} AND status IN ${sql.unsafe(LIVE)})`;
   /**
    * Nodes whose last attempt was lost with its worker (lost-last-attempts.ts): every attempt up to and including
-   * it gets its row (a `running` one is closed), as the next attempt would have done. Best effort: a history
-   * that cannot be read must not keep the run from finishing.
+   * it gets its row (a `running` one is closed), as the next attempt would have done; so does each member of a
+   * group whose last attempt was lost, when that member had not finished (lostGroupMembers). Best effort: a
+   * history that cannot be read must not keep the run from finishing.
    */
   const recordLostLastAttempts = async (run: RunBinding, runId: string) => {
+    let lost: Awaited<ReturnType<typeof currentRunTimedOutAttempts>> = { nodes: [], groups: [] };
+    try {
+      // Bounded inside the local activity's 30 s, so a slow Temporal cannot hold up the run's end for long; an
+      // overloaded one (histories read in 5-6 s under load) still answers within it.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      lost = await Promise.race([
+        currentRunTimedOutAttempts(),
+        new Promise<never>((_, reject) =>
+          timer = setTimeout(() => reject(new Error("history read timed out")), 20_000)
+        ),
+      ]).finally(() => clearTimeout(timer));
+    } catch {
+      // The rows left running are still closed below.
+    }
+    // Read before the rows left running are closed: a member whose last row is running is the attempt lost.
+    const members = await lostGroupMembers(sql, run, runId, lost.groups.flat());
     // Nothing runs once the workflow finishes (it waits for every activity, cancelled ones included): a row still
     // `running` is an attempt lost with its worker, a group member's among them.
     await sql`UPDATE node_executions SET status = 'failed', finished_at = now(), error = ${sql.json(ATTEMPT_LOST)}
       WHERE run_id = ${runId} AND status = 'running'`;
-    let lost: Awaited<ReturnType<typeof currentRunTimedOutAttempts>>;
-    try {
-      // Bounded well inside the local activity's 30 s, so a slow Temporal cannot hold up the run's end.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      lost = await Promise.race([
-        currentRunTimedOutAttempts(),
-        new Promise<never>((_, reject) => timer = setTimeout(() => reject(new Error("history read timed out")), 5000)),
-      ]).finally(() => clearTimeout(timer));
-    } catch {
-      return;
-    }
     const byName = new Map([...run.nodes.values()].map((n) => [n.name, n]));
-    for (const { nodeName, attempt } of lost) {
+    for (const { nodeName, attempt } of lost.nodes) {
       const node = byName.get(nodeName);
       if (node) await recordLostAttempts(sql, runId, node, attempt + 1);
     }
+    for (const { node, attempt } of members) await recordLostAttempts(sql, runId, node, attempt + 1);
   };
   /** The one execution (attempt 1) of an approval or control-flow node, if the run's graph has that node. */
   async function startAttemptOne(r: ControlNodeRecord, types: Iterable<string>): Promise<void> {
@@ -113,7 +127,7 @@ export function createRunBookkeeping(sql: Sql, guard: RunGuard = createRunGuard(
         status: o.status,
         attempt: 0,
         output: o.output === undefined ? null : sql.json(o.output as never),
-        error: o.reason ? sql.json({ message: o.reason, type: o.status === "skipped" ? "Skipped" : "Reused" }) : null,
+        error: o.reason ? sql.json({ message: o.reason, type: OUTCOME_TYPE[o.status] }) : null,
         finished_at: new Date(),
         duration_ms: 0,
       }));
@@ -122,4 +136,35 @@ export function createRunBookkeeping(sql: Sql, guard: RunGuard = createRunGuard(
       await sql`INSERT INTO node_executions ${sql(rows as never)} ON CONFLICT (run_id, node_id, attempt) DO NOTHING`;
     },
   };
+}
+
+/**
+ * Members of groups whose last attempt was lost that had not finished, with the attempt the group lost: the one
+ * whose row was left running, or the next one when the member had not begun it (no row yet, or between attempts).
+ * A member that succeeded, failed for good (not retryable, or out of attempts) or was lost with its row already
+ * recorded needs nothing.
+ */
+async function lostGroupMembers(sql: Sql, run: RunBinding, runId: string, nodeIds: string[]) {
+  const nodes = [...new Set(nodeIds)].flatMap((id) => run.nodes.get(id) ?? []);
+  if (!nodes.length) return [];
+  // Once the run has finished its rows are complete (this local activity may run again): nothing more to add.
+  const [{ live }] = await sql`SELECT EXISTS (SELECT 1 FROM workflow_runs WHERE id = ${runId}
+    AND status IN ${sql.unsafe(LIVE)}) AS live`;
+  if (!live) return [];
+  const rows = await sql<{ node_id: string; attempt: number; status: string; error: NodeError | null }[]>`
+    SELECT DISTINCT ON (node_id) node_id, attempt, status, error FROM node_executions
+    WHERE run_id = ${runId} AND node_id IN ${sql(nodes.map((n) => n.id))} ORDER BY node_id, attempt DESC`;
+  const last = new Map(rows.map((r) => [r.node_id, r]));
+  const lost: { node: SnapshotNode; attempt: number }[] = [];
+  for (const node of nodes) {
+    const row = last.get(node.id);
+    const policy = nodePolicy(node.config);
+    if (!row) lost.push({ node, attempt: 1 });
+    else if (row.status === "running") lost.push({ node, attempt: row.attempt });
+    else if (
+      row.status === "failed" && row.error?.retryable && row.attempt < policy.maxAttempts &&
+      !policy.nonRetryableErrorTypes.includes(row.error.type)
+    ) lost.push({ node, attempt: row.attempt + 1 });
+  }
+  return lost;
 }

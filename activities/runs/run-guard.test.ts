@@ -7,22 +7,11 @@ import { WorkflowFailedError } from "@temporalio/client";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { WorkflowSnapshot } from "../../core/snapshot.ts";
 import { TEST_TASK_QUEUE } from "../../test/env.ts";
-import {
-  buildWorkflow,
-  call,
-  json,
-  registerUser,
-  setupApp,
-  startUpstream,
-  type TestContext,
-  type Upstream,
-  waitForRun,
-} from "../../test/helpers.ts";
+import { buildWorkflow, call, json, startUpstream, type Upstream, waitForRun } from "../../test/helpers.ts";
+import { useApiHarness } from "../../test/harness.ts";
 
 const SECRET = "alice-secret-value-7f3a91";
 
-let t: TestContext;
-let alice: Awaited<ReturnType<typeof registerUser>>;
 let victimServer: Upstream;
 let attackerServer: Upstream;
 let victim: { workflowId: string; runId: string; snapshot: WorkflowSnapshot; input: unknown };
@@ -69,24 +58,23 @@ function exfiltratingSnapshot(): WorkflowSnapshot {
   return snapshot;
 }
 
+const t = useApiHarness();
 beforeAll(async () => {
-  t = await setupApp();
-  alice = await registerUser(t.app, "alice");
   victimServer = await startUpstream((_req, _body, res) => json(res, 200, { ok: true }));
   attackerServer = await startUpstream((_req, _body, res) => json(res, 200, { ok: true }));
   expect(
-    (await call(t.app, "POST", "/api/secrets", { token: alice.token, body: { name: "API_KEY", value: SECRET } }))
+    (await call(t.app, "POST", "/api/secrets", { token: t.alice.token, body: { name: "API_KEY", value: SECRET } }))
       .status,
   ).toBe(201);
-  const { workflowId } = await buildWorkflow(t.app, alice.token, [
+  const { workflowId } = await buildWorkflow(t.app, t.alice.token, [
     { name: "call", config: { url: `${victimServer.url}/api`, headers: { authorization: "{{secrets.API_KEY}}" } } },
   ]);
   const started = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, {
-    token: alice.token,
+    token: t.alice.token,
     body: { input: { order: 1 } },
   });
   expect(started.status).toBe(202);
-  const run = await waitForRun(t.app, alice.token, workflowId, started.body.run_id);
+  const run = await waitForRun(t.app, t.alice.token, workflowId, started.body.run_id);
   expect(run.status).toBe("succeeded");
   const [row] = await t.sql`SELECT snapshot, input FROM workflow_runs WHERE id = ${run.id}`;
   victim = { workflowId, runId: run.id, snapshot: row.snapshot as WorkflowSnapshot, input: row.input };
@@ -138,10 +126,10 @@ describe("runDag started straight through Temporal", () => {
 
   it("the victim's own runs still work afterwards", async () => {
     const again = await call(t.app, "POST", `/api/workflows/${victim.workflowId}/execute`, {
-      token: alice.token,
+      token: t.alice.token,
       body: { input: { order: 3 } },
     });
-    expect((await waitForRun(t.app, alice.token, victim.workflowId, again.body.run_id)).status).toBe("succeeded");
+    expect((await waitForRun(t.app, t.alice.token, victim.workflowId, again.body.run_id)).status).toBe("succeeded");
     expect(victimServer.requests.length).toBe(2);
   });
 });

@@ -1,40 +1,21 @@
 /** Human approval: a run waits for a person's decision, or for its timeout's default decision. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  buildWorkflow,
-  call,
-  json,
-  registerUser,
-  setupApp,
-  startUpstream,
-  type TestContext,
-  type Upstream,
-  waitForRun,
-} from "../../test/helpers.ts";
+import { describe, expect, it } from "vitest";
+import { buildWorkflow, call, json, waitForRun } from "../../test/helpers.ts";
+import { useApiHarness } from "../../test/harness.ts";
 
-let t: TestContext;
-let alice: Awaited<ReturnType<typeof registerUser>>;
-let bob: Awaited<ReturnType<typeof registerUser>>;
-let upstream: Upstream;
-
-beforeAll(async () => {
-  t = await setupApp();
-  [alice, bob] = await Promise.all([registerUser(t.app, "alice"), registerUser(t.app, "bob")]);
-  upstream = await startUpstream((req, _body, res) => json(res, 200, { path: req.url }));
-});
-afterAll(() => upstream.close());
+const t = useApiHarness({ upstream: (req, _body, res) => json(res, 200, { path: req.url }) });
 
 async function approvalFlow(approval: Record<string, unknown>) {
-  return await buildWorkflow(t.app, alice.token, [
-    { name: "draft", config: { url: `${upstream.url}/draft` } },
+  return await buildWorkflow(t.app, t.alice.token, [
+    { name: "draft", config: { url: `${t.upstream.url}/draft` } },
     { name: "review", type: "approval", config: { message: "Publish {{input.title}}?", ...approval } },
-    { name: "publish", config: { url: `${upstream.url}/publish` } },
+    { name: "publish", config: { url: `${t.upstream.url}/publish` } },
   ]);
 }
 
 async function waitForStatus(workflowId: string, runId: string, status: string) {
   for (let i = 0; i < 100; i++) {
-    const run = (await call(t.app, "GET", `/api/workflows/${workflowId}/runs/${runId}`, { token: alice.token })).body;
+    const run = (await call(t.app, "GET", `/api/workflows/${workflowId}/runs/${runId}`, { token: t.alice.token })).body;
     if (run.status === status) return run;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -43,11 +24,11 @@ async function waitForStatus(workflowId: string, runId: string, status: string) 
 
 const start = async (workflowId: string) =>
   (await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, {
-    token: alice.token,
+    token: t.alice.token,
     body: { input: { title: "Q3 report" } },
   }))
     .body.run_id as string;
-const approve = (workflowId: string, runId: string, body: unknown, token = alice.token, node = "review") =>
+const approve = (workflowId: string, runId: string, body: unknown, token = t.alice.token, node = "review") =>
   call(t.app, "POST", `/api/workflows/${workflowId}/runs/${runId}/nodes/${node}/approve`, { token, body });
 
 describe("approval nodes", () => {
@@ -57,19 +38,19 @@ describe("approval nodes", () => {
     const waiting = await waitForStatus(workflowId, runId, "waiting");
     const review = waiting.node_executions.find((n: { node_name: string }) => n.node_name === "review");
     expect(review).toMatchObject({ status: "waiting", input: { message: "Publish Q3 report?" } });
-    expect((await approve(workflowId, runId, { approved: true }, bob.token)).status).toBe(404);
-    expect((await approve(workflowId, runId, { approved: true }, alice.token, "publish")).status).toBe(409);
+    expect((await approve(workflowId, runId, { approved: true }, t.bob.token)).status).toBe(404);
+    expect((await approve(workflowId, runId, { approved: true }, t.alice.token, "publish")).status).toBe(409);
     expect((await approve(workflowId, runId, { approved: "yes" })).status).toBe(400);
     const res = await approve(workflowId, runId, { approved: true, data: { note: "ship it" } });
     expect(res.status).toBe(200);
-    const run = await waitForRun(t.app, alice.token, workflowId, runId);
+    const run = await waitForRun(t.app, t.alice.token, workflowId, runId);
     expect(run.status).toBe("succeeded");
     const decided = run.node_executions.find((n: { node_name: string }) => n.node_name === "review");
     expect(decided.status).toBe("succeeded");
     expect(decided.output).toEqual({
       approved: true,
       data: { note: "ship it" },
-      decided_by: alice.email,
+      decided_by: t.alice.email,
       timed_out: false,
     });
     expect(run.node_executions.map((n: { node_name: string }) => n.node_name)).toContain("publish");
@@ -81,17 +62,17 @@ describe("approval nodes", () => {
     const runId = await start(workflowId);
     await waitForStatus(workflowId, runId, "waiting");
     await approve(workflowId, runId, { approved: false });
-    const run = await waitForRun(t.app, alice.token, workflowId, runId);
+    const run = await waitForRun(t.app, t.alice.token, workflowId, runId);
     expect(run.status).toBe("failed");
     expect(run.error.node).toBe("review");
-    expect(run.error.message).toContain(`rejected by ${alice.email}`);
+    expect(run.error.message).toContain(`rejected by ${t.alice.email}`);
     const publish = run.node_executions.find((n: { node_name: string }) => n.node_name === "publish");
     expect(publish.status).toBe("skipped");
   });
 
   it("applies the default decision when the timeout passes", async () => {
     const { workflowId } = await approvalFlow({ timeout_ms: 500, default_decision: "approve" });
-    const run = await waitForRun(t.app, alice.token, workflowId, await start(workflowId));
+    const run = await waitForRun(t.app, t.alice.token, workflowId, await start(workflowId));
     expect(run.status).toBe("succeeded");
     const review = run.node_executions.find((n: { node_name: string }) => n.node_name === "review");
     expect(review.output).toMatchObject({ approved: true, timed_out: true, decided_by: null });
@@ -100,11 +81,11 @@ describe("approval nodes", () => {
   it("with on_reject continue, conditions can route on the decision", async () => {
     const wf = await buildWorkflow(
       t.app,
-      alice.token,
+      t.alice.token,
       [
         { name: "review", type: "approval", config: { on_reject: "continue" } },
-        { name: "publish", config: { url: `${upstream.url}/publish` } },
-        { name: "notify", config: { url: `${upstream.url}/notify` } },
+        { name: "publish", config: { url: `${t.upstream.url}/publish` } },
+        { name: "notify", config: { url: `${t.upstream.url}/notify` } },
       ],
       [],
     );
@@ -115,14 +96,14 @@ describe("approval nodes", () => {
       ]]
     ) {
       await call(t.app, "POST", `/api/workflows/${wf.workflowId}/edges`, {
-        token: alice.token,
+        token: t.alice.token,
         body: { source_node_id: wf.nodeIds.review, target_node_id: wf.nodeIds[target], condition },
       });
     }
     const runId = await start(wf.workflowId);
     await waitForStatus(wf.workflowId, runId, "waiting");
     await approve(wf.workflowId, runId, { approved: false });
-    const run = await waitForRun(t.app, alice.token, wf.workflowId, runId);
+    const run = await waitForRun(t.app, t.alice.token, wf.workflowId, runId);
     expect(run.status).toBe("succeeded");
     const status = Object.fromEntries(
       run.node_executions.map((n: { node_name: string; status: string }) => [n.node_name, n.status]),

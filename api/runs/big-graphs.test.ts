@@ -1,16 +1,14 @@
 /** Big graphs: a 1,000-node run completes, and long runs continue as new to stay within history limits. */
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, registerUser, setupApp, temporalFinalStatus, type TestContext, waitForRun } from "../../test/helpers.ts";
+import { call, setupApp, temporalFinalStatus, type TestContext, waitForRun } from "../../test/helpers.ts";
+import { useApiHarness } from "../../test/harness.ts";
 
-let t: TestContext;
 let small: TestContext;
-let alice: Awaited<ReturnType<typeof registerUser>>;
 
+const t = useApiHarness();
 beforeAll(async () => {
-  t = await setupApp();
   // An API that asks runs to continue as new after only 100 history events.
   small = await setupApp({ WEFT_MAX_HISTORY_EVENTS: "100" });
-  alice = await registerUser(t.app, "alice");
 });
 
 /** Inserts a graph straight into PostgreSQL (faster than 2,000 API calls); `parent(i)` is node i's upstream. */
@@ -21,7 +19,7 @@ async function insertGraph(
   maxParallel: number,
 ) {
   const [wf] = await t
-    .sql`INSERT INTO workflows (owner_id, name, max_parallel) VALUES (${alice.id}, 'big', ${maxParallel}) RETURNING id`;
+    .sql`INSERT INTO workflows (owner_id, name, max_parallel) VALUES (${t.alice.id}, 'big', ${maxParallel}) RETURNING id`;
   const nodes = Array.from({ length: count }, (_, i) => ({
     id: crypto.randomUUID(),
     workflow_id: wf.id,
@@ -63,10 +61,10 @@ describe("big graphs", () => {
     }));
     await t.sql`INSERT INTO edges ${t.sql(joinEdges as never)}`;
     const started = (await call(small.app, "POST", `/api/workflows/${workflowId}/execute`, {
-      token: alice.token,
+      token: t.alice.token,
       body: { input: {} },
     })).body;
-    const run = await waitForRun(small.app, alice.token, workflowId, started.run_id, 120_000);
+    const run = await waitForRun(small.app, t.alice.token, workflowId, started.run_id, 120_000);
     expect(run.status, JSON.stringify(run.error)).toBe("succeeded");
     expect(run.output).toEqual({ [`n${M + 1}`]: M + 1 });
     const per = await executionsPerNode(started.run_id);
@@ -86,10 +84,10 @@ describe("big graphs", () => {
       100,
     );
     const started = (await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, {
-      token: alice.token,
+      token: t.alice.token,
       body: { input: { base: 1000 } },
     })).body;
-    const run = await waitForRun(t.app, alice.token, workflowId, started.run_id, 240_000);
+    const run = await waitForRun(t.app, t.alice.token, workflowId, started.run_id, 240_000);
     expect(run.status, JSON.stringify(run.error)).toBe("succeeded");
     const per = await executionsPerNode(started.run_id);
     expect(per).toHaveLength(1000);

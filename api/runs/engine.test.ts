@@ -1,27 +1,12 @@
 /** The engine's semantics through the API: parallelism, conditions, skipping, transforms, failure policy, cancel. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  call,
-  json,
-  registerUser,
-  setupApp,
-  startUpstream,
-  temporalFinalStatus,
-  type TestContext,
-  type Upstream,
-  waitForRun,
-} from "../../test/helpers.ts";
+import { describe, expect, it } from "vitest";
+import { call, json, temporalFinalStatus, waitForRun } from "../../test/helpers.ts";
+import { useApiHarness } from "../../test/harness.ts";
 
-let t: TestContext;
-let alice: Awaited<ReturnType<typeof registerUser>>;
-let bob: Awaited<ReturnType<typeof registerUser>>;
-let upstream: Upstream;
 const hits = new Map<string, number>();
 
-beforeAll(async () => {
-  t = await setupApp();
-  [alice, bob] = await Promise.all([registerUser(t.app, "alice"), registerUser(t.app, "bob")]);
-  upstream = await startUpstream((req, _body, res) => {
+const t = useApiHarness({
+  upstream: (req, _body, res) => {
     const url = new URL(req.url!, "http://x");
     const ms = Number(url.searchParams.get("ms") ?? 0);
     const answer = () => {
@@ -41,19 +26,21 @@ beforeAll(async () => {
     };
     if (ms) setTimeout(answer, ms);
     else answer();
-  });
+  },
 });
-afterAll(() => upstream.close());
 
 type NodeSpec = { name: string; type?: string; config: Record<string, unknown> };
 type EdgeSpec = [string, string, string?];
 
 async function graph(nodes: NodeSpec[], edges: EdgeSpec[], settings: Record<string, unknown> = {}) {
-  const wf = await call(t.app, "POST", "/api/workflows", { token: alice.token, body: { name: "engine", ...settings } });
+  const wf = await call(t.app, "POST", "/api/workflows", {
+    token: t.alice.token,
+    body: { name: "engine", ...settings },
+  });
   const ids: Record<string, string> = {};
   for (const n of nodes) {
     const res = await call(t.app, "POST", `/api/workflows/${wf.body.id}/nodes`, {
-      token: alice.token,
+      token: t.alice.token,
       body: { name: n.name, type: n.type ?? "http_request", config: n.config },
     });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
@@ -61,7 +48,7 @@ async function graph(nodes: NodeSpec[], edges: EdgeSpec[], settings: Record<stri
   }
   for (const [a, b, condition] of edges) {
     const res = await call(t.app, "POST", `/api/workflows/${wf.body.id}/edges`, {
-      token: alice.token,
+      token: t.alice.token,
       body: { source_node_id: ids[a], target_node_id: ids[b], condition },
     });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
@@ -69,14 +56,14 @@ async function graph(nodes: NodeSpec[], edges: EdgeSpec[], settings: Record<stri
   return wf.body.id as string;
 }
 
-const http = (path: string) => ({ url: `${upstream.url}${path}`, retry: { max_attempts: 1 } });
+const http = (path: string) => ({ url: `${t.upstream.url}${path}`, retry: { max_attempts: 1 } });
 const run = async (workflowId: string, input = {}) => {
   const started = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, {
-    token: alice.token,
+    token: t.alice.token,
     body: { input },
   });
   expect(started.status).toBe(202);
-  return { started: started.body, result: () => waitForRun(t.app, alice.token, workflowId, started.body.run_id) };
+  return { started: started.body, result: () => waitForRun(t.app, t.alice.token, workflowId, started.body.run_id) };
 };
 type Exec = {
   node_name: string;
@@ -151,7 +138,7 @@ describe("conditions and skipping", () => {
     expect(n.small.status).toBe("skipped");
     expect(n.after_small.status).toBe("skipped");
     expect(n.join.status).toBe("succeeded");
-    expect(upstream.requests.some((q) => q.url === "/small")).toBe(false);
+    expect(t.upstream.requests.some((q) => q.url === "/small")).toBe(false);
     // The other input takes the other branch.
     const r2 = await (await run(wf, { n: 1 })).result();
     expect(byName(r2).big.status).toBe("skipped");
@@ -188,9 +175,9 @@ describe("transform nodes", () => {
   });
 
   it("rejects a transform expression that does not parse when the node is saved", async () => {
-    const wf = (await call(t.app, "POST", "/api/workflows", { token: alice.token, body: { name: "x" } })).body.id;
+    const wf = (await call(t.app, "POST", "/api/workflows", { token: t.alice.token, body: { name: "x" } })).body.id;
     const res = await call(t.app, "POST", `/api/workflows/${wf}/nodes`, {
-      token: alice.token,
+      token: t.alice.token,
       body: { name: "bad", type: "transform", config: { expression: "1 +" } },
     });
     expect(res.status).toBe(400);
@@ -219,7 +206,7 @@ describe("failure policy", () => {
     expect(n.slow.status).toBe("cancelled");
     // What depended on the cancelled node never ran: it is recorded as skipped.
     expect(n.later.status).toBe("skipped");
-    expect(upstream.requests.some((q) => q.url === "/later")).toBe(false);
+    expect(t.upstream.requests.some((q) => q.url === "/later")).toBe(false);
   });
 
   it("continue lets independent branches finish and skips what depended on the failure", async () => {
@@ -254,9 +241,11 @@ describe("cancel", () => {
     await new Promise((r) => setTimeout(r, 700));
     const began = Date.now();
     expect(
-      (await call(t.app, "POST", `/api/workflows/${wf}/runs/${started.run_id}/cancel`, { token: bob.token })).status,
+      (await call(t.app, "POST", `/api/workflows/${wf}/runs/${started.run_id}/cancel`, { token: t.bob.token })).status,
     ).toBe(404);
-    const res = await call(t.app, "POST", `/api/workflows/${wf}/runs/${started.run_id}/cancel`, { token: alice.token });
+    const res = await call(t.app, "POST", `/api/workflows/${wf}/runs/${started.run_id}/cancel`, {
+      token: t.alice.token,
+    });
     expect(res.status).toBe(202);
     const r = await result();
     expect(Date.now() - began).toBeLessThan(5000);
@@ -266,7 +255,7 @@ describe("cancel", () => {
     const d = await temporalFinalStatus(t.temporal, started.temporal.workflow_id);
     expect(d.status.name).toBe("CANCELLED");
     const again = await call(t.app, "POST", `/api/workflows/${wf}/runs/${started.run_id}/cancel`, {
-      token: alice.token,
+      token: t.alice.token,
     });
     expect(again.status).toBe(409);
   });
@@ -275,7 +264,7 @@ describe("cancel", () => {
 describe("sibling groups", () => {
   const node = (name: string, path: string, config: Record<string, unknown> = {}) => ({
     name,
-    config: { url: `${upstream.url}${path}`, ...config },
+    config: { url: `${t.upstream.url}${path}`, ...config },
   });
   const attempts = (r: { node_executions: Exec[] }, name: string) =>
     r.node_executions.filter((e) => e.node_name === name).map((e) => [
@@ -344,13 +333,15 @@ describe("sibling groups", () => {
       "b",
     ]]);
     const { started, result } = await run(wf);
-    const arrived = (path: string) => upstream.requests.some((q) => q.url.startsWith(path));
+    const arrived = (path: string) => t.upstream.requests.some((q) => q.url.startsWith(path));
     for (let i = 0; i < 200 && !(arrived("/cancel-a") && arrived("/cancel-b")); i++) {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(arrived("/cancel-a") && arrived("/cancel-b")).toBe(true);
     const began = Date.now();
-    const res = await call(t.app, "POST", `/api/workflows/${wf}/runs/${started.run_id}/cancel`, { token: alice.token });
+    const res = await call(t.app, "POST", `/api/workflows/${wf}/runs/${started.run_id}/cancel`, {
+      token: t.alice.token,
+    });
     expect(res.status).toBe(202);
     const r = await result();
     expect(Date.now() - began).toBeLessThan(5000);

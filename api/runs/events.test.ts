@@ -1,17 +1,8 @@
 /** Live run progress over SSE: order, resumption, replay of finished runs, custom events, no Temporal reads. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { appendRunEvent } from "../../db/run-events.ts";
-import {
-  buildWorkflow,
-  call,
-  json,
-  registerUser,
-  setupApp,
-  startUpstream,
-  type TestContext,
-  type Upstream,
-  waitForRun,
-} from "../../test/helpers.ts";
+import { buildWorkflow, call, json, waitForRun } from "../../test/helpers.ts";
+import { useApiHarness } from "../../test/harness.ts";
 import { createApp, type WeftApp } from "../app.ts";
 import { loadConfig } from "../config.ts";
 import { createLogger } from "../logger.ts";
@@ -20,22 +11,14 @@ import { TEST_DATABASE_URL, TEST_JWT_SECRET } from "../../test/env.ts";
 import { connect } from "../../db/client.ts";
 import type { TemporalApi } from "../temporal/client.ts";
 
-let t: TestContext;
-let alice: Awaited<ReturnType<typeof registerUser>>;
-let bob: Awaited<ReturnType<typeof registerUser>>;
-let upstream: Upstream;
-
-beforeAll(async () => {
-  t = await setupApp();
-  [alice, bob] = await Promise.all([registerUser(t.app, "alice"), registerUser(t.app, "bob")]);
-  upstream = await startUpstream((req, _body, res) => {
+const t = useApiHarness({
+  upstream: (req, _body, res) => {
     const url = new URL(req.url!, "http://x");
     const answer = () =>
       url.pathname === "/big" ? json(res, 200, { blob: "x".repeat(100_000) }) : json(res, 200, { path: url.pathname });
     setTimeout(answer, Number(url.searchParams.get("ms") ?? 0));
-  });
+  },
 });
-afterAll(() => upstream.close());
 
 interface SseEvent {
   event: string;
@@ -102,13 +85,13 @@ async function openStream(app: WeftApp, path: string, token?: string, headers: R
 }
 
 const eventsPath = (wf: string, run: string) => `/api/workflows/${wf}/runs/${run}/events`;
-const http = (path: string) => ({ url: `${upstream.url}${path}`, retry: { max_attempts: 1 } });
+const http = (path: string) => ({ url: `${t.upstream.url}${path}`, retry: { max_attempts: 1 } });
 /** What an event says, for comparing sequences. */
 const summary = (e: SseEvent) =>
   e.event === "node" ? `node ${e.data.node_name} ${e.data.status}` : `${e.event} ${e.data.status ?? ""}`.trim();
 
 async function execute(workflowId: string) {
-  const res = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, { token: alice.token, body: {} });
+  const res = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, { token: t.alice.token, body: {} });
   expect(res.status).toBe(202);
   return res.body.run_id as string;
 }
@@ -117,18 +100,18 @@ let finished: { workflowId: string; runId: string; events: SseEvent[] };
 
 describe("a live run", () => {
   it("streams run and node status changes in order, then closes by itself", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [
       { name: "first", config: http("/first?ms=600") },
       { name: "second", config: http("/second?ms=300") },
     ]);
     const runId = await execute(workflowId);
-    const stream = await openStream(t.app, eventsPath(workflowId, runId), alice.token);
+    const stream = await openStream(t.app, eventsPath(workflowId, runId), t.alice.token);
     expect(stream.res.status).toBe(200);
     expect(stream.res.headers.get("content-type")).toContain("text/event-stream");
     // Live, not a replay: the first node is reported running while the run is still going.
     await stream.waitFor((e) => e.event === "node" && e.data.node_name === "first" && e.data.status === "running");
     expect(
-      (await call(t.app, "GET", `/api/workflows/${workflowId}/runs/${runId}`, { token: alice.token })).body.status,
+      (await call(t.app, "GET", `/api/workflows/${workflowId}/runs/${runId}`, { token: t.alice.token })).body.status,
     ).toBe("running");
     expect(await stream.closedWithin(20_000)).toBe(true);
 
@@ -156,7 +139,7 @@ describe("a live run", () => {
 describe("resuming and replaying", () => {
   it("gives a client that connects after the run finished the whole history, and closes at once", async () => {
     const began = Date.now();
-    const stream = await openStream(t.app, eventsPath(finished.workflowId, finished.runId), alice.token);
+    const stream = await openStream(t.app, eventsPath(finished.workflowId, finished.runId), t.alice.token);
     expect(await stream.closedWithin(2000)).toBe(true);
     expect(Date.now() - began).toBeLessThan(2000);
     expect(stream.events).toEqual(finished.events);
@@ -164,7 +147,7 @@ describe("resuming and replaying", () => {
 
   it("resumes after Last-Event-ID (or ?last_event_id=) with exactly the later events", async () => {
     const middle = finished.events[3].id;
-    const byHeader = await openStream(t.app, eventsPath(finished.workflowId, finished.runId), alice.token, {
+    const byHeader = await openStream(t.app, eventsPath(finished.workflowId, finished.runId), t.alice.token, {
       "last-event-id": middle,
     });
     await byHeader.closed;
@@ -172,7 +155,7 @@ describe("resuming and replaying", () => {
     const byQuery = await openStream(
       t.app,
       `${eventsPath(finished.workflowId, finished.runId)}?last_event_id=${middle}`,
-      alice.token,
+      t.alice.token,
     );
     await byQuery.closed;
     expect(byQuery.events).toEqual(finished.events.slice(4));
@@ -180,7 +163,7 @@ describe("resuming and replaying", () => {
     const both = await openStream(
       t.app,
       `${eventsPath(finished.workflowId, finished.runId)}?last_event_id=${middle}`,
-      alice.token,
+      t.alice.token,
       { "last-event-id": finished.events[5].id },
     );
     await both.closed;
@@ -189,18 +172,18 @@ describe("resuming and replaying", () => {
 
   it("answers 204 once a final run has nothing after the id, so EventSource stops reconnecting", async () => {
     const res = await t.app.request(eventsPath(finished.workflowId, finished.runId), {
-      headers: { authorization: `Bearer ${alice.token}`, "last-event-id": finished.events.at(-1)!.id },
+      headers: { authorization: `Bearer ${t.alice.token}`, "last-event-id": finished.events.at(-1)!.id },
     });
     expect(res.status).toBe(204);
   });
 
   it("resumes a live run mid-way without losing or repeating events", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [
       { name: "a", config: http("/a?ms=500") },
       { name: "b", config: http("/b?ms=500") },
     ]);
     const runId = await execute(workflowId);
-    const first = await openStream(t.app, eventsPath(workflowId, runId), alice.token);
+    const first = await openStream(t.app, eventsPath(workflowId, runId), t.alice.token);
     const seen = await first.waitFor((e) =>
       e.event === "node" && e.data.node_name === "a" && e.data.status === "running"
     );
@@ -209,7 +192,7 @@ describe("resuming and replaying", () => {
     const hub = t.events;
     for (let i = 0; i < 50 && hub.subscriberCount; i++) await new Promise((r) => setTimeout(r, 20));
     expect(hub.subscriberCount).toBe(0);
-    const second = await openStream(t.app, eventsPath(workflowId, runId), alice.token, { "last-event-id": seen.id });
+    const second = await openStream(t.app, eventsPath(workflowId, runId), t.alice.token, { "last-event-id": seen.id });
     await second.closed;
     const upToSeen = first.events.slice(0, first.events.indexOf(seen) + 1);
     expect([...upToSeen, ...second.events].map(summary)).toEqual([
@@ -225,11 +208,11 @@ describe("resuming and replaying", () => {
 });
 
 describe("GET a run with ?wait", () => {
-  const getRun = (wf: string, run: string, query: string, token = alice.token) =>
+  const getRun = (wf: string, run: string, query: string, token = t.alice.token) =>
     call(t.app, "GET", `/api/workflows/${wf}/runs/${run}${query}`, { token });
 
   it("answers as soon as the run ends, not before and without polling", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "slowish", config: http("/w?ms=1500") }]);
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [{ name: "slowish", config: http("/w?ms=1500") }]);
     const runId = await execute(workflowId);
     const began = Date.now();
     const res = await getRun(workflowId, runId, "?wait=30");
@@ -246,7 +229,7 @@ describe("GET a run with ?wait", () => {
   });
 
   it("answers with the unfinished run once the wait is over; refuses a wait out of range", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "long", config: http("/long?ms=5000") }]);
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [{ name: "long", config: http("/long?ms=5000") }]);
     const runId = await execute(workflowId);
     const began = Date.now();
     const res = await getRun(workflowId, runId, "?wait=1");
@@ -259,7 +242,7 @@ describe("GET a run with ?wait", () => {
       expect(refused.status, bad).toBe(400);
       expect(refused.body.error.code).toBe("VALIDATION_ERROR");
     }
-    expect((await getRun(workflowId, runId, "?wait=5", bob.token)).status).toBe(404);
+    expect((await getRun(workflowId, runId, "?wait=5", t.bob.token)).status).toBe(404);
   });
 });
 
@@ -268,9 +251,12 @@ describe("idle streams", () => {
     const saved = t.events.heartbeatMs;
     t.events.heartbeatMs = 300;
     try {
-      const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "idle", config: http("/idle?ms=2000") }]);
+      const { workflowId } = await buildWorkflow(t.app, t.alice.token, [{
+        name: "idle",
+        config: http("/idle?ms=2000"),
+      }]);
       const runId = await execute(workflowId);
-      const stream = await openStream(t.app, eventsPath(workflowId, runId), alice.token);
+      const stream = await openStream(t.app, eventsPath(workflowId, runId), t.alice.token);
       await stream.waitFor((e) => e.event === "node" && e.data.status === "running");
       const before = stream.comments.length;
       await new Promise((r) => setTimeout(r, 1500));
@@ -289,15 +275,15 @@ describe("idle streams", () => {
 describe("access", () => {
   it("is 404 for another user's run and an unknown run, 401 without a token, 400 for a bad id", async () => {
     const path = eventsPath(finished.workflowId, finished.runId);
-    const other = await call(t.app, "GET", path, { token: bob.token });
+    const other = await call(t.app, "GET", path, { token: t.bob.token });
     expect(other.status).toBe(404);
     expect(other.body.error.code).toBe("NOT_FOUND");
     expect(
-      (await call(t.app, "GET", eventsPath(finished.workflowId, crypto.randomUUID()), { token: alice.token }))
+      (await call(t.app, "GET", eventsPath(finished.workflowId, crypto.randomUUID()), { token: t.alice.token }))
         .status,
     ).toBe(404);
     expect((await call(t.app, "GET", path)).status).toBe(401);
-    expect((await call(t.app, "GET", `${path}?last_event_id=abc`, { token: alice.token })).status).toBe(400);
+    expect((await call(t.app, "GET", `${path}?last_event_id=abc`, { token: t.alice.token })).status).toBe(400);
   });
 
   it("is documented in the OpenAPI document as an event stream", async () => {
@@ -309,9 +295,9 @@ describe("access", () => {
 
 describe("events of any type", () => {
   it("streams events appended with appendRunEvent, in order with status events", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "llm", config: http("/llm?ms=1500") }]);
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [{ name: "llm", config: http("/llm?ms=1500") }]);
     const runId = await execute(workflowId);
-    const stream = await openStream(t.app, eventsPath(workflowId, runId), alice.token);
+    const stream = await openStream(t.app, eventsPath(workflowId, runId), t.alice.token);
     await stream.waitFor((e) => e.event === "node" && e.data.status === "running");
     await appendRunEvent(t.sql, runId, "token", { node_name: "llm", seq: 0, text: "Hel" });
     await appendRunEvent(t.sql, runId, "token", { node_name: "llm", seq: 1, text: 'lo\n"world"' });
@@ -333,10 +319,10 @@ describe("events of any type", () => {
   });
 
   it("delivers concurrent appends from many connections to every client once each, in id order", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "slow", config: http("/slow?ms=3000") }]);
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [{ name: "slow", config: http("/slow?ms=3000") }]);
     const runId = await execute(workflowId);
     const streams = await Promise.all(
-      [1, 2, 3].map(() => openStream(t.app, eventsPath(workflowId, runId), alice.token)),
+      [1, 2, 3].map(() => openStream(t.app, eventsPath(workflowId, runId), t.alice.token)),
     );
     await Promise.all(streams.map((s) => s.waitFor((e) => e.event === "node" && e.data.status === "running")));
     await Promise.all(Array.from({ length: 200 }, (_, seq) => appendRunEvent(t.sql, runId, "token", { seq })));
@@ -371,9 +357,9 @@ describe("events of any type", () => {
   });
 
   it("leaves outputs over 64 KB out of the event, flagged", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "big", config: http("/big") }]);
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [{ name: "big", config: http("/big") }]);
     const runId = await execute(workflowId);
-    const stream = await openStream(t.app, eventsPath(workflowId, runId), alice.token);
+    const stream = await openStream(t.app, eventsPath(workflowId, runId), t.alice.token);
     await stream.closed;
     const node = stream.events.find((e) => e.event === "node" && e.data.status === "succeeded")!;
     expect(node.data.output).toBeUndefined();
@@ -397,9 +383,9 @@ describe("PostgreSQL only", () => {
       WEFT_READ_CACHE: "false",
     });
     const app = createApp({ config, sql: t.sql, temporal: noTemporal, logger: createLogger({ test: true }, "warn") });
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "only", config: http("/only?ms=500") }]);
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [{ name: "only", config: http("/only?ms=500") }]);
     const runId = await execute(workflowId);
-    const stream = await openStream(app, eventsPath(workflowId, runId), alice.token);
+    const stream = await openStream(app, eventsPath(workflowId, runId), t.alice.token);
     expect(stream.res.status).toBe(200);
     await stream.closed;
     expect(stream.events.map(summary)).toEqual([
@@ -409,7 +395,7 @@ describe("PostgreSQL only", () => {
       "node only succeeded",
       "run succeeded",
     ]);
-    await waitForRun(t.app, alice.token, workflowId, runId);
+    await waitForRun(t.app, t.alice.token, workflowId, runId);
   });
 });
 
@@ -421,14 +407,17 @@ describe("shutdown", () => {
       const logger = createLogger({ test: true }, "warn");
       const events = new RunEventHub(sql, logger);
       const app = createApp({ config, sql, temporal: t.temporalHttp, logger, events });
-      const { workflowId } = await buildWorkflow(t.app, alice.token, [{ name: "long", config: http("/long?ms=4000") }]);
+      const { workflowId } = await buildWorkflow(t.app, t.alice.token, [{
+        name: "long",
+        config: http("/long?ms=4000"),
+      }]);
       const runId = await execute(workflowId);
-      const stream = await openStream(app, eventsPath(workflowId, runId), alice.token);
+      const stream = await openStream(app, eventsPath(workflowId, runId), t.alice.token);
       await stream.waitFor((e) => e.event === "run");
       events.closeAll();
       expect(await stream.closedWithin(1000)).toBe(true);
-      expect((await call(app, "GET", eventsPath(workflowId, runId), { token: alice.token })).status).toBe(503);
-      await waitForRun(t.app, alice.token, workflowId, runId);
+      expect((await call(app, "GET", eventsPath(workflowId, runId), { token: t.alice.token })).status).toBe(503);
+      await waitForRun(t.app, t.alice.token, workflowId, runId);
     } finally {
       await sql.end();
     }

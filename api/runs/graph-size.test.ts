@@ -1,14 +1,10 @@
 /** A run larger than Temporal can start is refused up front with 413 GRAPH_TOO_LARGE, leaving nothing behind. */
-import { beforeAll, describe, expect, it } from "vitest";
-import { buildWorkflow, call, registerUser, setupApp, type TestContext } from "../../test/helpers.ts";
+import { describe, expect, it } from "vitest";
+import { buildWorkflow, call } from "../../test/helpers.ts";
+import { useApiHarness } from "../../test/harness.ts";
 import { TEST_TASK_QUEUE } from "../../test/env.ts";
 
-let t: TestContext;
-let user: Awaited<ReturnType<typeof registerUser>>;
-beforeAll(async () => {
-  t = await setupApp();
-  user = await registerUser(t.app, "graph-size");
-});
+const t = useApiHarness({ names: ["graph-size", "bob"] });
 
 // Nodes of 650 KB each: every save is under the 1 MB body limit; three fit the engine, four do not.
 const bigNode = (name: string) => ({
@@ -18,16 +14,20 @@ const bigNode = (name: string) => ({
 
 describe("graph size", () => {
   it("saving a node that makes the graph too large is a 413 GRAPH_TOO_LARGE; the graph is unchanged", async () => {
-    const { workflowId, nodeIds } = await buildWorkflow(t.app, user.token, [bigNode("a"), bigNode("b"), bigNode("c")]);
+    const { workflowId, nodeIds } = await buildWorkflow(t.app, t.alice.token, [
+      bigNode("a"),
+      bigNode("b"),
+      bigNode("c"),
+    ]);
     const before = await t.sql`SELECT id, md5(config::text) AS config FROM nodes WHERE workflow_id = ${workflowId}
       ORDER BY id`;
     const [{ version }] = await t.sql`SELECT version FROM workflows WHERE id = ${workflowId}`;
     const add = await call(t.app, "POST", `/api/workflows/${workflowId}/nodes`, {
-      token: user.token,
+      token: t.alice.token,
       body: { ...bigNode("d"), type: "http_request" },
     });
     const grow = await call(t.app, "PUT", `/api/workflows/${workflowId}/nodes/${nodeIds.a}`, {
-      token: user.token,
+      token: t.alice.token,
       body: { config: { ...bigNode("a").config, body: "y".repeat(900_000) } },
     });
     for (const res of [add, grow]) {
@@ -43,11 +43,11 @@ describe("graph size", () => {
 
   it("execute and a webhook answer 413 GRAPH_TOO_LARGE saying why; no run row, no Temporal workflow", async () => {
     // Three nodes fit as configs; the input on top of them does not (the body limit allows ~1 MB of it).
-    const { workflowId } = await buildWorkflow(t.app, user.token, [bigNode("a"), bigNode("b"), bigNode("c")]);
-    const hook = await call(t.app, "POST", `/api/workflows/${workflowId}/hook`, { token: user.token });
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [bigNode("a"), bigNode("b"), bigNode("c")]);
+    const hook = await call(t.app, "POST", `/api/workflows/${workflowId}/hook`, { token: t.alice.token });
     const input = { text: "z".repeat(300_000) };
     const attempts = [
-      await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, { token: user.token, body: { input } }),
+      await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, { token: t.alice.token, body: { input } }),
       await call(t.app, "POST", `/api/hooks/${hook.body.token}`, { body: input }),
     ];
     for (const res of attempts) {
@@ -71,8 +71,8 @@ describe("graph size", () => {
   });
 
   it("a graph under the bound still starts", async () => {
-    const { workflowId } = await buildWorkflow(t.app, user.token, [bigNode("only")]);
-    const res = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, { token: user.token, body: {} });
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [bigNode("only")]);
+    const res = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, { token: t.alice.token, body: {} });
     expect(res.status).toBe(202);
   });
 });

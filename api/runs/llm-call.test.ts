@@ -3,14 +3,10 @@
  * token usage in the run API, streamed token events and cancellation mid-generation.
  */
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readRunEvents } from "../../db/run-events.ts";
-import { type GpuWorker, startGpuWorker } from "../../test/gpu-worker.ts";
-import { buildWorkflow, call, registerUser, setupApp, type TestContext, waitForRun } from "../../test/helpers.ts";
-
-let t: TestContext;
-let gpu: GpuWorker;
-let alice: Awaited<ReturnType<typeof registerUser>>;
+import { buildWorkflow, call, waitForRun } from "../../test/helpers.ts";
+import { useApiHarness } from "../../test/harness.ts";
 
 const expected = JSON.parse(readFileSync("models/tiny-qwen3/expected.json", "utf8")).greedy as {
   messages: { role: string; content: string }[];
@@ -20,17 +16,12 @@ const expected = JSON.parse(readFileSync("models/tiny-qwen3/expected.json", "utf
   generated_text: string;
 }[];
 
-beforeAll(async () => {
-  gpu = await startGpuWorker();
-  t = await setupApp({ WEFT_GPU_TASK_QUEUE: gpu.queue });
-  alice = await registerUser(t.app, "alice");
-});
-afterAll(() => gpu?.stop());
+const t = useApiHarness({ gpu: true });
 
 async function execute(nodes: Parameters<typeof buildWorkflow>[2], input: Record<string, unknown> = {}) {
-  const { workflowId } = await buildWorkflow(t.app, alice.token, nodes);
+  const { workflowId } = await buildWorkflow(t.app, t.alice.token, nodes);
   const started = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, {
-    token: alice.token,
+    token: t.alice.token,
     body: { input },
   });
   expect(started.status).toBe(202);
@@ -65,7 +56,7 @@ describe("llm_call", () => {
         },
       },
     ], { question: plain.messages[0].content });
-    const run = await waitForRun(t.app, alice.token, workflowId, runId);
+    const run = await waitForRun(t.app, t.alice.token, workflowId, runId);
     expect(run.status, JSON.stringify(run.error)).toBe("succeeded");
     const [ask, chat] = ["ask", "chat"].map((n) =>
       run.node_executions.find((e: { node_name: string }) => e.node_name === n)
@@ -107,9 +98,9 @@ describe("llm_call", () => {
       const scheduled = e.activityTaskScheduledEventAttributes;
       return scheduled?.activityType?.name === "executeNode" ? [[scheduled.activityId, scheduled.taskQueue?.name]] : [];
     });
-    expect(queues.sort()).toEqual([["ask", gpu.queue], ["chat", gpu.queue]]);
+    expect(queues.sort()).toEqual([["ask", t.gpu.queue], ["chat", t.gpu.queue]]);
     // The worker said where the model runs.
-    expect(gpu.process().output()).toMatch(/"msg":"model loaded".*"kind":"llm","model":"tiny-qwen3","device":"cpu"/);
+    expect(t.gpu.process().output()).toMatch(/"msg":"model loaded".*"kind":"llm","model":"tiny-qwen3","device":"cpu"/);
   });
 
   it("is deterministic at temperature 0 and honours stop strings", async () => {
@@ -122,7 +113,7 @@ describe("llm_call", () => {
         config: { prompt: expected[0].messages[0].content, max_tokens: 24, stop: [stop] },
       },
     ]);
-    const run = await waitForRun(t.app, alice.token, workflowId, runId);
+    const run = await waitForRun(t.app, t.alice.token, workflowId, runId);
     const [a, b] = run.node_executions.map((e: { output: { text: string; finish_reason: string } }) => e.output);
     expect(a.text).toBe(expected[0].generated_text);
     expect(b).toMatchObject({ text: a.text.slice(0, a.text.indexOf(stop)), finish_reason: "stop" });
@@ -133,7 +124,7 @@ describe("llm_call", () => {
     const { workflowId, runId } = await execute([
       { name: "long", type: "llm_call", config: { prompt: "Tell me a long story.", max_tokens: 256 } },
     ]);
-    const run = await waitForRun(t.app, alice.token, workflowId, runId);
+    const run = await waitForRun(t.app, t.alice.token, workflowId, runId);
     expect(run.status, JSON.stringify(run.error)).toBe("succeeded");
     const { text } = run.node_executions[0].output;
     expect(text).toContain("\ufffd");
@@ -158,10 +149,10 @@ describe("llm_call", () => {
     }
     const cancelledAt = Date.now();
     const cancel = await call(t.app, "POST", `/api/workflows/${workflowId}/runs/${runId}/cancel`, {
-      token: alice.token,
+      token: t.alice.token,
     });
     expect(cancel.status).toBe(202);
-    const run = await waitForRun(t.app, alice.token, workflowId, runId);
+    const run = await waitForRun(t.app, t.alice.token, workflowId, runId);
     expect(run.status).toBe("cancelled");
     expect(Date.now() - cancelledAt).toBeLessThan(5_000);
     expect(run.node_executions[0].status).toBe("cancelled");
@@ -176,17 +167,17 @@ describe("llm_call", () => {
     const { workflowId, runId } = await execute([
       { name: "x", type: "llm_call", config: { prompt: "hi", model: "no-such-model", retry: { max_attempts: 3 } } },
     ]);
-    const run = await waitForRun(t.app, alice.token, workflowId, runId);
+    const run = await waitForRun(t.app, t.alice.token, workflowId, runId);
     expect(run.status).toBe("failed");
     expect(run.node_executions).toHaveLength(1);
     expect(run.node_executions[0].error).toMatchObject({ type: "ModelNotFound", retryable: false });
 
-    const wf = await call(t.app, "POST", "/api/workflows", { token: alice.token, body: { name: "bad" } });
+    const wf = await call(t.app, "POST", "/api/workflows", { token: t.alice.token, body: { name: "bad" } });
     for (
       const config of [{}, { prompt: "x", temperature: 3 }, { prompt: "x", model: "../etc" }, { prompt: "x", y: 1 }]
     ) {
       const res = await call(t.app, "POST", `/api/workflows/${wf.body.id}/nodes`, {
-        token: alice.token,
+        token: t.alice.token,
         body: { name: "n", type: "llm_call", config },
       });
       expect(res.status, JSON.stringify(config)).toBe(400);

@@ -1,76 +1,63 @@
 /** Re-running from a failure, reusing successful outputs, on the pinned or the latest version. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  call,
-  json,
-  registerUser,
-  setupApp,
-  startUpstream,
-  type TestContext,
-  type Upstream,
-  waitForRun,
-} from "../../test/helpers.ts";
+import { describe, expect, it } from "vitest";
+import { call, json, waitForRun } from "../../test/helpers.ts";
+import { useApiHarness } from "../../test/harness.ts";
 
-let t: TestContext;
-let alice: Awaited<ReturnType<typeof registerUser>>;
-let bob: Awaited<ReturnType<typeof registerUser>>;
-let upstream: Upstream;
 const broken = new Set<string>();
 
-beforeAll(async () => {
-  t = await setupApp();
-  [alice, bob] = await Promise.all([registerUser(t.app, "alice"), registerUser(t.app, "bob")]);
-  upstream = await startUpstream((req, _body, res) => {
+const t = useApiHarness({
+  upstream: (req, _body, res) => {
     const url = new URL(req.url!, "http://x");
     if (broken.has(url.pathname)) return json(res, 500, { error: "down" });
     json(res, 200, { path: url.pathname });
-  });
+  },
 });
-afterAll(() => upstream.close());
 
 async function diamond(prefix: string) {
   const wf = (await call(t.app, "POST", "/api/workflows", {
-    token: alice.token,
+    token: t.alice.token,
     body: { name: "rerun", on_failure: "continue" },
   })).body.id;
   const ids: Record<string, string> = {};
   for (const name of ["A", "B", "C", "D"]) {
     ids[name] = (await call(t.app, "POST", `/api/workflows/${wf}/nodes`, {
-      token: alice.token,
+      token: t.alice.token,
       body: {
         name,
         type: "http_request",
-        config: { url: `${upstream.url}/${prefix}/${name}`, retry: { max_attempts: 1 } },
+        config: { url: `${t.upstream.url}/${prefix}/${name}`, retry: { max_attempts: 1 } },
       },
     })).body.id;
   }
   for (const [a, b] of [["A", "B"], ["B", "C"], ["A", "D"]]) {
     await call(t.app, "POST", `/api/workflows/${wf}/edges`, {
-      token: alice.token,
+      token: t.alice.token,
       body: { source_node_id: ids[a], target_node_id: ids[b] },
     });
   }
   return { wf, ids };
 }
-const hits = (path: string) => upstream.requests.filter((r) => r.url === path).length;
+const hits = (path: string) => t.upstream.requests.filter((r) => r.url === path).length;
 
 describe("retry (re-run from failure)", () => {
   it("reuses what succeeded and executes only the failed node and what follows it", async () => {
     const { wf } = await diamond("p1");
     broken.add("/p1/B");
     const first =
-      (await call(t.app, "POST", `/api/workflows/${wf}/execute`, { token: alice.token, body: { input: { k: 1 } } }))
+      (await call(t.app, "POST", `/api/workflows/${wf}/execute`, { token: t.alice.token, body: { input: { k: 1 } } }))
         .body;
-    const failed = await waitForRun(t.app, alice.token, wf, first.run_id);
+    const failed = await waitForRun(t.app, t.alice.token, wf, first.run_id);
     expect(failed.status).toBe("failed");
     broken.delete("/p1/B");
 
-    const retry = await call(t.app, "POST", `/api/workflows/${wf}/runs/${first.run_id}/retry`, { token: alice.token });
+    const retry = await call(t.app, "POST", `/api/workflows/${wf}/runs/${first.run_id}/retry`, {
+      token: t.alice.token,
+    });
     expect(retry.status).toBe(202);
     expect(retry.body.retry_of).toBe(first.run_id);
     expect(retry.body.reused.sort()).toEqual(["A", "D"]);
     expect(retry.body.version_hash).toBe(first.version_hash);
-    const run = await waitForRun(t.app, alice.token, wf, retry.body.run_id);
+    const run = await waitForRun(t.app, t.alice.token, wf, retry.body.run_id);
     expect(run.status).toBe("succeeded");
     expect(run.trigger).toBe("retry");
     expect(run.input).toEqual({ k: 1 });
@@ -88,25 +75,25 @@ describe("retry (re-run from failure)", () => {
     const { wf, ids } = await diamond("p2");
     broken.add("/p2/B");
     const first =
-      (await call(t.app, "POST", `/api/workflows/${wf}/execute`, { token: alice.token, body: { input: {} } })).body;
-    await waitForRun(t.app, alice.token, wf, first.run_id);
+      (await call(t.app, "POST", `/api/workflows/${wf}/execute`, { token: t.alice.token, body: { input: {} } })).body;
+    await waitForRun(t.app, t.alice.token, wf, first.run_id);
     await call(t.app, "PUT", `/api/workflows/${wf}/nodes/${ids.B}`, {
-      token: alice.token,
-      body: { config: { url: `${upstream.url}/p2/B-fixed`, retry: { max_attempts: 1 } } },
+      token: t.alice.token,
+      body: { config: { url: `${t.upstream.url}/p2/B-fixed`, retry: { max_attempts: 1 } } },
     });
     const pinned = await call(t.app, "POST", `/api/workflows/${wf}/runs/${first.run_id}/retry`, {
-      token: alice.token,
+      token: t.alice.token,
       body: {},
     });
-    expect((await waitForRun(t.app, alice.token, wf, pinned.body.run_id)).status).toBe("failed"); // old URL still broken
+    expect((await waitForRun(t.app, t.alice.token, wf, pinned.body.run_id)).status).toBe("failed"); // old URL still broken
     const latest = await call(t.app, "POST", `/api/workflows/${wf}/runs/${first.run_id}/retry`, {
-      token: alice.token,
+      token: t.alice.token,
       body: { version: "latest" },
     });
     expect(latest.status).toBe(202);
     expect(latest.body.version_hash).not.toBe(first.version_hash);
     expect(latest.body.reused.sort()).toEqual(["A", "D"]);
-    const run = await waitForRun(t.app, alice.token, wf, latest.body.run_id);
+    const run = await waitForRun(t.app, t.alice.token, wf, latest.body.run_id);
     expect(run.status).toBe("succeeded");
     expect(hits("/p2/B-fixed")).toBe(1);
     expect(hits("/p2/A")).toBe(1);
@@ -115,15 +102,15 @@ describe("retry (re-run from failure)", () => {
   it("refuses a run that has not failed (409), another user's run (404), and unknown fields (400)", async () => {
     const { wf } = await diamond("p3");
     const ok =
-      (await call(t.app, "POST", `/api/workflows/${wf}/execute`, { token: alice.token, body: { input: {} } })).body;
-    await waitForRun(t.app, alice.token, wf, ok.run_id);
-    expect((await call(t.app, "POST", `/api/workflows/${wf}/runs/${ok.run_id}/retry`, { token: alice.token })).status)
+      (await call(t.app, "POST", `/api/workflows/${wf}/execute`, { token: t.alice.token, body: { input: {} } })).body;
+    await waitForRun(t.app, t.alice.token, wf, ok.run_id);
+    expect((await call(t.app, "POST", `/api/workflows/${wf}/runs/${ok.run_id}/retry`, { token: t.alice.token })).status)
       .toBe(409);
-    expect((await call(t.app, "POST", `/api/workflows/${wf}/runs/${ok.run_id}/retry`, { token: bob.token })).status)
+    expect((await call(t.app, "POST", `/api/workflows/${wf}/runs/${ok.run_id}/retry`, { token: t.bob.token })).status)
       .toBe(404);
     expect(
       (await call(t.app, "POST", `/api/workflows/${wf}/runs/${ok.run_id}/retry`, {
-        token: alice.token,
+        token: t.alice.token,
         body: { version: "v9" },
       })).status,
     )

@@ -1,28 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { WEFT_OWNER_ID, WEFT_STATUS, WEFT_WORKFLOW_ID } from "../../core/search-attributes.ts";
-import {
-  buildWorkflow,
-  call,
-  json,
-  registerUser,
-  setupApp,
-  startUpstream,
-  temporalFinalStatus,
-  type TestContext,
-  type Upstream,
-  waitForRun,
-} from "../../test/helpers.ts";
+import { buildWorkflow, call, json, temporalFinalStatus, waitForRun } from "../../test/helpers.ts";
+import { useApiHarness } from "../../test/harness.ts";
+import { runSharedSecurityTests } from "../../test/security-suite.ts";
 
-let t: TestContext;
-let alice: Awaited<ReturnType<typeof registerUser>>;
-let bob: Awaited<ReturnType<typeof registerUser>>;
-let upstream: Upstream;
 const flaky = new Map<string, number>();
 
-beforeAll(async () => {
-  t = await setupApp();
-  [alice, bob] = await Promise.all([registerUser(t.app, "alice"), registerUser(t.app, "bob")]);
-  upstream = await startUpstream((req, body, res) => {
+const t = useApiHarness({
+  upstream: (req, body, res) => {
     const url = new URL(req.url!, "http://x");
     if (url.pathname === "/users") return json(res, 200, { users: [{ id: 7, name: "Ada" }, { id: 8, name: "Bob" }] });
     if (url.pathname.startsWith("/users/")) {
@@ -47,26 +32,25 @@ beforeAll(async () => {
     }
     res.writeHead(200, { "content-type": "text/plain" });
     res.end("plain text");
-  });
+  },
 });
-afterAll(() => upstream.close());
 
-const execute = (workflowId: string, input: unknown = {}, token = alice.token) =>
+const execute = (workflowId: string, input: unknown = {}, token = t.alice.token) =>
   call(t.app, "POST", `/api/workflows/${workflowId}/execute`, { token, body: { input } });
 
 describe("execute (happy)", () => {
   it("runs a 3-node http_request chain through Temporal, passing outputs downstream by template", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [
-      { name: "list", config: { url: `${upstream.url}/users` } },
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [
+      { name: "list", config: { url: `${t.upstream.url}/users` } },
       {
         name: "user",
-        config: { url: `${upstream.url}/users/{{nodes.list.output.body.users.0.id}}`, query: { q: "{{input.q}}" } },
+        config: { url: `${t.upstream.url}/users/{{nodes.list.output.body.users.0.id}}`, query: { q: "{{input.q}}" } },
       },
       {
         name: "report",
         config: {
           method: "POST",
-          url: `${upstream.url}/echo`,
+          url: `${t.upstream.url}/echo`,
           body: {
             id: "{{nodes.user.output.body.id}}",
             who: "{{nodes.list.output.body.users.1.name}}",
@@ -81,7 +65,7 @@ describe("execute (happy)", () => {
     expect(started.body.temporal.workflow_id).toBe(`weft-run-${started.body.run_id}`);
     expect(started.body.temporal.ui_url).toContain(`/namespaces/default/workflows/weft-run-${started.body.run_id}/`);
 
-    const run = await waitForRun(t.app, alice.token, workflowId, started.body.run_id);
+    const run = await waitForRun(t.app, t.alice.token, workflowId, started.body.run_id);
     expect(run.status).toBe("succeeded");
     expect(run.input).toEqual({ q: "hello" });
     expect(run.error).toBeNull();
@@ -95,7 +79,7 @@ describe("execute (happy)", () => {
     }
     const [list, user, report] = run.node_executions;
     expect(list.output.body.users).toHaveLength(2);
-    expect(user.input.url).toBe(`${upstream.url}/users/7`);
+    expect(user.input.url).toBe(`${t.upstream.url}/users/7`);
     expect(user.output).toMatchObject({ status: 200, body: { id: 7, q: "hello" } });
     expect(typeof user.output.elapsed_ms).toBe("number");
     // A whole-template value keeps its JSON type (7 stays a number); text templates interpolate.
@@ -109,7 +93,7 @@ describe("execute (happy)", () => {
     // An operator can filter runs in the Temporal UI by Weft workflow, owner and status.
     const attrs = description.typedSearchAttributes;
     expect(attrs.get(WEFT_WORKFLOW_ID)).toBe(workflowId);
-    expect(attrs.get(WEFT_OWNER_ID)).toBe(alice.id);
+    expect(attrs.get(WEFT_OWNER_ID)).toBe(t.alice.id);
     expect(attrs.get(WEFT_STATUS)).toBe("succeeded");
     // Visibility is eventually consistent: the run shows up in a filtered list within moments.
     const query = `WeftWorkflowId = "${workflowId}" AND WeftStatus = "succeeded"`;
@@ -127,20 +111,20 @@ describe("execute (happy)", () => {
   });
 
   it("keeps text bodies as text", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [{
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [{
       name: "plain",
-      config: { url: `${upstream.url}/text` },
+      config: { url: `${t.upstream.url}/text` },
     }]);
-    const run = await waitForRun(t.app, alice.token, workflowId, (await execute(workflowId)).body.run_id);
+    const run = await waitForRun(t.app, t.alice.token, workflowId, (await execute(workflowId)).body.run_id);
     expect(run.output.plain.body).toBe("plain text");
   });
 
   it("retries a transient 503 and records every attempt", async () => {
     const key = crypto.randomUUID();
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [
-      { name: "flaky", config: { url: `${upstream.url}/flaky?key=${key}`, retry: { initial_interval_ms: 100 } } },
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [
+      { name: "flaky", config: { url: `${t.upstream.url}/flaky?key=${key}`, retry: { initial_interval_ms: 100 } } },
     ]);
-    const run = await waitForRun(t.app, alice.token, workflowId, (await execute(workflowId)).body.run_id);
+    const run = await waitForRun(t.app, t.alice.token, workflowId, (await execute(workflowId)).body.run_id);
     expect(run.status, JSON.stringify(run)).toBe("succeeded");
     expect(run.node_executions.map((n: { attempt: number; status: string }) => [n.attempt, n.status])).toEqual([[
       1,
@@ -150,17 +134,17 @@ describe("execute (happy)", () => {
   });
 
   it("runs the snapshot it started with, even when the workflow is edited mid-run", async () => {
-    const { workflowId, nodeIds } = await buildWorkflow(t.app, alice.token, [
-      { name: "slow", config: { url: `${upstream.url}/slow?ms=1500` } },
-      { name: "after", config: { url: `${upstream.url}/users/1` } },
+    const { workflowId, nodeIds } = await buildWorkflow(t.app, t.alice.token, [
+      { name: "slow", config: { url: `${t.upstream.url}/slow?ms=1500` } },
+      { name: "after", config: { url: `${t.upstream.url}/users/1` } },
     ]);
     const started = await execute(workflowId);
     const edit = await call(t.app, "PUT", `/api/workflows/${workflowId}/nodes/${nodeIds.after}`, {
-      token: alice.token,
-      body: { config: { url: `${upstream.url}/users/2` } },
+      token: t.alice.token,
+      body: { config: { url: `${t.upstream.url}/users/2` } },
     });
     expect(edit.status).toBe(200);
-    const run = await waitForRun(t.app, alice.token, workflowId, started.body.run_id);
+    const run = await waitForRun(t.app, t.alice.token, workflowId, started.body.run_id);
     expect(run.status).toBe("succeeded");
     expect(run.node_executions[1].output.body.id).toBe(1);
     expect(run.version).toBe(started.body.version);
@@ -170,13 +154,13 @@ describe("execute (happy)", () => {
   });
 
   it("lists runs newest first", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [{
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [{
       name: "one",
-      config: { url: `${upstream.url}/users/1` },
+      config: { url: `${t.upstream.url}/users/1` },
     }]);
     const first = (await execute(workflowId)).body.run_id;
     const second = (await execute(workflowId)).body.run_id;
-    const list = await call(t.app, "GET", `/api/workflows/${workflowId}/runs`, { token: alice.token });
+    const list = await call(t.app, "GET", `/api/workflows/${workflowId}/runs`, { token: t.alice.token });
     expect(list.status).toBe(200);
     expect(list.body.total).toBe(2);
     expect(list.body.items.map((r: { id: string }) => r.id)).toEqual([second, first]);
@@ -185,12 +169,12 @@ describe("execute (happy)", () => {
 
 describe("execute (errors)", () => {
   it("a 404 from upstream fails the node without retry, skips what follows and fails the run", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [
-      { name: "get", config: { url: `${upstream.url}/missing` } },
-      { name: "never", config: { url: `${upstream.url}/users/1` } },
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [
+      { name: "get", config: { url: `${t.upstream.url}/missing` } },
+      { name: "never", config: { url: `${t.upstream.url}/users/1` } },
     ]);
     const started = await execute(workflowId);
-    const run = await waitForRun(t.app, alice.token, workflowId, started.body.run_id);
+    const run = await waitForRun(t.app, t.alice.token, workflowId, started.body.run_id);
     expect(run.status).toBe("failed");
     expect(run.error.node).toBe("get");
     expect(run.error.message).toContain("404");
@@ -207,21 +191,21 @@ describe("execute (errors)", () => {
   });
 
   it("a template that fails at run time fails the node clearly", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [
       { name: "bad", config: { url: "{{ $number('abc') }}" } },
     ]);
-    const run = await waitForRun(t.app, alice.token, workflowId, (await execute(workflowId)).body.run_id);
+    const run = await waitForRun(t.app, t.alice.token, workflowId, (await execute(workflowId)).body.run_id);
     expect(run.status).toBe("failed");
     expect(run.node_executions[0].error.type).toMatch(/TemplateError|InvalidConfig/);
   });
 
   it("an invalid graph is a 400 carrying the validation errors; nothing is started", async () => {
-    const { workflowId, nodeIds } = await buildWorkflow(t.app, alice.token, [
-      { name: "a", config: { url: `${upstream.url}/users/1` } },
-      { name: "b", config: { url: `${upstream.url}/users/1` } },
+    const { workflowId, nodeIds } = await buildWorkflow(t.app, t.alice.token, [
+      { name: "a", config: { url: `${t.upstream.url}/users/1` } },
+      { name: "b", config: { url: `${t.upstream.url}/users/1` } },
     ]);
     await call(t.app, "POST", `/api/workflows/${workflowId}/edges`, {
-      token: alice.token,
+      token: t.alice.token,
       body: { source_node_id: nodeIds.b, target_node_id: nodeIds.a },
     });
     const res = await execute(workflowId);
@@ -229,18 +213,20 @@ describe("execute (errors)", () => {
     expect(res.body.error.code).toBe("INVALID_GRAPH");
     expect(res.body.error.details.errors.map((e: { code: string }) => e.code)).toContain("CYCLE");
     const empty =
-      (await call(t.app, "POST", "/api/workflows", { token: alice.token, body: { name: "empty" } })).body.id;
+      (await call(t.app, "POST", "/api/workflows", { token: t.alice.token, body: { name: "empty" } })).body.id;
     expect((await execute(empty)).status).toBe(400);
-    expect((await call(t.app, "GET", `/api/workflows/${workflowId}/runs`, { token: alice.token })).body.total).toBe(0);
+    expect((await call(t.app, "GET", `/api/workflows/${workflowId}/runs`, { token: t.alice.token })).body.total).toBe(
+      0,
+    );
   });
 
   it("input must be a JSON object", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [{
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [{
       name: "a",
-      config: { url: `${upstream.url}/users/1` },
+      config: { url: `${t.upstream.url}/users/1` },
     }]);
     const res = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, {
-      token: alice.token,
+      token: t.alice.token,
       body: { input: [1, 2] },
     });
     expect(res.status).toBe(400);
@@ -248,14 +234,14 @@ describe("execute (errors)", () => {
   });
 
   it("a run an operator terminates in Temporal is reported failed by the API", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [{
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [{
       name: "slow",
-      config: { url: `${upstream.url}/slow?ms=20000` },
+      config: { url: `${t.upstream.url}/slow?ms=20000` },
     }]);
     const started = await execute(workflowId);
     await new Promise((r) => setTimeout(r, 500));
     await t.temporal.workflow.getHandle(started.body.temporal.workflow_id).terminate("operator says stop");
-    const run = await waitForRun(t.app, alice.token, workflowId, started.body.run_id);
+    const run = await waitForRun(t.app, t.alice.token, workflowId, started.body.run_id);
     expect(run.status).toBe("failed");
     expect(run.error.message).toContain("TERMINATED");
   });
@@ -263,10 +249,10 @@ describe("execute (errors)", () => {
 
 describe("http_request safety", () => {
   it("a request to the cloud metadata address fails the node at once, without retry", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [
       { name: "steal", config: { url: "http://169.254.169.254/latest/meta-data/" } },
     ]);
-    const run = await waitForRun(t.app, alice.token, workflowId, (await execute(workflowId)).body.run_id);
+    const run = await waitForRun(t.app, t.alice.token, workflowId, (await execute(workflowId)).body.run_id);
     expect(run.status).toBe("failed");
     expect(run.node_executions).toHaveLength(1);
     expect(run.node_executions[0].error).toMatchObject({ type: "EgressBlocked", retryable: false });
@@ -274,11 +260,11 @@ describe("http_request safety", () => {
   });
 
   it("returns binary bodies base64 with their content type", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [{
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [{
       name: "img",
-      config: { url: `${upstream.url}/image` },
+      config: { url: `${t.upstream.url}/image` },
     }]);
-    const run = await waitForRun(t.app, alice.token, workflowId, (await execute(workflowId)).body.run_id);
+    const run = await waitForRun(t.app, t.alice.token, workflowId, (await execute(workflowId)).body.run_id);
     expect(run.output.img).toMatchObject({ body_encoding: "base64", content_type: "image/png" });
     expect(Buffer.from(run.output.img.body, "base64")).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 255]));
   });
@@ -286,20 +272,48 @@ describe("http_request safety", () => {
 
 describe("runs (security)", () => {
   it("another user cannot execute, list or read a run (404); no token 401", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [{
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [{
       name: "a",
-      config: { url: `${upstream.url}/users/1` },
+      config: { url: `${t.upstream.url}/users/1` },
     }]);
     const runId = (await execute(workflowId)).body.run_id;
-    expect((await execute(workflowId, {}, bob.token)).status).toBe(404);
-    expect((await call(t.app, "GET", `/api/workflows/${workflowId}/runs`, { token: bob.token })).status).toBe(404);
-    expect((await call(t.app, "GET", `/api/workflows/${workflowId}/runs/${runId}`, { token: bob.token })).status).toBe(
-      404,
-    );
+    expect((await execute(workflowId, {}, t.bob.token)).status).toBe(404);
+    expect((await call(t.app, "GET", `/api/workflows/${workflowId}/runs`, { token: t.bob.token })).status).toBe(404);
+    expect((await call(t.app, "GET", `/api/workflows/${workflowId}/runs/${runId}`, { token: t.bob.token })).status)
+      .toBe(
+        404,
+      );
     expect((await call(t.app, "GET", `/api/workflows/${workflowId}/runs/${runId}`)).status).toBe(401);
     expect((await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, { body: { input: {} } })).status).toBe(
       401,
     );
-    await waitForRun(t.app, alice.token, workflowId, runId);
+    await waitForRun(t.app, t.alice.token, workflowId, runId);
   });
 });
+
+runSharedSecurityTests(
+  t,
+  "a run",
+  async (owner) => {
+    const { workflowId } = await t.buildWorkflow(
+      [{ name: "a", config: { url: `${t.upstream.url}/users/1` } }],
+      [],
+      owner,
+    );
+    const run = await t.runToEnd(workflowId, {}, owner);
+    return { wf: workflowId, run: run.id as string };
+  },
+  [
+    { method: "POST", path: ({ wf }) => `/api/workflows/${wf}/execute`, body: { input: {} } },
+    { method: "GET", path: ({ wf }) => `/api/workflows/${wf}/runs` },
+    { method: "GET", path: ({ wf, run }) => `/api/workflows/${wf}/runs/${run}` },
+    { method: "GET", path: ({ wf, run }) => `/api/workflows/${wf}/runs/${run}/events` },
+    { method: "POST", path: ({ wf, run }) => `/api/workflows/${wf}/runs/${run}/cancel` },
+    { method: "POST", path: ({ wf, run }) => `/api/workflows/${wf}/runs/${run}/retry`, body: {} },
+    {
+      method: "POST",
+      path: ({ wf, run }) => `/api/workflows/${wf}/runs/${run}/nodes/a/approve`,
+      body: { approved: true },
+    },
+  ],
+);

@@ -1,10 +1,8 @@
 /** GET /api/runs: the caller's runs across workflows, filters, keyset paging; another user's runs never listed. */
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildWorkflow, call, registerUser, setupApp, type TestContext, waitForRun } from "../../test/helpers.ts";
+import { buildWorkflow, call, waitForRun } from "../../test/helpers.ts";
+import { useApiHarness } from "../../test/harness.ts";
 
-let t: TestContext;
-let alice: Awaited<ReturnType<typeof registerUser>>;
-let mallory: Awaited<ReturnType<typeof registerUser>>;
 const wfs: string[] = [];
 const runs: { id: string; workflow: string }[] = [];
 let malloryRun: string;
@@ -18,25 +16,24 @@ async function execute(token: string, workflowId: string, input: unknown) {
   return res.body.run_id as string;
 }
 
+const t = useApiHarness({ names: ["alice", "mallory"] });
 beforeAll(async () => {
-  t = await setupApp();
-  [alice, mallory] = [await registerUser(t.app, "alice"), await registerUser(t.app, "mallory")];
-  for (let i = 0; i < 2; i++) wfs.push((await buildWorkflow(t.app, alice.token, NODE)).workflowId);
-  malloryWorkflow = (await buildWorkflow(t.app, mallory.token, NODE)).workflowId;
+  for (let i = 0; i < 2; i++) wfs.push((await buildWorkflow(t.app, t.alice.token, NODE)).workflowId);
+  malloryWorkflow = (await buildWorkflow(t.app, t.bob.token, NODE)).workflowId;
   // Five runs over two workflows; then back-dated one day apart (newest last) so time filters have edges.
   for (let i = 0; i < 5; i++) {
     const workflow = wfs[i % 2];
-    runs.push({ id: await execute(alice.token, workflow, { i }), workflow });
+    runs.push({ id: await execute(t.alice.token, workflow, { i }), workflow });
   }
-  malloryRun = await execute(mallory.token, malloryWorkflow, { secret: "mallory's" });
-  for (const r of runs) await waitForRun(t.app, alice.token, r.workflow, r.id);
+  malloryRun = await execute(t.bob.token, malloryWorkflow, { secret: "mallory's" });
+  for (const r of runs) await waitForRun(t.app, t.alice.token, r.workflow, r.id);
   for (const [i, r] of runs.entries()) {
     await t.sql`UPDATE workflow_runs SET created_at = '2026-01-10T00:00:00Z'::timestamptz + ${i} * interval '1 day'
                 WHERE id = ${r.id}`;
   }
 }, 120_000);
 
-const list = (query: string, token = alice.token) => call(t.app, "GET", `/api/runs${query}`, { token });
+const list = (query: string, token = t.alice.token) => call(t.app, "GET", `/api/runs${query}`, { token });
 const ids = (body: { items: { id: string }[] }) => body.items.map((r) => r.id);
 
 describe("GET /api/runs", () => {
@@ -93,7 +90,7 @@ describe("GET /api/runs", () => {
     const forged = btoa(JSON.stringify([row.c, "ffffffff-ffff-4fff-bfff-ffffffffffff"])).replace(/=+$/, "");
     expect(ids((await list(`?cursor=${forged}`)).body)).not.toContain(malloryRun);
     // And mallory sees only mallory's.
-    expect(ids((await list("", mallory.token)).body)).toEqual([malloryRun]);
+    expect(ids((await list("", t.bob.token)).body)).toEqual([malloryRun]);
     expect((await call(t.app, "GET", "/api/runs")).status).toBe(401);
     expect(await t.sql`SELECT id, status FROM workflow_runs WHERE id = ${malloryRun}`).toEqual(before);
   });
@@ -102,7 +99,7 @@ describe("GET /api/runs", () => {
     // One connection: the planner setting must apply to the EXPLAIN (a tiny table would be scanned otherwise).
     const plan = await t.sql.begin(async (tx) => {
       await tx`SET LOCAL enable_seqscan = off`;
-      return await tx`EXPLAIN SELECT id FROM workflow_runs WHERE owner_id = ${alice.id}
+      return await tx`EXPLAIN SELECT id FROM workflow_runs WHERE owner_id = ${t.alice.id}
                       ORDER BY created_at DESC, id DESC LIMIT 51`;
     });
     expect(plan.map((r) => r["QUERY PLAN"]).join("\n")).toContain("workflow_runs_owner_created_idx");

@@ -5,6 +5,7 @@ import { rotateSecrets } from "../../db/secrets-rotation.ts";
 import { TEST_SECRETS_KEY } from "../../test/env.ts";
 import { buildWorkflow, call, json, waitForRun } from "../../test/helpers.ts";
 import { useApiHarness } from "../../test/harness.ts";
+import { runSharedSecurityTests } from "../../test/security-suite.ts";
 
 const SECRET = `sk-live-${crypto.randomUUID()}`;
 
@@ -126,3 +127,16 @@ describe("master key rotation", () => {
     await rotateSecrets(t.sql, await loadMasterKeys(TEST_SECRETS_KEY, newKey));
   });
 });
+
+runSharedSecurityTests(
+  t,
+  "a secret",
+  async (owner) => {
+    expect((await secrets("POST", "", { name: "OWNED", value: "v" }, owner.token)).status).toBe(201);
+    return "OWNED";
+  },
+  [
+    { method: "PUT", path: (name) => `/api/secrets/${name}`, body: { value: "stolen" } },
+    { method: "DELETE", path: (name) => `/api/secrets/${name}` },
+  ],
+);

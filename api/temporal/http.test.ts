@@ -159,21 +159,12 @@ describe("Temporal's HTTP API client", () => {
       body: { name: id("collection") },
     });
     const collectionId = created.body.id as string;
-    const added = await call(t.app, "POST", `/api/vectors/collections/${collectionId}/documents`, {
-      token: t.alice.token,
-      body: { documents: [{ text: "plaintext-document-marker one" }, { text: "another document" }] },
-    });
-    expect(added.status).toBe(202);
-    for (let i = 0; i < 300; i++) {
-      const ingestion = await call(
-        t.app,
-        "GET",
-        `/api/vectors/collections/${collectionId}/ingestions/${added.body.ingestion_id}`,
-        { token: t.alice.token },
-      );
-      if (ingestion.body.status === "succeeded") break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await t.ingest(
+      collectionId,
+      [{ text: "plaintext-document-marker one" }, { text: "another document" }],
+      t.alice,
+      30_000,
+    );
 
     // Search workflows are Weft's only under the id of a search the API registered (activities/vector/ingest.ts).
     const registerSearch = async (collection: string, request: Record<string, unknown>) => {

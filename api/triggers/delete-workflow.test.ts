@@ -1,13 +1,10 @@
 /** Deleting a workflow takes its triggers with it: its Temporal Schedules and its webhook stop existing. */
 import { ScheduleNotFoundError } from "@temporalio/client";
-import { beforeAll, describe, expect, it } from "vitest";
-import { buildWorkflow, call, registerUser } from "../../test/helpers.ts";
+import { describe, expect, it } from "vitest";
+import { buildWorkflow, call } from "../../test/helpers.ts";
 import { useApiHarness } from "../../test/harness.ts";
 
-const t = useApiHarness();
-beforeAll(async () => {
-  [t.alice, t.bob] = await Promise.all([registerUser(t.app, "wf-del-alice"), registerUser(t.app, "wf-del-bob")]);
-});
+const t = useApiHarness({ names: ["wf-del-alice", "wf-del-bob"] });
 
 async function withTriggers(token: string) {
   const { workflowId } = await buildWorkflow(t.app, token, [{ name: "a", config: { url: "http://127.0.0.1:9/" } }]);

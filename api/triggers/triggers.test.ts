@@ -3,6 +3,7 @@ import { ScheduleNotFoundError, WorkflowFailedError } from "@temporalio/client";
 import { describe, expect, it } from "vitest";
 import { buildWorkflow, call, json, waitForRun } from "../../test/helpers.ts";
 import { useApiHarness } from "../../test/harness.ts";
+import { runSharedSecurityTests } from "../../test/security-suite.ts";
 
 const t = useApiHarness({
   upstream: (req, _body, res) => {
@@ -311,3 +312,22 @@ describe("schedules", () => {
     expect(doc.components.schemas.CreateSchedule.required).toEqual(["cron"]);
   });
 });
+
+runSharedSecurityTests(
+  t,
+  "a workflow's webhook and schedules",
+  async (owner) => {
+    const workflowId = await userWorkflow(owner.token);
+    expect((await createHook(workflowId, owner.token)).status).toBe(201);
+    const schedule = await createSchedule(workflowId, { cron: "0 0 1 1 *", paused: true }, owner.token);
+    return { wf: workflowId, schedule: schedule.body.id as string };
+  },
+  [
+    { method: "GET", path: ({ wf }) => hookPath(wf) },
+    { method: "POST", path: ({ wf }) => hookPath(wf) },
+    { method: "DELETE", path: ({ wf }) => hookPath(wf) },
+    { method: "GET", path: ({ wf }) => schedulesPath(wf) },
+    { method: "POST", path: ({ wf }) => schedulesPath(wf), body: { cron: "0 * * * *" } },
+    { method: "DELETE", path: ({ wf, schedule }) => `${schedulesPath(wf)}/${schedule}` },
+  ],
+);

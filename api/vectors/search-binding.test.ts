@@ -6,7 +6,7 @@
  * embedding model.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, registerUser } from "../../test/helpers.ts";
+import { call } from "../../test/helpers.ts";
 import { useApiHarness } from "../../test/harness.ts";
 import { WorkflowFailedError } from "../temporal/client.ts";
 
@@ -18,31 +18,17 @@ const GPU_QUEUE = "weft-gpu";
 const findsSecret = (result: unknown) =>
   (result as { results: { text: string }[] }).results.some((r) => r.text.includes(SECRET_TEXT));
 
-const t = useApiHarness();
+const t = useApiHarness({ names: ["search-alice", "search-bob"] });
 beforeAll(async () => {
-  [t.alice, t.bob] = await Promise.all([registerUser(t.app, "search-alice"), registerUser(t.app, "search-bob")]);
   const created = await call(t.app, "POST", "/api/vectors/collections", {
     token: t.alice.token,
     body: { name: `search-binding-${Date.now()}` },
   });
   collectionId = created.body.id;
-  const added = await call(t.app, "POST", `/api/vectors/collections/${collectionId}/documents`, {
-    token: t.alice.token,
-    body: { documents: [{ text: `${SECRET_TEXT} about invoices` }, { text: "a second document" }] },
-  });
-  expect(added.status).toBe(202);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const ingestion = await call(
-      t.app,
-      "GET",
-      `/api/vectors/collections/${collectionId}/ingestions/${added.body.ingestion_id}`,
-      { token: t.alice.token },
-    );
-    if (ingestion.body.status === "succeeded") break;
-    if (Date.now() > deadline) throw new Error(`ingestion did not finish: ${JSON.stringify(ingestion.body)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const ingestion = await t.ingest(collectionId, [{ text: `${SECRET_TEXT} about invoices` }, {
+    text: "a second document",
+  }]);
+  expect(ingestion.status).toBe("succeeded");
 }, 90_000);
 
 /** Starts a search straight through Temporal, as someone with Temporal access would; its failure or result. */

@@ -5,27 +5,12 @@
  */
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { modelConfigFromEnv } from "../../activities/models/config.ts";
 import { ModelRegistry } from "../../activities/models/registry.ts";
-import { type GpuWorker, startGpuWorker } from "../../test/gpu-worker.ts";
-import {
-  buildWorkflow,
-  call,
-  json,
-  registerUser,
-  setupApp,
-  startUpstream,
-  type TestContext,
-  type Upstream,
-  waitForRun,
-} from "../../test/helpers.ts";
-
-let t: TestContext;
-let gpu: GpuWorker;
-let alice: Awaited<ReturnType<typeof registerUser>>;
-let bob: Awaited<ReturnType<typeof registerUser>>;
-let upstream: Upstream;
+import { buildWorkflow, call, json, waitForRun } from "../../test/helpers.ts";
+import { useApiHarness } from "../../test/harness.ts";
+import { runSharedSecurityTests } from "../../test/security-suite.ts";
 
 const TOPICS = ["capital", "weather", "animals", "workflows"] as const;
 const SENTENCES = [
@@ -45,18 +30,12 @@ const DOCS = Array.from({ length: 40 }, (_, i) => ({
   metadata: { topic: TOPICS[i % 4], i, even: i % 2 === 0 },
 }));
 
-beforeAll(async () => {
-  gpu = await startGpuWorker();
-  t = await setupApp({ WEFT_GPU_TASK_QUEUE: gpu.queue });
-  [alice, bob] = await Promise.all([registerUser(t.app, "alice"), registerUser(t.app, "bob")]);
-  upstream = await startUpstream((_req, _body, res) => json(res, 200, { question: "What is the capital of France?" }));
-});
-afterAll(async () => {
-  await upstream?.close();
-  await gpu?.stop();
+const t = useApiHarness({
+  gpu: true,
+  upstream: (_req, _body, res) => json(res, 200, { question: "What is the capital of France?" }),
 });
 
-const api = (method: string, path: string, body?: unknown, token = alice.token) =>
+const api = (method: string, path: string, body?: unknown, token = t.alice.token) =>
   call(t.app, method, `/api/vectors/collections${path}`, { token, body });
 
 async function ingest(collectionId: string, documents: unknown[]) {
@@ -76,7 +55,7 @@ async function ingested(collectionId: string, ingestionId: string, timeoutMs = 3
   }
 }
 
-const search = (collectionId: string, body: Record<string, unknown>, token = alice.token) =>
+const search = (collectionId: string, body: Record<string, unknown>, token = t.alice.token) =>
   api("POST", `/${collectionId}/search`, body, token);
 
 /** The nearest documents by brute force over embeddings computed here with the same fixture model. */
@@ -101,7 +80,7 @@ describe("collections", () => {
     collection = created.body.id;
     expect((await api("POST", "", { name: "kb" })).status).toBe(409);
     // Another user may use the same name.
-    expect((await api("POST", "", { name: "kb" }, bob.token)).status).toBe(201);
+    expect((await api("POST", "", { name: "kb" }, t.bob.token)).status).toBe(201);
     const list = await api("GET", "");
     expect(list.body.items.map((c: { id: string }) => c.id)).toEqual([collection]);
     expect((await api("GET", `/${collection}`)).body.name).toBe("kb");
@@ -129,10 +108,10 @@ describe("collections", () => {
         ["POST", `/${collection}/search`, { query: "x" }],
       ] as const
     ) {
-      expect((await api(method, path, body, bob.token)).status, `${method} ${path}`).toBe(404);
+      expect((await api(method, path, body, t.bob.token)).status, `${method} ${path}`).toBe(404);
       expect((await call(t.app, method, `/api/vectors/collections${path}`, { body })).status).toBe(401);
     }
-    expect((await api("GET", "", undefined, bob.token)).body.items).toHaveLength(1);
+    expect((await api("GET", "", undefined, t.bob.token)).body.items).toHaveLength(1);
     const done = await ingested(collection, ingestionId);
     expect(done).toMatchObject({ status: "succeeded", total: 40, embedded: 40 });
   });
@@ -206,26 +185,26 @@ describe("ingestion and search", () => {
   it("answers the same after a worker restart (index files) and after losing its files (rebuilt)", async () => {
     const queries = ["What is the capital of France?", "a cat in the sun", "batch 1 document 9 about the weather"];
     const before = await Promise.all(queries.map((query) => search(collection, { query, top_k: 8 })));
-    expect(readdirSync(gpu.indexDir)).toContain(`${collection}.flat.faiss`);
+    expect(readdirSync(t.gpu.indexDir)).toContain(`${collection}.flat.faiss`);
 
-    await gpu.restart();
+    await t.gpu.restart();
     const after = await Promise.all(queries.map((query) => search(collection, { query, top_k: 8 })));
     expect(after.map((r) => r.body)).toEqual(before.map((r) => r.body));
-    expect(gpu.process().output()).toContain('"msg":"vector index loaded"');
+    expect(t.gpu.process().output()).toContain('"msg":"vector index loaded"');
 
-    for (const f of readdirSync(gpu.indexDir)) rmSync(join(gpu.indexDir, f));
-    await gpu.restart();
+    for (const f of readdirSync(t.gpu.indexDir)) rmSync(join(t.gpu.indexDir, f));
+    await t.gpu.restart();
     const rebuilt = await Promise.all(queries.map((query) => search(collection, { query, top_k: 8 })));
     expect(rebuilt.map((r) => r.body)).toEqual(before.map((r) => r.body));
-    expect(gpu.process().output()).toContain('"msg":"vector index rebuilt from PostgreSQL"');
-    expect(gpu.process().output()).toMatch(/"msg":"model loaded".*"model":"tiny-bert-encoder","device":"cpu"/);
+    expect(t.gpu.process().output()).toContain('"msg":"vector index rebuilt from PostgreSQL"');
+    expect(t.gpu.process().output()).toMatch(/"msg":"model loaded".*"model":"tiny-bert-encoder","device":"cpu"/);
   });
 });
 
 describe("faiss_search in a run", () => {
   it("runs a RAG pipeline: http_request → faiss_search → llm_call", async () => {
-    const { workflowId } = await buildWorkflow(t.app, alice.token, [
-      { name: "fetch", config: { url: `${upstream.url}/question`, retry: { max_attempts: 1 } } },
+    const { workflowId } = await buildWorkflow(t.app, t.alice.token, [
+      { name: "fetch", config: { url: `${t.upstream.url}/question`, retry: { max_attempts: 1 } } },
       {
         name: "search",
         type: "faiss_search",
@@ -247,10 +226,10 @@ describe("faiss_search in a run", () => {
       },
     ]);
     const started = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, {
-      token: alice.token,
+      token: t.alice.token,
       body: { input: {} },
     });
-    const run = await waitForRun(t.app, alice.token, workflowId, started.body.run_id);
+    const run = await waitForRun(t.app, t.alice.token, workflowId, started.body.run_id);
     expect(run.status, JSON.stringify(run.error)).toBe("succeeded");
     const byName = Object.fromEntries(run.node_executions.map((e: { node_name: string }) => [e.node_name, e]));
     const results = byName.search.output.results;
@@ -268,14 +247,14 @@ describe("faiss_search in a run", () => {
   });
 
   it("cannot search another user's collection from a run", async () => {
-    const { workflowId } = await buildWorkflow(t.app, bob.token, [
+    const { workflowId } = await buildWorkflow(t.app, t.bob.token, [
       { name: "search", type: "faiss_search", config: { collection, query: "capital", retry: { max_attempts: 3 } } },
     ]);
     const started = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, {
-      token: bob.token,
+      token: t.bob.token,
       body: { input: {} },
     });
-    const run = await waitForRun(t.app, bob.token, workflowId, started.body.run_id);
+    const run = await waitForRun(t.app, t.bob.token, workflowId, started.body.run_id);
     expect(run.status).toBe("failed");
     expect(run.node_executions).toHaveLength(1);
     expect(run.node_executions[0].error).toMatchObject({ type: "CollectionNotFound", retryable: false });
@@ -292,3 +271,25 @@ describe("deletion", () => {
     expect(n).toBe(0);
   });
 });
+
+runSharedSecurityTests(
+  t,
+  "a vector collection",
+  async (owner) => {
+    const id = (await api("POST", "", { name: "owned" }, owner.token)).body.id as string;
+    const ingestion = (await api("POST", `/${id}/documents`, { documents: [{ text: "x" }] }, owner.token)).body;
+    await ingested(id, ingestion.ingestion_id);
+    return { id, ingestion: ingestion.ingestion_id as string };
+  },
+  [
+    { method: "GET", path: ({ id }) => `/api/vectors/collections/${id}` },
+    { method: "DELETE", path: ({ id }) => `/api/vectors/collections/${id}` },
+    {
+      method: "POST",
+      path: ({ id }) => `/api/vectors/collections/${id}/documents`,
+      body: { documents: [{ text: "x" }] },
+    },
+    { method: "GET", path: ({ id, ingestion }) => `/api/vectors/collections/${id}/ingestions/${ingestion}` },
+    { method: "POST", path: ({ id }) => `/api/vectors/collections/${id}/search`, body: { query: "x" } },
+  ],
+);

@@ -6,11 +6,12 @@
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import type { Browser } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_TEMPORAL_PORT } from "../env.ts";
+import { fetchJson } from "../helpers.ts";
 import { type Spawned, startDenoApi, startWorker } from "../processes.ts";
+import { freePort } from "../stack.ts";
 import { launchBrowser, screenshot, waitForText } from "./browser.ts";
 
 const QUEUE = "weft-ui";
@@ -23,26 +24,8 @@ let base: string;
 let browser: Browser;
 let closeBrowser: () => Promise<void>;
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const srv = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-
-async function http(method: string, path: string, body?: unknown, token?: string) {
-  const res = await fetch(base + path, {
-    method,
-    redirect: "manual",
-    headers: {
-      ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, headers: res.headers, body: await res.json().catch(() => null) };
-}
+const http = (method: string, path: string, body?: unknown, token?: string) =>
+  fetchJson(base, method, path, body, token, { redirect: "manual" });
 
 async function signUp(prefix: string) {
   const email = `${prefix}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;

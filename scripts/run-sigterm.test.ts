@@ -4,8 +4,8 @@
  */
 import { spawn } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
-import { TEST_DATABASE_URL, TEST_TEMPORAL_PORT } from "./env.ts";
-import { freePort, portOpen, sleep, waitFor } from "./stack.ts";
+import { TEST_DATABASE_URL, TEST_TEMPORAL_PORT } from "../test/env.ts";
+import { freePort, portOpen, sleep, waitFor } from "../test/stack.ts";
 
 const children: { kill: (s: NodeJS.Signals) => void }[] = [];
 afterAll(() => children.forEach((c) => c.kill("SIGKILL")));
