@@ -16,6 +16,7 @@ import { type AttemptDeps, createAttemptRunner } from "../node-attempt.ts";
 import { type LastAttempt, runMember } from "../node-group.ts";
 import type { RunGuard } from "../runs/run-guard.ts";
 import { finishMap } from "./finish.ts";
+import { mapItemEvents } from "./item-events.ts";
 
 /** More items than this in one map is refused: split the list, or map over sub-workflows that each take a part. */
 export const MAX_MAP_ITEMS = 100_000;
@@ -103,6 +104,7 @@ export function createMapActivities({ attempts, guard, expressions }: MapActivit
       const stop = new AbortController();
       const signal = AbortSignal.any([ctx.cancellationSignal, stop.signal]);
       const heartbeat = setInterval(() => ctx.heartbeat(done), HEARTBEAT_EVERY_MS);
+      const events = mapItemEvents(sql, r.runId, r.node.name);
       let next = 0;
       const worker = async () => {
         while (next < rows.length && !signal.aborted) {
@@ -114,6 +116,11 @@ export function createMapActivities({ attempts, guard, expressions }: MapActivit
             : undefined;
           const itemContext = { ...context, item: row.item, index };
           const outcome = await runMember(runAttempt, r.runId, node, itemContext, last, signal);
+          events.push({
+            index,
+            status: outcome.status,
+            ...(outcome.status === "failed" ? { error: outcome.error.message } : {}),
+          });
           if (outcome.status === "succeeded") done.succeeded++;
           if (outcome.status === "failed") {
             done.failed++;
@@ -128,6 +135,7 @@ export function createMapActivities({ attempts, guard, expressions }: MapActivit
         return await counts(r.runId, r.node.id);
       } finally {
         clearInterval(heartbeat);
+        await events.close();
       }
     },
 

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { useApiHarness } from "../../test/harness.ts";
 import { json, waitForRun } from "../../test/helpers.ts";
+import { readRunEvents } from "../../db/run-events.ts";
 
 let failBelow = 0;
 const h = useApiHarness({
@@ -123,6 +124,11 @@ describe("map", () => {
     const next = await h.call("GET", `${path}?limit=1&cursor=1`, { token: h.alice.token });
     expect(next.body.items[0].index).toBe(2);
     expect((await h.call("GET", `${path}`, { token: h.bob.token })).status).toBe(404);
+    // Per-item progress on the event stream, throttled: every item once, in far fewer events than items.
+    const events = (await readRunEvents(h.sql, run.id, "0", 10_000)).filter((e) => e.type === "map_items");
+    const reported = events.flatMap((e) => (e.data as { items: { index: number }[] }).items.map((i) => i.index));
+    expect(new Set(reported).size).toBe(2000);
+    expect(events.length).toBeLessThan(400);
   }, 300_000);
 
   it("a failed map resumes its failed items only when the run is retried", async () => {
