@@ -4,7 +4,7 @@
  *     vs rawMap: 1,000 activities, 16 at a time with Promise.all;
  * (c) a sub_workflow round trip (parent → child of one transform node → parent) vs one plain transform node.
  * Usage: node --import tsx bench/control-flow.ts [rounds=5] [items=1000]
- * Results: bench/results/control-flow.json; docs/benchmarks.md has the numbers and what they mean.
+ * Results: bench/results/control-flow.json (control-flow-<items>.json for another count); docs/benchmarks.md has the numbers and what they mean.
  */
 import { randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -113,8 +113,9 @@ try {
   };
   console.log(JSON.stringify(result, null, 2));
   mkdirSync("bench/results", { recursive: true });
-  writeFileSync("bench/results/control-flow.json", JSON.stringify(result, null, 2) + "\n");
-  console.log("results written to bench/results/control-flow.json");
+  const file = `bench/results/control-flow${items === 1000 ? "" : `-${items}`}.json`;
+  writeFileSync(file, JSON.stringify(result, null, 2) + "\n");
+  console.log(`results written to ${file}`);
 } finally {
   await stop();
 }

@@ -109,3 +109,19 @@ describe("validating workflows with control-flow nodes", () => {
     ]);
   });
 });
+
+describe("secrets in control-flow nodes", () => {
+  it("are refused in a map's items and child input and in a sub_workflow's input, allowed in an http item node", () => {
+    const node = (type: string, config: unknown) => ({ id: "n", name: "n", type, config });
+    const problems = (type: string, config: unknown) =>
+      validateWorkflow([node(type, config)], []).errors.map((e) => e.message);
+    expect(problems("map", { items: "[1]", workflow_id: CHILD, input: { k: "{{secrets.KEY}}" } })[0])
+      .toMatch(/config.input.k: secrets can only be used by http_request and db_write nodes, not map/);
+    expect(problems("sub_workflow", { workflow_id: CHILD, input: { k: "{{secrets.KEY}}" } })[0])
+      .toMatch(/not sub_workflow/);
+    expect(problems("map", {
+      items: "[1]",
+      node: { type: "http_request", config: { url: "https://x.io", headers: { a: "{{secrets.KEY}}" } } },
+    })).toEqual([]);
+  });
+});

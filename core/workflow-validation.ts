@@ -85,6 +85,8 @@ function checkMapExpressions(config: Record<string, unknown>) {
     node?: { type: keyof typeof nodeTypes; config: Record<string, unknown> };
   };
   const problems = checkTemplates(rest);
+  // Secrets belong to the per-item node (checked with it below), never to the items or a child run's input.
+  problems.push(...secretPlacementProblems("map", { items, ...rest }, itemsIsTemplate(items) ? [] : ["items"]));
   const shape = itemsProblem(items);
   const compiled = shape ??
     (itemsIsTemplate(items) ? checkTemplates(items, "config.items")[0]?.message ?? null : checkExpression(items));

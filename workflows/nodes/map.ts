@@ -10,6 +10,7 @@ import {
   CancellationScope,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   uuid4,
 } from "@temporalio/workflow";
 import { DEFAULT_MAX_SUB_WORKFLOW_DEPTH, type MapConfig } from "../../core/control-nodes.ts";
@@ -32,6 +33,11 @@ const mapActivities = proxyActivities<WorkflowActivities>({
   heartbeatTimeout: "30s",
   retry: { maximumAttempts: 10, initialInterval: "1s", maximumInterval: "30s" },
 });
+/** One item's child input: a local activity, one history event per item rather than three. */
+const itemInput = proxyLocalActivities<WorkflowActivities>({
+  startToCloseTimeout: "1m",
+  retry: { maximumAttempts: 10, initialInterval: "500ms", maximumInterval: "10s" },
+}).mapItemInput;
 
 /** The activity that runs a chunk of items: on the GPU queue for GPU node types, bounded by its slowest items. */
 function itemsActivity(item: { type: string; config: Record<string, unknown> }, concurrency: number, gpu?: string) {
@@ -151,7 +157,7 @@ async function runChildRuns(
     }
   };
   const runChild = async (index: number) => {
-    const input = await mapActivities.mapItemInput({ runId: args.runId, node, context, index });
+    const input = await itemInput({ runId: args.runId, node, context, index });
     const created = await record(() =>
       bookkeeping.createChildRun({
         parentRunId: args.runId,
