@@ -2,10 +2,19 @@
  * Temporal's local test server (the installed `temporal` CLI, on a free port) with one worker running Weft's
  * workflow bundle against fake activities routed per run: what workflows/*.test.ts run against.
  */
+import type { WorkflowFailedError, WorkflowHandleWithFirstExecutionRunId as WorkflowHandle } from "@temporalio/client";
 import { TestWorkflowEnvironment } from "@temporalio/testing";
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from "@temporalio/worker";
 import { fileURLToPath } from "node:url";
 import { WORKFLOWS_PATH } from "../worker/bundle.ts";
+import {
+  type RunDagInput,
+  type RunDagResult,
+  WORKFLOW_TYPES,
+  workflowArgs,
+  workflowIds,
+  type WorkflowSnapshot,
+} from "../core/contract.ts";
 import { type FakeActivities, routedActivities } from "./fake-activities.ts";
 
 const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
@@ -13,14 +22,25 @@ const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() 
 export interface WorkflowTestEnv {
   env: TestWorkflowEnvironment;
   taskQueue: string;
+  /** Runs one runDag with `fakes` as its activities (its child runs' too); answers its result or failure. */
+  runDag(
+    snapshot: WorkflowSnapshot,
+    fakes: FakeActivities,
+    extra?: Partial<RunDagInput>,
+    during?: (handle: WorkflowHandle) => Promise<void>,
+  ): Promise<{ result?: RunDagResult; error?: WorkflowFailedError; handle: WorkflowHandle }>;
   stop(): Promise<void>;
 }
 
-/** Starts the server and a worker on `taskQueue`; each activity call goes to `fakesFor(its workflow id)`. */
-export async function startWorkflowTestEnv(
-  taskQueue: string,
-  fakesFor: (workflowId: string) => FakeActivities,
-): Promise<WorkflowTestEnv> {
+let seq = 0;
+
+/** Starts the server and a worker on `taskQueue`; each activity call goes to the fakes of the run it is for. */
+export async function startWorkflowTestEnv(taskQueue: string): Promise<WorkflowTestEnv> {
+  const fakesByWorkflow = new Map<string, FakeActivities>();
+  // A child run's activities go to its parent's fakes.
+  const fakesFor = (id: string) =>
+    fakesByWorkflow.get(id) ??
+      [...fakesByWorkflow.values()].find((f) => f.children.some((c) => workflowIds.run(c.runId) === id))!;
   Runtime.install({ logger: new DefaultLogger("ERROR") });
   const [env, { code }] = await Promise.all([
     TestWorkflowEnvironment.createLocal({
@@ -49,6 +69,22 @@ export async function startWorkflowTestEnv(
   return {
     env,
     taskQueue,
+    async runDag(snapshot, fakes, extra = {}, during) {
+      const runId = extra.runId ?? `00000000-0000-4000-8000-${String(++seq).padStart(12, "0")}`;
+      const workflowId = workflowIds.run(runId);
+      fakesByWorkflow.set(workflowId, fakes);
+      const handle = await env.client.workflow.start(WORKFLOW_TYPES.runDag, {
+        taskQueue,
+        workflowId,
+        args: workflowArgs("runDag", { runId, input: { n: 1 }, snapshot, ...extra }),
+      });
+      await during?.(handle);
+      try {
+        return { result: await handle.result(), handle };
+      } catch (err) {
+        return { error: err as WorkflowFailedError, handle };
+      }
+    },
     async stop() {
       worker.shutdown();
       await running;

@@ -5,54 +5,21 @@
 import { ApplicationFailure, WorkflowFailedError } from "@temporalio/client";
 import type { TestWorkflowEnvironment } from "@temporalio/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type RunDagInput,
-  type SnapshotNode,
-  WORKFLOW_TYPES,
-  workflowArgs,
-  workflowIds,
-  type WorkflowSnapshot,
-} from "../core/contract.ts";
+import { type SnapshotNode, type WorkflowSnapshot } from "../core/contract.ts";
 import { approveUpdate } from "./approvals.ts";
-import { type FakeActivities, fakeActivities } from "../test/fake-activities.ts";
+import { fakeActivities } from "../test/fake-activities.ts";
 import { startWorkflowTestEnv, type WorkflowTestEnv } from "../test/workflow-env.ts";
 
 let env: TestWorkflowEnvironment;
 let stack: WorkflowTestEnv;
-const taskQueue = "run-dag-test";
-/** Each run's fakes, by workflow id: one worker serves every test. */
-const fakesByWorkflow = new Map<string, FakeActivities>();
 
 beforeAll(async () => {
-  stack = await startWorkflowTestEnv(taskQueue, (id) => fakesByWorkflow.get(id)!);
+  stack = await startWorkflowTestEnv("run-dag-test");
   env = stack.env;
 }, 120_000);
 afterAll(() => stack?.stop());
 
-let seq = 0;
-
-/** Runs one runDag with `fakes` as its activities; answers its result (or failure) and the fakes. */
-async function run(
-  snapshot: WorkflowSnapshot,
-  fakes: FakeActivities,
-  extra: Partial<RunDagInput> = {},
-  during?: (handle: { workflowId: string }) => Promise<void>,
-) {
-  const runId = `00000000-0000-4000-8000-${String(++seq).padStart(12, "0")}`;
-  const workflowId = workflowIds.run(runId);
-  fakesByWorkflow.set(workflowId, fakes);
-  const handle = await env.client.workflow.start(WORKFLOW_TYPES.runDag, {
-    taskQueue,
-    workflowId,
-    args: workflowArgs("runDag", { runId, input: { n: 1 }, snapshot, ...extra }),
-  });
-  await during?.(handle);
-  try {
-    return { result: await handle.result(), handle };
-  } catch (err) {
-    return { error: err as WorkflowFailedError, handle };
-  }
-}
+const run: WorkflowTestEnv["runDag"] = (...args) => stack.runDag(...args);
 
 const node = (name: string, type = "llm_call", config: Record<string, unknown> = {}): SnapshotNode => ({
   id: `id-${name}`,
