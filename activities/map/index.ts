@@ -80,9 +80,14 @@ export function createMapActivities({ attempts, guard, expressions }: MapActivit
                                  AND node_id = ${r.node.id}`;
       if (n === 0) {
         const items = await evaluateItems(config, await resolveContext(sql, r.context));
-        await insertMapItems(sql, r.runId, r.node.id, items);
         const [row] = await sql`SELECT retry_of FROM workflow_runs WHERE id = ${run.runId}`;
-        if (row?.retry_of) await reuseMapItems(sql, r.runId, row.retry_of as string, r.node.id);
+        // One transaction: a retried attempt finds every row or none.
+        await sql.begin(async (tx) => {
+          await insertMapItems(tx as unknown as typeof sql, r.runId, r.node.id, items);
+          if (row?.retry_of) {
+            await reuseMapItems(tx as unknown as typeof sql, r.runId, row.retry_of as string, r.node.id);
+          }
+        });
       }
       const result = await counts(r.runId, r.node.id);
       if (config.workflow_id) {
