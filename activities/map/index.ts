@@ -4,6 +4,7 @@
  * run's input for one item, and assemble the map's output from the rows.
  */
 import { Context } from "@temporalio/activity";
+import { setMaxListeners } from "node:events";
 import type { MapConfig } from "../../core/control-nodes.ts";
 import type { MapCounts, MapItemsRequest, MapRequest } from "../../core/contract.ts";
 import { TemplateError } from "../../core/template.ts";
@@ -108,6 +109,8 @@ export function createMapActivities({ attempts, guard, expressions }: MapActivit
       const done = { succeeded: 0, failed: 0 };
       const stop = new AbortController();
       const signal = AbortSignal.any([ctx.cancellationSignal, stop.signal]);
+      // Each running item listens to it (its deadline, its backoff): `concurrency` listeners are expected.
+      setMaxListeners(4 * config.concurrency + 10, signal);
       const heartbeat = setInterval(() => ctx.heartbeat(done), HEARTBEAT_EVERY_MS);
       const events = mapItemEvents(sql, r.runId, r.node.name);
       let next = 0;
