@@ -4,69 +4,20 @@
  * runs against a counting HTTP server and a sandbox table, processes killed with SIGKILL in the middle, and
  * the checks the reliability issue names. Each scenario gives one column of the printed table.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
+import { isFinalRunStatus } from "../core/contract.ts";
 import { connect, type Sql } from "../db/client.ts";
 import { sandboxUrlFor } from "../db/sandbox.ts";
 import { TEST_DATABASE_URL, TEST_TEMPORAL_PORT } from "./env.ts";
 import { type Spawned, startDenoApi, startWorker } from "./processes.ts";
 import { ApiClient, freePort, sleep, TemporalDevServer, waitFor } from "./stack.ts";
+import { Counter, type Hit } from "./counting-server.ts";
+import type { Fault, ScenarioResult } from "./chaos-report.ts";
+
+export { chaosTable, type Fault, passed, type ScenarioResult } from "./chaos-report.ts";
+export { Counter, type Hit } from "./counting-server.ts";
 
 export const CHAOS_QUEUE = "weft-chaos";
-const FINAL = ["succeeded", "failed", "cancelled"];
-
-export interface Hit {
-  run: string;
-  node: string;
-  opened: number;
-  closed?: number;
-}
-
-/** The counting HTTP server: every request's run, node and open/close time; answers after `delayMs`. */
-export class Counter {
-  hits: Hit[] = [];
-  url = "";
-  private server!: Server;
-  constructor(private readonly delayMs: number) {}
-  async start() {
-    this.server = createServer((req, res) => {
-      const u = new URL(req.url!, "http://x");
-      const hit: Hit = { run: u.searchParams.get("run") ?? "", node: u.pathname.slice(1), opened: Date.now() };
-      this.hits.push(hit);
-      res.once("close", () => (hit.closed ??= Date.now()));
-      // /hang… never answers (bench/timeouts.ts): the attempt's timeout must close it.
-      if (hit.node.startsWith("hang")) return;
-      setTimeout(() => {
-        res.end(JSON.stringify({ ok: true }));
-        hit.closed = Date.now();
-      }, this.delayMs);
-    });
-    await new Promise<void>((r) => this.server.listen(0, "127.0.0.1", r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-  close() {
-    this.server.closeAllConnections();
-    this.server.close();
-  }
-}
-
-export type Fault = "none" | "worker" | "temporal" | "api" | "worker+temporal" | "workers x4" | "burst";
-
-export interface ScenarioResult {
-  name: string;
-  accepted: number;
-  final: number;
-  succeeded: number;
-  dbRowsExactlyOnce: boolean;
-  httpDuplicates: number;
-  unexplainedDuplicates: number;
-  orphans: number;
-  fiveHundredsOutsideFault: number;
-  recoveryS: number | null;
-  oneRunPerKey: boolean;
-  wallS: number;
-}
 
 export class ChaosStack {
   temporal = new TemporalDevServer(TEST_TEMPORAL_PORT + 60);
@@ -256,7 +207,7 @@ export class ChaosStack {
       "every accepted run to be final",
       async () => {
         const rows = await this.sql`SELECT id, status FROM workflow_runs WHERE id IN ${this.sql(accepted)}`;
-        return rows.every((r) => FINAL.includes(r.status as string)) ? rows : undefined;
+        return rows.every((r) => isFinalRunStatus(r.status)) ? rows : undefined;
       },
       runs * 1000 + 120_000,
       500,
@@ -290,7 +241,7 @@ export class ChaosStack {
     return {
       name,
       accepted: accepted.length,
-      final: rows.filter((r) => FINAL.includes(r.status as string)).length,
+      final: rows.filter((r) => isFinalRunStatus(r.status)).length,
       succeeded: rows.filter((r) => r.status === "succeeded").length,
       dbRowsExactlyOnce: dbRows.size === accepted.length && accepted.every((id) => dbRows.get(id) === 1),
       httpDuplicates: duplicates,
@@ -320,30 +271,3 @@ export class ChaosStack {
     }
   }
 }
-
-/** The table: a column per scenario, a row per check. */
-export function chaosTable(results: ScenarioResult[]): string {
-  const checks: [string, (r: ScenarioResult) => string][] = [
-    ["accepted runs", (r) => String(r.accepted)],
-    ["every accepted run final", (r) => (r.final === r.accepted ? "yes" : `NO (${r.final})`)],
-    ["succeeded", (r) => String(r.succeeded)],
-    ["db_write rows exactly once", (r) => (r.dbRowsExactlyOnce ? "yes" : "NO")],
-    [
-      "HTTP duplicates (all in flight at a kill)",
-      (r) => `${r.httpDuplicates}${r.unexplainedDuplicates ? ` (${r.unexplainedDuplicates} NOT)` : ""}`,
-    ],
-    ["orphaned runs", (r) => String(r.orphans)],
-    ["5xx outside the fault window", (r) => String(r.fiveHundredsOutsideFault)],
-    ["one run per Idempotency-Key", (r) => (r.oneRunPerKey ? "yes" : "NO")],
-    ["fault → all final (s)", (r) => (r.recoveryS === null ? "–" : String(r.recoveryS))],
-    ["scenario wall time (s)", (r) => String(r.wallS)],
-  ];
-  const header = ["check", ...results.map((r) => r.name)];
-  const lines = [header, header.map(() => "---"), ...checks.map(([label, f]) => [label, ...results.map(f)])];
-  return lines.map((cells) => `| ${cells.join(" | ")} |`).join("\n");
-}
-
-/** Whether a scenario passed every check. */
-export const passed = (r: ScenarioResult) =>
-  r.final === r.accepted && r.succeeded === r.accepted && r.dbRowsExactlyOnce && r.unexplainedDuplicates === 0 &&
-  r.orphans === 0 && r.fiveHundredsOutsideFault === 0 && r.oneRunPerKey;

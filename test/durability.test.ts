@@ -22,6 +22,7 @@ import {
   TemporalDevServer,
   waitFor,
 } from "./stack.ts";
+import { isFinalRunStatus } from "../core/contract.ts";
 
 const QUEUE = "weft-durability";
 const temporal = new TemporalDevServer();
@@ -273,7 +274,7 @@ describe("durability with real processes", () => {
       "the run to finish",
       async () => {
         const [row] = await sql`SELECT status FROM workflow_runs WHERE id = ${runId}`;
-        return ["succeeded", "failed", "cancelled"].includes(row.status as string) ? row.status : undefined;
+        return isFinalRunStatus(row.status) ? row.status : undefined;
       },
       60_000,
       200,
@@ -395,7 +396,7 @@ describe("durability with real processes", () => {
         "500 runs to finish",
         async () => {
           const counts = await statusCounts();
-          return Object.entries(counts).every(([s]) => ["succeeded", "failed", "cancelled"].includes(s));
+          return Object.entries(counts).every(([s]) => isFinalRunStatus(s));
         },
         180_000,
         500,

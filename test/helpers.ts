@@ -23,6 +23,7 @@ import {
   TEST_TEMPORAL_ADDRESS,
   TEST_TEMPORAL_HTTP_URL,
 } from "./env.ts";
+import { isFinalRunStatus } from "../core/contract.ts";
 
 export interface TestContext {
   app: WeftApp;
@@ -175,7 +176,7 @@ export async function waitForRun(app: WeftApp, token: string, workflowId: string
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await call(app, "GET", `/api/workflows/${workflowId}/runs/${runId}`, { token });
-    if (["succeeded", "failed", "cancelled"].includes(res.body.status)) return res.body;
+    if (isFinalRunStatus(res.body.status)) return res.body;
     if (Date.now() > deadline) throw new Error(`run ${runId} still ${res.body.status} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { connect as tcpConnect, createServer } from "node:net";
 import { TEST_TEMPORAL_PORT } from "./env.ts";
 import { type Spawned, startDenoApi, startWorker } from "./processes.ts";
+import { isFinalRunStatus } from "../core/contract.ts";
 
 /** Port of the durability suite's own dev server: 50 above the global one, so parallel runs stay apart. */
 export const DURABILITY_TEMPORAL_PORT = Number(process.env.WEFT_DURABILITY_TEMPORAL_PORT ?? TEST_TEMPORAL_PORT + 50);
@@ -257,9 +258,7 @@ export class ApiClient {
       `run ${runId} to finish`,
       async () => {
         const res = await this.getRun(workflowId, runId);
-        return res.status === 200 && ["succeeded", "failed", "cancelled"].includes(res.body.status)
-          ? res.body
-          : undefined;
+        return res.status === 200 && isFinalRunStatus(res.body.status) ? res.body : undefined;
       },
       timeoutMs,
       200,
