@@ -125,3 +125,23 @@ describe("secrets in control-flow nodes", () => {
     })).toEqual([]);
   });
 });
+
+describe("a map of sub_workflow nodes", () => {
+  it("is stored as the map's workflow form", () => {
+    const parsed = parseNodeConfig("map", {
+      items: "[1]",
+      node: { type: "sub_workflow", config: { workflow_id: CHILD, input: { n: "{{item}}" } } },
+    });
+    expect(parsed).toEqual({
+      ok: true,
+      config: {
+        items: "[1]",
+        concurrency: 8,
+        on_item_failure: "fail",
+        workflow_id: CHILD,
+        version: "latest",
+        input: { n: "{{item}}" },
+      },
+    });
+  });
+});

@@ -214,5 +214,10 @@ function parseMapItemNode(
       issues: inner.issues.map((i) => ({ ...i, path: i.path.replace(/^config/, "config.node.config") })),
     };
   }
+  // A sub-workflow per item is the map's own workflow form: stored as that, it runs as a child run per item.
+  if (node.type === "sub_workflow") {
+    const { node: _node, ...rest } = config;
+    return { ok: true, config: { ...rest, ...inner.config } };
+  }
   return { ok: true, config: { ...config, node: { type: node.type, config: inner.config } } };
 }
