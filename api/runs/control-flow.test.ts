@@ -167,6 +167,37 @@ describe("map", () => {
   }, 120_000);
 });
 
+describe("map over a workflow", () => {
+  it("runs a child run per item; failed children leave null under continue; items name their runs", async () => {
+    const child = await h.buildWorkflow([
+      { name: "times", type: "transform", config: { expression: "input.n = 2 ? $error('no twos') : input.n * 10" } },
+    ]);
+    const { workflowId } = await h.buildWorkflow([{
+      name: "each",
+      type: "map",
+      config: {
+        items: "[1, 2, 3]",
+        workflow_id: child.workflowId,
+        input: { n: "{{item}}" },
+        concurrency: 2,
+        on_item_failure: "continue",
+      },
+    }]);
+    const run = await h.runToEnd(workflowId, {}, h.alice, 60_000);
+    expect(run.status).toBe("succeeded");
+    expect(run.output.each.items).toEqual([{ times: 10 }, null, { times: 30 }]);
+    expect(run.output.each.failed).toMatchObject([{ index: 1, error: { node: "times" } }]);
+    expect(run.node_executions[0].items).toEqual({ total: 3, succeeded: 2, failed: 1, running: 0 });
+    const items = await h.call("GET", `/api/workflows/${workflowId}/runs/${run.id}/nodes/each/items?status=failed`, {
+      token: h.alice.token,
+    });
+    expect(items.body.items).toMatchObject([{ index: 1, status: "failed", child_run_id: expect.any(String) }]);
+    const children = await h.call("GET", `/api/workflows/${child.workflowId}/runs`, { token: h.alice.token });
+    expect(children.body.items.map((r: { trigger: string; parent_node: string }) => [r.trigger, r.parent_node]))
+      .toEqual([["map", "each"], ["map", "each"], ["map", "each"]]);
+  }, 120_000);
+});
+
 describe("sub-workflows and error workflows", () => {
   it("a sub_workflow's child is a linked run; a failure starts the error workflow once with what failed", async () => {
     const child = await h.buildWorkflow([{ name: "double", type: "transform", config: { expression: "input.x * 2" } }]);
