@@ -2,7 +2,11 @@
  * Temporal's local test server (the installed `temporal` CLI, on a free port) with one worker running Weft's
  * workflow bundle against fake activities routed per run: what workflows/*.test.ts run against.
  */
-import type { WorkflowFailedError, WorkflowHandleWithFirstExecutionRunId as WorkflowHandle } from "@temporalio/client";
+import type {
+  ApplicationFailure,
+  WorkflowFailedError,
+  WorkflowHandleWithFirstExecutionRunId as WorkflowHandle,
+} from "@temporalio/client";
 import { TestWorkflowEnvironment } from "@temporalio/testing";
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from "@temporalio/worker";
 import { fileURLToPath } from "node:url";
@@ -10,6 +14,7 @@ import { WORKFLOWS_PATH } from "../worker/bundle.ts";
 import {
   type RunDagInput,
   type RunDagResult,
+  type SnapshotNode,
   WORKFLOW_TYPES,
   workflowArgs,
   workflowIds,
@@ -92,3 +97,30 @@ export async function startWorkflowTestEnv(taskQueue: string): Promise<WorkflowT
     },
   };
 }
+
+/** An edge between the nodes named (node ids are `id-<name>`), with its condition. */
+export const edge = (from: string, to: string, condition: string | null = null) => ({
+  id: `${from}-${to}`,
+  source_node_id: `id-${from}`,
+  target_node_id: `id-${to}`,
+  condition,
+});
+
+/** A snapshot of these nodes and edges (workflow "wf", fail_fast, max_parallel 10), with `extra` settings. */
+export const graph = (
+  nodes: SnapshotNode[],
+  edges: ReturnType<typeof edge>[],
+  extra: Partial<WorkflowSnapshot> = {},
+): WorkflowSnapshot => ({
+  workflow_id: "wf",
+  version: 1,
+  hash: "h",
+  max_parallel: 10,
+  on_failure: "fail_fast",
+  nodes,
+  edges,
+  ...extra,
+});
+
+/** The failure a failed runDag ended with. */
+export const cause = (err: WorkflowFailedError | undefined) => err?.cause as ApplicationFailure | undefined;

@@ -2,12 +2,11 @@
  * The control-flow nodes (workflows/nodes/) inside runDag, against Temporal's local test server with fake
  * activities: durable delays, events queued by name, sub-workflows as child runs, maps in chunks, error runs.
  */
-import type { ApplicationFailure, WorkflowFailedError } from "@temporalio/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunDagInput, type SnapshotNode, workflowIds, type WorkflowSnapshot } from "../core/contract.ts";
+import { type RunDagInput, type SnapshotNode, type WorkflowSnapshot } from "../core/contract.ts";
 import { type FakeActivities, fakeActivities } from "../test/fake-activities.ts";
 import { childWorkflows, errorWorkflows } from "../test/fake-control-flow.ts";
-import { startWorkflowTestEnv, type WorkflowTestEnv } from "../test/workflow-env.ts";
+import { cause, edge, graph as snapshot, startWorkflowTestEnv, type WorkflowTestEnv } from "../test/workflow-env.ts";
 import { eventSignal } from "./nodes/index.ts";
 import { MAP_CHUNK_ITEMS } from "./nodes/map.ts";
 
@@ -43,22 +42,8 @@ const node = (name: string, type: string, config: Record<string, unknown> = {}):
   type,
   config,
 });
-const edge = (from: string, to: string) => ({
-  id: `${from}-${to}`,
-  source_node_id: `id-${from}`,
-  target_node_id: `id-${to}`,
-  condition: null,
-});
-const graph = (nodes: SnapshotNode[], edges: ReturnType<typeof edge>[], workflowId = "wf"): WorkflowSnapshot => ({
-  workflow_id: workflowId,
-  version: 1,
-  hash: "h",
-  max_parallel: 10,
-  on_failure: "fail_fast",
-  nodes,
-  edges,
-});
-const cause = (err: WorkflowFailedError | undefined) => err?.cause as ApplicationFailure | undefined;
+const graph = (nodes: SnapshotNode[], edges: ReturnType<typeof edge>[], workflowId = "wf") =>
+  snapshot(nodes, edges, { workflow_id: workflowId });
 const signal = (workflowId: string, event: string, data: unknown) =>
   stack.env.client.workflow.getHandle(workflowId).signal(eventSignal, {
     event,

@@ -2,13 +2,13 @@
  * runDag's own logic against Temporal's local test server with fake activities: no PostgreSQL, no HTTP, no Weft
  * worker. The server is the installed `temporal` CLI (scripts/setup.sh), started on a free port for this file.
  */
-import { ApplicationFailure, WorkflowFailedError } from "@temporalio/client";
+import { ApplicationFailure } from "@temporalio/client";
 import type { TestWorkflowEnvironment } from "@temporalio/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SnapshotNode, type WorkflowSnapshot } from "../core/contract.ts";
+import type { SnapshotNode } from "../core/contract.ts";
 import { approveUpdate } from "./approvals.ts";
 import { fakeActivities } from "../test/fake-activities.ts";
-import { startWorkflowTestEnv, type WorkflowTestEnv } from "../test/workflow-env.ts";
+import { cause, edge, graph, startWorkflowTestEnv, type WorkflowTestEnv } from "../test/workflow-env.ts";
 
 let env: TestWorkflowEnvironment;
 let stack: WorkflowTestEnv;
@@ -29,27 +29,6 @@ const node = (name: string, type = "llm_call", config: Record<string, unknown> =
 });
 /** A node whose config reads `nodes.<from>.output`, so its context holds that output. */
 const reads = (name: string, from: string) => node(name, "llm_call", { prompt: `{{ nodes.${from}.output }}` });
-const edge = (from: string, to: string, condition: string | null = null) => ({
-  id: `${from}-${to}`,
-  source_node_id: `id-${from}`,
-  target_node_id: `id-${to}`,
-  condition,
-});
-const graph = (
-  nodes: SnapshotNode[],
-  edges: ReturnType<typeof edge>[],
-  extra: Partial<WorkflowSnapshot> = {},
-): WorkflowSnapshot => ({
-  workflow_id: "wf",
-  version: 1,
-  hash: "h",
-  max_parallel: 10,
-  on_failure: "fail_fast",
-  nodes,
-  edges,
-  ...extra,
-});
-const cause = (err: WorkflowFailedError | undefined) => err?.cause as ApplicationFailure | undefined;
 
 describe("runDag", () => {
   it("passes outputs downstream, takes only edges whose condition holds and skips the rest", async () => {
