@@ -22,14 +22,8 @@ const node = (workflowId: string, body: Record<string, unknown>) =>
 const runOf = (workflowId: string, runId: string) =>
   h.call("GET", `/api/workflows/${workflowId}/runs/${runId}`, { token: h.alice.token });
 
-async function waitForStatus(workflowId: string, runId: string, status: string) {
-  for (let i = 0; i < 300; i++) {
-    const run = (await runOf(workflowId, runId)).body;
-    if (run.status === status) return run;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`run never became ${status}`);
-}
+const waitForStatus = (workflowId: string, runId: string, status: string) =>
+  until(async () => (await runOf(workflowId, runId)).body, (run) => run.status === status);
 
 describe("control-flow nodes at save", () => {
   it("refuses bad configs with a 400 naming the field, and a workflow that is not the owner's", async () => {
@@ -236,4 +230,37 @@ describe("sub-workflows and error workflows", () => {
       input: { n: 21 },
     });
   }, 120_000);
+
+  it("cancelling a run cancels its child run and its timers", async () => {
+    const child = await h.buildWorkflow([{ name: "hold", type: "wait_for_event", config: { event: "never" } }]);
+    const { workflowId } = await h.buildWorkflow([
+      { name: "call", type: "sub_workflow", config: { workflow_id: child.workflowId } },
+    ]);
+    const timer = await h.buildWorkflow([{ name: "long", type: "delay", config: { duration_ms: 3_600_000 } }]);
+    const runId = (await h.execute(workflowId)).body.run_id as string;
+    const timerRun = (await h.execute(timer.workflowId)).body.run_id as string;
+    const childRun = await until(
+      async () => (await h.call("GET", `/api/workflows/${child.workflowId}/runs`, { token: h.alice.token })).body.items,
+      (items: { id: string; status: string }[]) => items[0]?.status === "waiting",
+    );
+    await waitForStatus(timer.workflowId, timerRun, "waiting");
+    for (const [wf, run] of [[workflowId, runId], [timer.workflowId, timerRun]]) {
+      expect((await h.call("POST", `/api/workflows/${wf}/runs/${run}/cancel`, { token: h.alice.token })).status)
+        .toBe(202);
+    }
+    expect((await waitForRun(h.app, h.alice.token, workflowId, runId)).status).toBe("cancelled");
+    expect((await waitForRun(h.app, h.alice.token, child.workflowId, childRun[0].id)).status).toBe("cancelled");
+    const timed = await waitForRun(h.app, h.alice.token, timer.workflowId, timerRun);
+    expect(timed.status).toBe("cancelled");
+    expect(timed.node_executions).toMatchObject([{ node_name: "long", status: "cancelled" }]);
+  }, 120_000);
 });
+
+async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
+  for (let i = 0; i < 300; i++) {
+    const value = await read();
+    if (ok(value)) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("timed out waiting");
+}
