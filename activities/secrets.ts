@@ -17,14 +17,14 @@ export function createSecretResolver(
       ? loadMasterKeys(keys.WEFT_SECRETS_KEY, keys.WEFT_SECRETS_OLD_KEYS ?? "")
       : Promise.resolve(null);
 
-  /** The run owner's secrets named in `names`, decrypted. */
+  /** The secrets of the run's workspace named in `names`, decrypted. */
   return async function resolveSecrets(runId: string, names: string[]): Promise<Record<string, string>> {
     if (!names.length) return {};
     const k = await masterKeys();
     if (!k) throw nonRetryable("SecretsUnavailable", "this worker has no secrets master key (WEFT_SECRETS_KEY)");
     const rows = await sql`
-      SELECT s.name, s.key_id, s.iv, s.ciphertext, r.owner_id FROM workflow_runs r
-      JOIN secrets s ON s.owner_id = r.owner_id AND s.name IN ${sql(names)}
+      SELECT s.name, s.key_id, s.iv, s.ciphertext, r.workspace_id FROM workflow_runs r
+      JOIN secrets s ON s.workspace_id = r.workspace_id AND s.name IN ${sql(names)}
       WHERE r.id = ${runId} AND r.status IN ('pending', 'running', 'waiting')`;
     const found = new Map(rows.map((r) => [r.name as string, r]));
     const missing = names.filter((n) => !found.has(n));
@@ -36,7 +36,8 @@ export function createSecretResolver(
     }
     const out: Record<string, string> = {};
     for (const [name, r] of found) {
-      out[name] = await openSecret(k, r.owner_id as string, name, {
+      // Sealed for the workspace (core/secrets-crypto.ts binds it): a row moved to another workspace opens nowhere.
+      out[name] = await openSecret(k, r.workspace_id as string, name, {
         key_id: r.key_id as string,
         iv: r.iv as Uint8Array,
         ciphertext: r.ciphertext as Uint8Array,

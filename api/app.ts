@@ -28,6 +28,9 @@ import { vectorRoutes } from "./vectors/index.ts";
 import { WorkflowCache } from "./workflows/cache.ts";
 import { workflowRoutes } from "./workflows/index.ts";
 import { ownedWorkflow } from "./workflows/owned.ts";
+import { AccessCache } from "./workspaces/access-cache.ts";
+import { workspaceAccess } from "./workspaces/access.ts";
+import { workspaceRoutes } from "./workspaces/index.ts";
 import { versionRoutes } from "./workflows/versions.ts";
 
 const PUBLIC_API_PATHS = new Set(["/api/auth/register", "/api/auth/login"]);
@@ -37,8 +40,9 @@ const isPublicPath = (path: string) =>
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
- * The process-wide services the app owns: the read cache (listening when enabled), the reconcile throttle, the
- * secrets keys, tokens and passwords, and the run-event hub unless the caller made it (main closes it on shutdown).
+ * The process-wide services the app owns: the read cache (listening when enabled), the access cache (always
+ * listening), the reconcile throttle, the secrets keys, tokens and passwords, and the run-event hub unless the
+ * caller made it (main closes it on shutdown).
  */
 function createServices(input: AppServices): Services {
   const { config, sql, logger } = input;
@@ -48,8 +52,10 @@ function createServices(input: AppServices): Services {
     reconciler: new RunReconciler(input),
     secretKeys: new SecretKeys(config),
     tokens: new TokenService(config),
+    accessCache: new AccessCache(),
     passwords: new Passwords(config.BCRYPT_COST),
   };
+  void services.accessCache.listen(sql, logger);
   if (config.WEFT_READ_CACHE) {
     services.workflowCache = new WorkflowCache();
     void services.workflowCache.listen(sql, logger);
@@ -108,6 +114,8 @@ export function createApp(input: AppServices) {
     }),
   );
   app.use("/api/*", (c, next) => (isPublicPath(c.req.path) ? next() : auth(c, next)));
+  // Every /api/ route's entry in the role table, enforced here and nowhere else (api/workspaces/roles.ts).
+  app.use("/api/*", workspaceAccess());
   app.use("/api/workflows/:id/*", ownedWorkflow());
 
   app.route("/", healthRoutes());
@@ -121,6 +129,7 @@ export function createApp(input: AppServices) {
   app.route("/", secretRoutes());
   app.route("/", codecRoutes(tokens));
   app.route("/", vectorRoutes());
+  app.route("/", workspaceRoutes());
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -13,7 +13,15 @@ import { SYSTEM_TENANT, weftDataConverter } from "../core/payload-codec.ts";
 import { createDataKeys, createTenantOf, exportDataKeys, listedDataKeys, rewrapDataKeys } from "../db/payload-keys.ts";
 import { WORKFLOWS_PATH } from "../worker/bundle.ts";
 import { TEST_BUNDLE_PATH, TEST_PAYLOAD_KEY, TEST_TASK_QUEUE, TEST_TEMPORAL_ADDRESS } from "../test/env.ts";
-import { buildWorkflow, call, type FailureChain, json, startUpstream, waitForRun } from "../test/helpers.ts";
+import {
+  buildWorkflow,
+  call,
+  type FailureChain,
+  json,
+  registerUser,
+  startUpstream,
+  waitForRun,
+} from "../test/helpers.ts";
 import { type TestUser, useApiHarness } from "../test/harness.ts";
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
@@ -107,6 +115,41 @@ describe("per-tenant payload keys", () => {
     });
     expect(forged.status).toBe(400);
     expect(JSON.stringify(forged.body)).not.toContain("alice-input-marker");
+  });
+
+  it("a team workspace's payloads decode for its members (the UI names no workspace), not for anyone else", async () => {
+    const ws =
+      (await call(t.app, "POST", "/api/workspaces", { token: t.alice.token, body: { name: "codec" } })).body.id;
+    const carol = await registerUser(t.app, "carol");
+    await call(t.app, "POST", `/api/workspaces/${ws}/members`, {
+      token: t.alice.token,
+      body: { email: carol.email, role: "viewer" },
+    });
+    const upstream = await startUpstream((_req, _body, res) => json(res, 200, { answer: "team-result-marker" }));
+    const inTeam = { token: t.alice.token, headers: { "weft-workspace": ws } };
+    const wf = (await call(t.app, "POST", "/api/workflows", { ...inTeam, body: { name: "team" } })).body.id;
+    await call(t.app, "POST", `/api/workflows/${wf}/nodes`, {
+      ...inTeam,
+      body: { name: "a", type: "http_request", config: { url: upstream.url } },
+    });
+    const started = await call(t.app, "POST", `/api/workflows/${wf}/execute`, { ...inTeam, body: { input: {} } });
+    const payloads = payloadsOf(await rawHistory(started.body.temporal.workflow_id))
+      .filter((p) => p.metadata["weft-tenant"]);
+    for (const p of payloads) expect(text(p.metadata["weft-tenant"])).toBe(ws);
+    const byCarol = await call(t.app, "POST", "/api/codec/decode", { token: carol.token, body: { payloads } });
+    expect(byCarol.headers.get("x-weft-codec-refused")).toBe("0");
+    expect(byCarol.body.payloads.map((p: { data?: string }) => text(p.data ?? "")).join("\n"))
+      .toContain("team-result-marker");
+    const byBob = await call(t.app, "POST", "/api/codec/decode", { token: t.bob.token, body: { payloads } });
+    expect(byBob.headers.get("x-weft-codec-refused")).toBe(String(payloads.length));
+    // Naming one workspace narrows decoding to it: Carol's personal one holds none of these.
+    const narrowed = await call(t.app, "POST", "/api/codec/decode", {
+      token: carol.token,
+      body: { payloads },
+      headers: { "weft-workspace": carol.id },
+    });
+    expect(narrowed.headers.get("x-weft-codec-refused")).toBe(String(payloads.length));
+    await upstream.close();
   });
 
   it("a history sealed with per-tenant keys replays with the exported data keys (the replay corpus's way)", async () => {

@@ -5,6 +5,8 @@
  * one sealed before per-tenant keys) comes back unchanged, still ciphertext, counted in X-Weft-Codec-Refused.
  * Encode seals under the caller's tenant only.
  */
+import { WORKSPACE_HEADER } from "./workspaces/access.ts";
+import { memberWorkspaces } from "./workspaces/store.ts";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Payload } from "@temporalio/common";
 import { setCookie } from "hono/cookie";
@@ -100,13 +102,18 @@ export function codecRoutes(tokens: TokenService) {
         throw new ApiError("SERVICE_UNAVAILABLE", "payload encryption is not configured (WEFT_PAYLOAD_KEY)");
       }
       const { payloads } = c.req.valid("json");
-      // A tenant is a user for now (the workspaces issue maps it to the caller's workspaces).
-      const tenant = c.get("user").id;
+      // Encode seals for the request's workspace. Decode opens that workspace's payloads — or, for a person who
+      // names none (the Temporal UI sends no Weft-Workspace header), those of every workspace they are in.
+      const tenant = c.get("workspace").id;
+      const actor = c.get("actor");
+      const readable = actor.type === "user" && c.req.header(WORKSPACE_HEADER) === undefined
+        ? await memberWorkspaces(c.get("services").sql, actor.id)
+        : [tenant];
       let out: Payload[];
       try {
         if (direction === "encode") out = await codec.encodeFor(tenant, payloads.map(fromJson));
         else {
-          const decoded = await codec.decodeFor(tenant, payloads.map(fromJson));
+          const decoded = await codec.decodeFor(readable, payloads.map(fromJson));
           out = decoded.payloads;
           c.header("X-Weft-Codec-Refused", String(decoded.refused));
         }

@@ -6,6 +6,8 @@ import type { Logger } from "./logger.ts";
 import type { TemporalApi } from "./temporal/client.ts";
 import type { WorkflowCache } from "./workflows/cache.ts";
 import type { ApiMetrics } from "./metrics.ts";
+import type { AccessCache } from "./workspaces/access-cache.ts";
+import type { Role } from "./workspaces/roles.ts";
 import type { RunEventHub } from "./runs/event-hub.ts";
 import type { RunReconciler } from "./runs/reconcile.ts";
 import type { SecretKeys } from "./secrets/keys.ts";
@@ -25,6 +27,8 @@ export interface Services {
   workflowCache?: WorkflowCache;
   /** Prometheus metrics (api/metrics.ts); absent in tests that do not look at them. */
   metrics?: ApiMetrics;
+  /** API keys and workspace roles, cached until an access change is announced (api/workspaces/access-cache.ts). */
+  accessCache: AccessCache;
   /** The process's one LISTEN connection for run events, fanned out to SSE streams and `?wait` reads. */
   events: RunEventHub;
   /** Asks Temporal about unfinished runs, at most so often per run (api/runs/reconcile.ts). */
@@ -39,7 +43,7 @@ export interface Services {
 
 /** What the app is built from; the process-wide services it may create itself are optional. */
 export type AppServices =
-  & Omit<Services, "workflowCache" | "events" | "reconciler" | "secretKeys" | "tokens" | "passwords">
+  & Omit<Services, "workflowCache" | "events" | "reconciler" | "secretKeys" | "tokens" | "passwords" | "accessCache">
   & Partial<Pick<Services, "events">>;
 
 /** What starting a run's workflow needs (the orphan sweeper has no app around it). */
@@ -50,12 +54,27 @@ export interface AuthUser {
   email: string;
 }
 
+/** Who makes the request: a signed-in person, or a service with an API key (which acts only in its workspace). */
+export type Actor =
+  | { type: "user"; id: string; email: string }
+  | { type: "api_key"; id: string; name: string; workspaceId: string; role: Role };
+
+/** The workspace a request acts in (`Weft-Workspace`, or the default) and the caller's role there. */
+export interface RequestWorkspace {
+  id: string;
+  role: Role;
+}
+
 export interface AppEnv {
   Variables: {
     requestId: string;
     logger: Logger;
     services: Services;
+    /** Set for a person only; an API key's requests have an `actor` and no user. */
     user: AuthUser;
+    actor: Actor;
+    /** Set on routes the role table gives a role (api/workspaces/roles.ts). */
+    workspace: RequestWorkspace;
     /**
      * The caller's workflow named by the path, set by `ownedWorkflow` (api/workflows/owned.ts) on
      * /api/workflows/{id} and everything under it except the run-scoped paths (runs are their own owners').

@@ -2,9 +2,10 @@
  * TEMPORAL_UI_PROXY_URL (scripts/run.sh's dev UI, or the Helm chart's temporalUi): the Temporal UI served under the
  * API's own origin at /temporal/, so the UI's codec calls to /api/codec are same-origin and carry the codec session
  * cookie with no UI setting. Only a browser holding a valid session (GET /api/codec/session) gets through, and only
- * to read its own runs: the UI's API calls are read-only (no terminate, signal, reset or batch: 403), a workflow
- * list is narrowed to the caller's `WeftOwnerId`, a workflow is opened only when it is one of the caller's runs
- * (others: 404), and every other server call (schedules, batches, …) is refused.
+ * to read the runs of its workspaces: the UI's API calls are read-only (no terminate, signal, reset or batch: 403),
+ * a workflow list is narrowed to the `WeftOwnerId` (a run's workspace) of the caller's workspaces, a workflow is
+ * opened only when it is a run of one of them (others: 404), and every other server call (schedules, batches, …)
+ * is refused.
  */
 import { WORKFLOW_ID_PREFIX } from "../core/contract.ts";
 import { Hono } from "hono";
@@ -50,10 +51,11 @@ const TRAILING_CLAUSE = /\s+((?:GROUP|ORDER)\s+BY\s+[\w`., ]+)$/i;
 
 /**
  * `query` narrowed to the caller's runs: their own filter, which must be self-contained (so nothing in it can
- * escape the parentheses), AND the user's `WeftOwnerId`.
+ * escape the parentheses), AND a `WeftOwnerId` (the run's workspace) of a workspace the user is a member of.
+ * Workspace ids are UUIDs read from the database: nothing of the caller's goes into the quotes.
  */
-function ownQuery(query: string | null, userId: string) {
-  const own = `WeftOwnerId = "${userId}"`;
+function ownQuery(query: string | null, workspaceIds: string[]) {
+  const own = `WeftOwnerId IN (${workspaceIds.map((id) => `"${id}"`).join(", ")})`;
   const text = (query ?? "").trim();
   const clause = TRAILING_CLAUSE.exec(text);
   const filter = clause ? text.slice(0, clause.index).trim() : text;
@@ -98,12 +100,18 @@ export function temporalUiProxyRoutes(upstream: string, tokens: TokenService) {
       }
       const one = ONE_WORKFLOW.exec(rest);
       if (LIST.test(rest)) {
-        url.searchParams.set("query", ownQuery(url.searchParams.get("query"), userId));
+        const { sql } = c.get("services");
+        const memberships = await sql`SELECT workspace_id FROM workspace_members WHERE user_id = ${userId}`;
+        url.searchParams.set(
+          "query",
+          ownQuery(url.searchParams.get("query"), memberships.map((m) => m.workspace_id as string)),
+        );
       } else if (one) {
         const runId = RUN_WORKFLOW_ID.exec(one[1])?.[1];
         const { sql } = c.get("services");
         const [owned] = runId
-          ? await sql`SELECT 1 FROM workflow_runs WHERE id = ${runId} AND owner_id = ${userId}`
+          ? await sql`SELECT 1 FROM workflow_runs r JOIN workspace_members m ON m.workspace_id = r.workspace_id
+              WHERE r.id = ${runId} AND m.user_id = ${userId}`
           : [];
         if (!owned) throw notFound("workflow");
       } else if (!HARMLESS.test(rest)) {

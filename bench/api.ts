@@ -1,8 +1,9 @@
 /**
  * bench/api: authenticated `GET /api/workflows/{id}` (JWT verify + one PostgreSQL query returning the
  * workflow with its nodes and edges) against a bare Hono JSON route (`GET /healthz`) in the same Deno
- * server, same run, rounds alternated. Prints req/s, p50 and p99 for both and the ratio. A second API process
- * with the read cache off (WEFT_READ_CACHE=false) is measured too, so the cost of the database path shows.
+ * server, same run, rounds alternated. Prints req/s, p50 and p99 for both and the ratio. The same read with a
+ * service's API key (`weft_…`: SHA-256, cached) instead of a JWT is measured too, and a second API process with
+ * the read cache off (WEFT_READ_CACHE=false), so the cost of the database path shows.
  * Usage: node --import tsx bench/api.ts [seconds per round=10] [rounds=3] [connections=50]
  */
 import autocannon from "autocannon";
@@ -75,6 +76,9 @@ for (const name of ["a", "b", "c"]) {
 }
 await post(`/api/workflows/${wf.id}/edges`, { source_node_id: ids[0], target_node_id: ids[1] }, token);
 await post(`/api/workflows/${wf.id}/edges`, { source_node_id: ids[1], target_node_id: ids[2] }, token);
+// A viewer key of the user's personal workspace (whose id is the user's).
+const me = await (await fetch(`${base}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } })).json();
+const { key: apiKey } = await post(`/api/workspaces/${me.id}/api-keys`, { name: "bench", role: "viewer" }, token);
 
 /** The part of autocannon's result (the package ships no types) this bench reads. */
 interface AutocannonResult {
@@ -112,12 +116,16 @@ const auth = { authorization: `Bearer ${token}` };
 await load("/healthz");
 await load(`/api/workflows/${wf.id}`, auth);
 await load(`/api/workflows/${wf.id}`, auth, uncachedBase);
+const keyAuth = { authorization: `Bearer ${apiKey}` };
+await load(`/api/workflows/${wf.id}`, keyAuth);
 const bare: Result[] = [];
 const authed: Result[] = [];
+const withKey: Result[] = [];
 const uncached: Result[] = [];
 for (let i = 0; i < rounds; i++) {
   bare.push(await load("/healthz"));
   authed.push(await load(`/api/workflows/${wf.id}`, auth));
+  withKey.push(await load(`/api/workflows/${wf.id}`, keyAuth));
   uncached.push(await load(`/api/workflows/${wf.id}`, auth, uncachedBase));
 }
 const summary = (rs: Result[]) => ({
@@ -132,18 +140,22 @@ const result = {
   settings: { seconds, rounds, connections },
   bare_hono_route: summary(bare),
   authenticated_get_workflow: summary(authed),
+  api_key_get_workflow: summary(withKey),
   authenticated_get_workflow_cache_off: summary(uncached),
   ratio_rps: 0,
+  ratio_rps_api_key: 0,
   ratio_rps_cache_off: 0,
 };
 const ratio = (r: { rps: number }) => Math.round((r.rps / result.bare_hono_route.rps) * 100) / 100;
 result.ratio_rps = ratio(result.authenticated_get_workflow);
+result.ratio_rps_api_key = ratio(result.api_key_get_workflow);
 result.ratio_rps_cache_off = ratio(result.authenticated_get_workflow_cache_off);
 console.log("route                              req/s (median)  p50 ms  p99 ms  non-2xx");
 for (
   const [name, r] of [
     ["bare Hono route GET /healthz", result.bare_hono_route],
     ["GET /api/workflows/{id}", result.authenticated_get_workflow],
+    ["  same, with an API key", result.api_key_get_workflow],
     ["  same, read cache off", result.authenticated_get_workflow_cache_off],
   ] as const
 ) {
@@ -155,7 +167,8 @@ for (
 }
 console.log("  (the cache-off row queries PostgreSQL on every request)");
 console.log(
-  `ratio authenticated/bare throughput: ${result.ratio_rps} (target >= 0.5); cache off: ${result.ratio_rps_cache_off}`,
+  `ratio authenticated/bare throughput: ${result.ratio_rps} (target >= 0.5); API key: ${result.ratio_rps_api_key} ` +
+    `(target >= 0.5); cache off: ${result.ratio_rps_cache_off}`,
 );
 mkdirSync("bench/results", { recursive: true });
 writeFileSync("bench/results/api.json", JSON.stringify(result, null, 2));

@@ -120,6 +120,7 @@ export interface CreateChildRun {
 
 export interface ChildRunCreated {
   runId: string;
+  /** The tenant: the run's workspace (a personal workspace's id is its user's), as in ScheduledRunInput. */
   ownerId: string;
   snapshot: WorkflowSnapshot;
   input: Record<string, unknown>;

@@ -170,6 +170,7 @@ export interface RunDagResult {
 /** What a Temporal Schedule's action passes to the scheduledRun workflow. */
 export interface ScheduledRunInput {
   workflowId: string;
+  /** The tenant: the workspace the schedule belongs to (a personal workspace's id is its user's, as before). */
   ownerId: string;
   input: Record<string, unknown>;
   scheduleId: string;
@@ -197,6 +198,7 @@ export interface SearchRequest {
 
 export interface SearchCollectionInput extends SearchRequest {
   collectionId: string;
+  /** The tenant: the workspace the collection belongs to. */
   ownerId: string;
 }
 

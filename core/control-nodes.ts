@@ -14,7 +14,7 @@ export const MAP_EXCLUDED_ITEM_TYPES: readonly string[] = ["approval", "map", "d
 export const MAX_MAP_CONCURRENCY = 256;
 const YEAR_MS = 366 * 86_400_000;
 
-const workflowId = z.string().uuid({ message: "must be the id of a workflow of the same owner" });
+const workflowId = z.string().uuid({ message: "must be the id of a workflow of the same workspace" });
 const version = z.union([z.literal("latest"), z.number().int().min(1)]).default("latest");
 
 /** Runs another workflow as a child run; its output is this node's output. */

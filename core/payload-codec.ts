@@ -143,15 +143,21 @@ export class TenantCodec implements PayloadCodec {
   }
 
   /**
-   * A caller's view (the codec endpoint): payloads of `tenant` are decoded; any other tenant's (the system's,
-   * and master-key payloads of before, which name no tenant) come back as they are, still sealed.
+   * A caller's view (the codec endpoint): payloads of `tenant` (or of any of `tenant`s: a person's workspaces)
+   * are decoded; any other tenant's (the system's, and master-key payloads of before, which name no tenant) come
+   * back as they are, still sealed.
    */
-  async decodeFor(tenant: string, payloads: Payload[]): Promise<{ payloads: Payload[]; refused: number }> {
+  async decodeFor(
+    tenant: string | readonly string[],
+    payloads: Payload[],
+  ): Promise<{ payloads: Payload[]; refused: number }> {
+    const allowed = new Set(typeof tenant === "string" ? [tenant] : tenant);
+    allowed.delete(SYSTEM_TENANT);
     let refused = 0;
     const out = await Promise.all(payloads.map((p) => {
       const owner = payloadTenant(p);
       if (owner === null) return p;
-      if (owner !== tenant || tenant === SYSTEM_TENANT || !meta(p, TENANT_METADATA)) {
+      if (!allowed.has(owner) || !meta(p, TENANT_METADATA)) {
         refused++;
         return p;
       }

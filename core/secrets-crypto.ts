@@ -1,7 +1,8 @@
 /**
  * Secret values at rest: AES-256-GCM (WebCrypto, so the API on Deno and the worker on Node share it) under
  * a master key from the environment. Each ciphertext names its key by id, so old keys keep decrypting
- * during a rotation; the owner and name are bound in as associated data, so a row cannot be swapped.
+ * during a rotation; the workspace and name are bound in as associated data, so a row cannot be swapped (a
+ * personal workspace has its user's id: secrets sealed for their owner before workspaces open unchanged).
  */
 import { z } from "zod";
 
@@ -46,13 +47,13 @@ export async function loadMasterKeys(current: string, old = ""): Promise<MasterK
   return { current: now, all };
 }
 
-const aad = (ownerId: string, name: string) => new TextEncoder().encode(`${ownerId}:${name}`);
+const aad = (workspaceId: string, name: string) => new TextEncoder().encode(`${workspaceId}:${name}`);
 
-export async function sealSecret(keys: MasterKeys, ownerId: string, name: string, value: string): Promise<Sealed> {
+export async function sealSecret(keys: MasterKeys, workspaceId: string, name: string, value: string): Promise<Sealed> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const ciphertext = new Uint8Array(
     await crypto.subtle.encrypt(
-      { name: "AES-GCM", iv, additionalData: aad(ownerId, name) },
+      { name: "AES-GCM", iv, additionalData: aad(workspaceId, name) },
       keys.current.key,
       new TextEncoder().encode(value),
     ),
@@ -60,11 +61,11 @@ export async function sealSecret(keys: MasterKeys, ownerId: string, name: string
   return { key_id: keys.current.id, iv, ciphertext };
 }
 
-export async function openSecret(keys: MasterKeys, ownerId: string, name: string, sealed: Sealed): Promise<string> {
+export async function openSecret(keys: MasterKeys, workspaceId: string, name: string, sealed: Sealed): Promise<string> {
   const key = keys.all.get(sealed.key_id);
   if (!key) throw new Error(`secret "${name}" is sealed with key ${sealed.key_id}, which is not configured`);
   const plain = await crypto.subtle.decrypt(
-    { name: "AES-GCM", iv: new Uint8Array(sealed.iv), additionalData: aad(ownerId, name) },
+    { name: "AES-GCM", iv: new Uint8Array(sealed.iv), additionalData: aad(workspaceId, name) },
     key,
     new Uint8Array(sealed.ciphertext),
   );

@@ -24,7 +24,12 @@ export async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
-export async function migrate(url: string, log: (msg: string) => void = () => {}): Promise<string[]> {
+/** Applies every migration not yet applied (with `before`, only those whose file name sorts before it). */
+export async function migrate(
+  url: string,
+  log: (msg: string) => void = () => {},
+  options: { before?: string } = {},
+): Promise<string[]> {
   await ensureDatabase(url);
   const sql = connect(url, { max: 1 });
   const applied: string[] = [];
@@ -36,6 +41,7 @@ export async function migrate(url: string, log: (msg: string) => void = () => {}
       const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith(".sql")).sort();
       for (const file of files) {
         if (done.has(file)) continue;
+        if (options.before !== undefined && file >= options.before) break;
         await tx.unsafe(await readFile(MIGRATIONS_DIR + file, "utf8"));
         await tx`INSERT INTO schema_migrations (name) VALUES (${file})`;
         applied.push(file);

@@ -124,19 +124,21 @@ export function listedDataKeys(rows: WrappedDataKey[], master: MasterKeys): Data
 /** Weft's workflow ids name what they run for: weft-run-<run>, weft-schedule-<schedule>…, weft-ingest-<ingestion>. */
 export function createTenantOf(sql: Sql): TenantOf {
   const cache = new Map<string, Promise<string>>();
-  const patterns: [RegExp, (id: string) => Promise<{ owner_id: unknown }[]>][] = [
+  // The tenant is the workspace a run, schedule or collection belongs to (a personal workspace has its user's id,
+  // which is what payloads sealed before workspaces name).
+  const patterns: [RegExp, (id: string) => Promise<{ tenant: unknown }[]>][] = [
     [
       new RegExp(`^${WORKFLOW_ID_PREFIX.run}(${UUID})$`),
-      (id) => sql`SELECT owner_id FROM workflow_runs WHERE id = ${id}`,
+      (id) => sql`SELECT workspace_id AS tenant FROM workflow_runs WHERE id = ${id}`,
     ],
     [
       new RegExp(`^${WORKFLOW_ID_PREFIX.schedule}(${UUID})(-.*)?$`),
-      (id) => sql`SELECT owner_id FROM workflow_schedules WHERE id = ${id}`,
+      (id) => sql`SELECT workspace_id AS tenant FROM workflow_schedules WHERE id = ${id}`,
     ],
     [
       new RegExp(`^${WORKFLOW_ID_PREFIX.ingestion}(${UUID})$`),
       (id) =>
-        sql`SELECT c.owner_id FROM vector_ingestions i JOIN vector_collections c ON c.id = i.collection_id
+        sql`SELECT c.workspace_id AS tenant FROM vector_ingestions i JOIN vector_collections c ON c.id = i.collection_id
             WHERE i.id = ${id}`,
     ],
   ];
@@ -144,10 +146,10 @@ export function createTenantOf(sql: Sql): TenantOf {
     const match = patterns.find(([re]) => re.test(workflowId));
     if (!match) return Promise.resolve(SYSTEM_TENANT);
     const [re, query] = match;
-    // Only found owners are remembered: a row may appear after a first lookup.
+    // Only found tenants are remembered: a row may appear after a first lookup.
     return remember(cache, workflowId, async () => {
       const [row] = await query(workflowId.match(re)![1]);
-      return row ? String(row.owner_id) : SYSTEM_TENANT;
+      return row ? String(row.tenant) : SYSTEM_TENANT;
     }, (t) => t !== SYSTEM_TENANT);
   };
 }

@@ -88,7 +88,10 @@ export interface NewRun {
   runId: string;
   retryOf?: string;
   workflowId: string;
-  ownerId: string;
+  /** The workspace the run belongs to: its workflow's. */
+  workspaceId: string;
+  /** The person who started it; null for an API key, a webhook or a schedule (the audit log names those). */
+  startedBy: string | null;
   input: unknown;
   snapshot: WorkflowSnapshot;
   trigger: RunTrigger;
@@ -108,9 +111,11 @@ async function insertRunUntraced(sql: Sql, run: NewRun): Promise<void> {
     VALUES (${run.workflowId}, ${run.snapshot.version}, ${run.snapshot.hash}, ${sql.json(jsonValue(run.snapshot))})
     ON CONFLICT (workflow_id, version) DO NOTHING`;
   await sql`
-    INSERT INTO workflow_runs (id, workflow_id, owner_id, status, input, snapshot, version_hash, workflow_version,
-                               temporal_workflow_id, trigger, retry_of, start_reuse, parent_run_id, parent_node)
-    VALUES (${run.runId}, ${run.workflowId}, ${run.ownerId}, 'pending', ${sql.json(jsonValue(run.input))},
+    INSERT INTO workflow_runs (id, workflow_id, workspace_id, owner_id, status, input, snapshot, version_hash,
+                               workflow_version, temporal_workflow_id, trigger, retry_of, start_reuse, parent_run_id,
+                               parent_node)
+    VALUES (${run.runId}, ${run.workflowId}, ${run.workspaceId}, ${run.startedBy}, 'pending',
+            ${sql.json(jsonValue(run.input))},
             ${sql.json(jsonValue(run.snapshot))}, ${run.snapshot.hash}, ${run.snapshot.version},
             ${temporalWorkflowId(run.runId)}, ${run.trigger}, ${run.retryOf ?? null},
             ${run.reuse ? sql.json(jsonValue(run.reuse)) : null}, ${run.parent?.runId ?? null},

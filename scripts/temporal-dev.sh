@@ -10,7 +10,7 @@ temporal=.state/venv/bin/temporal
 # Weft's search attributes (core/search-attributes.ts): the start flags register them in a new database
 # only, so an existing database file gets them here (creating one that exists is refused; that is fine).
 ensure_search_attributes() {
-  for name in WeftWorkflowId WeftOwnerId WeftStatus; do
+  for name in WeftWorkflowId WeftOwnerId WeftStatus WeftWorkspaceId; do
     "$temporal" operator search-attribute create --address "127.0.0.1:$port" --name "$name" --type Keyword \
       >/dev/null 2>&1 || true
   done
@@ -30,7 +30,7 @@ mkdir -p .state/temporal
 args=(server start-dev --ip 127.0.0.1 --port "$port" --http-port "$http_port" --log-level warn
   --dynamic-config-value frontend.enableUpdateWorkflowExecution=true
   --search-attribute WeftWorkflowId=Keyword --search-attribute WeftOwnerId=Keyword
-  --search-attribute WeftStatus=Keyword)
+  --search-attribute WeftStatus=Keyword --search-attribute WeftWorkspaceId=Keyword)
 if [ -n "$ui_port" ]; then args+=(--ui-port "$ui_port"); else args+=(--headless --ui-port "$((port + 1000))"); fi
 if [ -n "$db_file" ]; then args+=(--db-filename "$db_file"); fi
 # The UI decodes Weft's encrypted payloads through the API's codec server when it is given one.

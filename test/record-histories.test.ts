@@ -3,9 +3,10 @@
  * after a deliberate, patched() change to workflow code, on its own Temporal port and database:
  *   RECORD_HISTORIES=1 WEFT_TEST_TEMPORAL_PORT=7699 TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/weft_test_replay \
  *     node_modules/.bin/vitest run test/record-histories.test.ts
+ * `-t <name>` records only that one; data-keys.json keeps the keys of the histories recorded before (merged by id).
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { exportDataKeys } from "../db/payload-keys.ts";
 import { createRequire } from "node:module";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -82,7 +83,12 @@ describe.skipIf(!process.env.RECORD_HISTORIES)("record workflow histories for th
   afterAll(async () => {
     // The tenants' data keys, wrapped under the fixed test payload key: the histories' payloads are sealed with
     // them, and the database that held them is recreated on every test run.
-    writeFileSync(`${DIR}/data-keys.json`, JSON.stringify(await exportDataKeys(t.sql), null, 2) + "\n");
+    // Keys of histories recorded before (a `-t` run records one) are kept, merged by id.
+    const file = `${DIR}/data-keys.json`;
+    const kept: { id: string }[] = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : [];
+    const recorded = await exportDataKeys(t.sql);
+    const merged = [...kept.filter((k) => !recorded.some((r) => r.id === k.id)), ...recorded];
+    writeFileSync(file, JSON.stringify(merged, null, 2) + "\n");
   });
 
   it("a 3-node chain", async () => {
@@ -232,5 +238,30 @@ describe.skipIf(!process.env.RECORD_HISTORIES)("record workflow histories for th
     const onError = await graph([{ name: "seen", type: "transform", config: { expression: "input.failed_node" } }], []);
     const wf = await graph([{ name: "bad", config: http("/missing") }], [], { error_workflow_id: onError });
     await record("error-workflow", wf, "failed");
+  });
+
+  it("a schedule's firing (scheduledRun, its child runDag started with search attributes)", async () => {
+    const wf = await graph([{ name: "tick", config: http("/tick") }], []);
+    const created = await call(t.app, "POST", `/api/workflows/${wf}/schedules`, {
+      token,
+      body: { cron: "0 0 1 1 *", paused: true, input: { n: 1 } },
+    });
+    expect(created.status).toBe(201);
+    const schedule = t.temporal.schedule.getHandle(created.body.temporal.schedule_id);
+    await schedule.trigger();
+    let firing: string | undefined;
+    for (let i = 0; i < 100 && !firing; i++) {
+      firing = (await schedule.describe()).info.recentActions[0]?.action.workflow.workflowId;
+      if (!firing) await new Promise((r) => setTimeout(r, 100));
+    }
+    const handle = t.temporal.workflow.getHandle(firing!);
+    await handle.result();
+    const file = `${DIR}/scheduled-run.json`;
+    writeFileSync(
+      file,
+      JSON.stringify(toJson(History, History.fromObject(await handle.fetchHistory())), null, 2) + "\n",
+    );
+    execFileSync("node_modules/.bin/deno", ["fmt", "--quiet", file]);
+    await call(t.app, "DELETE", `/api/workflows/${wf}/schedules/${created.body.id}`, { token });
   });
 });

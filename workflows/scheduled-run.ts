@@ -2,7 +2,7 @@
  * The workflow a Temporal Schedule starts on each firing: record a run of the workflow's current version
  * (an activity), then execute it as a child runDag, so the run is tracked exactly like an API-started one.
  */
-import { executeChild, proxyActivities, uuid4 } from "@temporalio/workflow";
+import { executeChild, patched, proxyActivities, uuid4 } from "@temporalio/workflow";
 import {
   type RunDagResult,
   type ScheduledRunInput,
@@ -10,7 +10,7 @@ import {
   type WorkflowActivities,
   workflowIds,
 } from "../core/contract.ts";
-import { runSearchAttributes } from "../core/search-attributes.ts";
+import { runSearchAttributes, WORKSPACE_SEARCH_ATTRIBUTE_PATCH } from "../core/search-attributes.ts";
 import type { runDag } from "./run-dag.ts";
 
 const { createScheduledRun } = proxyActivities<WorkflowActivities>({
@@ -25,8 +25,17 @@ export async function scheduledRun(args: ScheduledRunInput): Promise<RunDagResul
   return await executeChild<typeof runDag>(WORKFLOW_TYPES.runDag, {
     workflowId: workflowIds.run(runId),
     args: [{ runId, input, snapshot, searchAttributes: args.searchAttributes, gpuTaskQueue: args.gpuTaskQueue }],
+    // Firings recorded before workspaces started their child without WeftWorkspaceId; they replay that way
+    // (test/histories/scheduled-run.before-workspace-attribute.json). args.ownerId is the workspace.
     ...(args.searchAttributes
-      ? { typedSearchAttributes: runSearchAttributes(snapshot.workflow_id, args.ownerId, "running") }
+      ? {
+        typedSearchAttributes: runSearchAttributes(
+          snapshot.workflow_id,
+          args.ownerId,
+          "running",
+          patched(WORKSPACE_SEARCH_ATTRIBUTE_PATCH),
+        ),
+      }
       : {}),
   });
 }

@@ -74,9 +74,10 @@ async function target(targets: DbTargets, connection: unknown, runId: string) {
   if (typeof connection === "string" && connection !== SANDBOX_CONNECTION) {
     return { sql: targets.named(connection), ledger: "weft_execution_ledger", what: `connection "${connection}"` };
   }
-  const [run] = await targets.sql`SELECT owner_id FROM workflow_runs WHERE id = ${runId}`;
+  const [run] = await targets.sql`SELECT workspace_id FROM workflow_runs WHERE id = ${runId}`;
   if (!run) throw nonRetryable("RunNotFound", `run ${runId} does not exist`);
-  const tenant = run.owner_id as string;
+  // The tenant is the run's workspace: its members' workflows share one sandbox schema.
+  const tenant = run.workspace_id as string;
   const { sql, schema } = await targets.sandboxes.forTenant(tenant);
   // Qualified: a search_path the tenant's own SQL changed must not move the ledger.
   return { sql, ledger: `"${schema}".weft_execution_ledger`, what: "the sandbox" };

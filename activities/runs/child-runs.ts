@@ -1,9 +1,11 @@
 /**
  * Runs a run starts (core/control-nodes.ts): a sub_workflow node's or a map item's child run, and a failed run's
- * error run. Each is a normal Weft run of the same owner, inserted here under the id the workflow chose (so a
- * retried call finds the row it inserted) and linked to its parent; the workflow then starts its runDag.
+ * error run. Each is a normal Weft run in the parent's workspace, started by whoever started the parent, inserted
+ * here under the id the workflow chose (so a retried call finds the row it inserted) and linked to its parent, with
+ * its `run.started` audit row (actor `system`); the workflow then starts its runDag.
  */
 import type { ChildRunCreated, CreateChildRun, CreateErrorRun, WorkflowSnapshot } from "../../core/contract.ts";
+import { appendAudit } from "../../db/audit-log.ts";
 import type { Sql } from "../../db/client.ts";
 import { insertRun, InvalidGraphError, type NewRun, type SnapshotSource, snapshotWorkflow } from "../../db/runs.ts";
 import { nonRetryable } from "../errors.ts";
@@ -11,19 +13,35 @@ import { refused, type RunGuard } from "./run-guard.ts";
 
 export function createChildRuns(sql: Sql, guard: RunGuard) {
   /** The run's row if an earlier attempt inserted it already. */
-  async function existing(runId: string, ownerId: string): Promise<ChildRunCreated | null> {
-    const [row] = await sql`SELECT snapshot, input FROM workflow_runs WHERE id = ${runId} AND owner_id = ${ownerId}`;
+  async function existing(runId: string, workspaceId: string): Promise<ChildRunCreated | null> {
+    const [row] = await sql`
+      SELECT snapshot, input FROM workflow_runs WHERE id = ${runId} AND workspace_id = ${workspaceId}`;
     return row
-      ? { runId, ownerId, snapshot: row.snapshot as WorkflowSnapshot, input: row.input as Record<string, unknown> }
+      ? {
+        runId,
+        ownerId: workspaceId,
+        snapshot: row.snapshot as WorkflowSnapshot,
+        input: row.input as Record<string, unknown>,
+      }
       : null;
   }
 
-  /** The workflow's graph at that version ("latest": its current graph), if the owner has the workflow. */
-  async function snapshotOf(workflowId: string, ownerId: string, version: "latest" | number) {
+  /** Who started the run (null: an API key, a webhook or a schedule); its child runs are theirs too. */
+  async function starterOf(runId: string): Promise<string | null> {
+    const [row] = await sql`SELECT owner_id FROM workflow_runs WHERE id = ${runId}`;
+    return (row?.owner_id as string | null | undefined) ?? null;
+  }
+
+  /** The workflow's graph at that version ("latest": its current graph), if it is in the run's workspace. */
+  async function snapshotOf(workflowId: string, workspaceId: string, version: "latest" | number) {
     const [workflow] = await sql<SnapshotSource[]>`
-      SELECT id, version, max_parallel, on_failure FROM workflows WHERE id = ${workflowId} AND owner_id = ${ownerId} AND deleted_at IS NULL`;
+      SELECT id, version, max_parallel, on_failure FROM workflows
+      WHERE id = ${workflowId} AND workspace_id = ${workspaceId} AND deleted_at IS NULL`;
     if (!workflow) {
-      throw nonRetryable("WorkflowNotFound", `workflow ${workflowId} does not exist (or is not the run owner's)`);
+      throw nonRetryable(
+        "WorkflowNotFound",
+        `workflow ${workflowId} does not exist (or is not in the run's workspace)`,
+      );
     }
     if (version !== "latest") {
       const [row] = await sql`
@@ -39,9 +57,29 @@ export function createChildRuns(sql: Sql, guard: RunGuard) {
     }
   }
 
-  async function insert(run: NewRun): Promise<ChildRunCreated> {
-    await insertRun(sql, run);
-    return { runId: run.runId, ownerId: run.ownerId, snapshot: run.snapshot, input: run.input as never };
+  /** The run and its audit row together: started by the system, for the parent run (node). */
+  async function insert(run: NewRun & { parent: { runId: string; node: string | null } }): Promise<ChildRunCreated> {
+    const label = run.parent.node === null
+      ? `error workflow of run ${run.parent.runId}`
+      : `${run.trigger} node "${run.parent.node}" of run ${run.parent.runId}`;
+    await sql.begin(async (tx) => {
+      const t = tx as unknown as Sql;
+      await insertRun(t, run);
+      await appendAudit(t, {
+        workspaceId: run.workspaceId,
+        actor: { type: "system", id: null, label },
+        action: "run.started",
+        resource: { type: "run", id: run.runId },
+        details: {
+          workflow_id: run.workflowId,
+          trigger: run.trigger,
+          parent_run_id: run.parent.runId,
+          parent_node: run.parent.node,
+        },
+      });
+    });
+    // ownerId: the tenant (the workspace), as in ScheduledRunInput; it names the run's search attributes.
+    return { runId: run.runId, ownerId: run.workspaceId, snapshot: run.snapshot, input: run.input as never };
   }
 
   return {
@@ -53,12 +91,13 @@ export function createChildRuns(sql: Sql, guard: RunGuard) {
         throw refused(`node "${req.parentNode}" of run ${req.parentRunId} does not run workflow ${req.workflowId}`);
       }
       await guard.checkLive(parent);
-      const created = await existing(req.runId, parent.ownerId) ?? await insert({
+      const created = await existing(req.runId, parent.workspaceId) ?? await insert({
         runId: req.runId,
         workflowId: req.workflowId,
-        ownerId: parent.ownerId,
+        workspaceId: parent.workspaceId,
+        startedBy: await starterOf(req.parentRunId),
         input: req.input,
-        snapshot: await snapshotOf(req.workflowId, parent.ownerId, req.version),
+        snapshot: await snapshotOf(req.workflowId, parent.workspaceId, req.version),
         trigger: req.trigger,
         parent: { runId: req.parentRunId, node: req.parentNode },
       });
@@ -77,7 +116,7 @@ export function createChildRuns(sql: Sql, guard: RunGuard) {
         FROM workflow_runs r JOIN workflows w ON w.id = r.workflow_id WHERE r.id = ${req.failedRunId}`;
       // Runs of an error workflow never start another.
       if (!row?.error_workflow_id || row.trigger === "error") return null;
-      const done = await existing(req.runId, failed.ownerId);
+      const done = await existing(req.runId, failed.workspaceId);
       if (done) return done;
       const input = {
         run_id: req.failedRunId,
@@ -91,9 +130,10 @@ export function createChildRuns(sql: Sql, guard: RunGuard) {
         return await insert({
           runId: req.runId,
           workflowId: row.error_workflow_id as string,
-          ownerId: failed.ownerId,
+          workspaceId: failed.workspaceId,
+          startedBy: await starterOf(req.failedRunId),
           input,
-          snapshot: await snapshotOf(row.error_workflow_id as string, failed.ownerId, "latest"),
+          snapshot: await snapshotOf(row.error_workflow_id as string, failed.workspaceId, "latest"),
           trigger: "error",
           parent: { runId: req.failedRunId, node: null },
         });

@@ -16,7 +16,8 @@ import { nonRetryable } from "../errors.ts";
 
 export interface RunBinding {
   runId: string;
-  ownerId: string;
+  /** The run's workspace: the tenant whose runs it may read. */
+  workspaceId: string;
   input: unknown;
   nodes: Map<string, SnapshotNode>;
   /** The edge conditions of the run's graph. */
@@ -48,12 +49,12 @@ export function createRunGuard(sql: Sql) {
     let hit = cache.get(runId);
     if (!hit) {
       hit = (async () => {
-        const [row] = await sql`SELECT owner_id, input, snapshot FROM workflow_runs WHERE id = ${runId}`;
+        const [row] = await sql`SELECT workspace_id, input, snapshot FROM workflow_runs WHERE id = ${runId}`;
         if (!row) return null;
         const snapshot = row.snapshot as WorkflowSnapshot;
         return {
           runId,
-          ownerId: row.owner_id as string,
+          workspaceId: row.workspace_id as string,
           input: row.input,
           nodes: new Map(snapshot.nodes.map((n) => [n.id, n])),
           conditions: new Set(snapshot.edges.flatMap((e) => (e.condition ? [e.condition] : []))),
@@ -104,7 +105,9 @@ export function createRunGuard(sql: Sql) {
     const unknown = [...runIds].filter((id) => !binding.readable.has(id));
     if (!unknown.length) return;
     if (unknown.some((id) => !/^[0-9a-f-]{36}$/i.test(id))) throw refused("an output reference names no run");
-    const rows = await sql`SELECT id FROM workflow_runs WHERE id IN ${sql(unknown)} AND owner_id = ${binding.ownerId}`;
+    const rows = await sql`SELECT id FROM workflow_runs WHERE id IN ${
+      sql(unknown)
+    } AND workspace_id = ${binding.workspaceId}`;
     for (const r of rows) binding.readable.add(r.id as string);
     if (rows.length !== unknown.length) throw refused("an output reference names another tenant's run");
   }

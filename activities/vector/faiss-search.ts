@@ -22,9 +22,9 @@ export function createFaissSearch(deps: VectorDeps) {
     const config = parsed.data;
     const byId = UUID.test(config.collection);
     const columns = sql.unsafe(COLLECTION_COLUMNS.split(", ").map((c) => `c.${c}`).join(", "));
-    // Only the run owner's collections: a workflow cannot read another user's documents.
+    // Only the collections of the run's workspace: a workflow cannot read another tenant's documents.
     const [collection] = await sql`SELECT ${columns} FROM vector_collections c
-      JOIN workflow_runs r ON r.owner_id = c.owner_id
+      JOIN workflow_runs r ON r.workspace_id = c.workspace_id
       WHERE r.id = ${meta.runId} AND ${
       byId ? sql`c.id = ${config.collection}::uuid` : sql`c.name = ${config.collection}`
     }`;

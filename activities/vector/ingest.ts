@@ -119,11 +119,12 @@ export function createVectorActivities(deps: VectorDeps, batchSize: number) {
       });
     },
 
-    /** The API's search (through workflows/search-collection.ts): the owner's collection only. */
+    /** The API's search (through workflows/search-collection.ts): the tenant's collection only (`ownerId` names the
+     * tenant, a workspace: the registration below must match it). */
     async searchCollection({ collectionId, ownerId, ...request }: SearchCollectionInput) {
       await registeredSearchOnly(sql, { collectionId, ownerId, request });
       const [collection] = await sql`SELECT ${sql.unsafe(COLLECTION_COLUMNS)} FROM vector_collections
-        WHERE id = ${collectionId} AND owner_id = ${ownerId}`;
+        WHERE id = ${collectionId} AND workspace_id = ${ownerId}`;
       if (!collection) {
         // Deleted (or never this owner's): a deleted collection's index leaves this worker too.
         await store.drop(collectionId);

@@ -94,6 +94,7 @@ export const deleteMeRoute = createRoute({
     401: errorResponses[401],
     403: errorResponse("Wrong password"),
     429: rateLimited,
+    409: errorResponse("The account is the last owner of a team workspace; nothing was deleted"),
     503: errorResponse("The workflow engine is unavailable; nothing was deleted"),
   },
 });

@@ -4,6 +4,7 @@ import { conditionSecretProblem } from "../../core/secret-placement.ts";
 import { ApiError, notFound } from "../errors.ts";
 import type { AppRouteHandler } from "../openapi.ts";
 import { bumpVersion } from "../workflows/store.ts";
+import { audit, audited } from "../workspaces/audit.ts";
 import type * as routes from "./routes.ts";
 import { deleteEdge, existingNodeIds, getEdge, insertEdge, listEdges } from "./store.ts";
 
@@ -38,9 +39,17 @@ export const create: AppRouteHandler<typeof routes.createEdgeRoute> = async (c) 
       ]);
     }
   }
-  const row = await insertEdge(sql, id, body);
-  if (!row) throw new ApiError("CONFLICT", "these two nodes are already connected");
-  await bumpVersion(services, id);
+  const row = await audited(c, async (tx) => {
+    const row = await insertEdge(tx, id, body);
+    if (!row) throw new ApiError("CONFLICT", "these two nodes are already connected");
+    await bumpVersion(services, id, tx);
+    await audit(tx, c, {
+      action: "edge.created",
+      resource: { type: "edge", id: row.id },
+      details: { workflow_id: id, source_node_id: body.source_node_id, target_node_id: body.target_node_id },
+    });
+    return row;
+  });
   return c.json(row, 201);
 };
 
@@ -53,7 +62,15 @@ export const get: AppRouteHandler<typeof routes.getEdgeRoute> = async (c) => {
 export const remove: AppRouteHandler<typeof routes.deleteEdgeRoute> = async (c) => {
   const services = c.get("services");
   const { id } = c.get("workflow");
-  if (!(await deleteEdge(services.sql, id, c.req.valid("param").edge_id))) throw notFound("edge");
-  await bumpVersion(services, id);
+  const { edge_id } = c.req.valid("param");
+  await audited(c, async (tx) => {
+    if (!(await deleteEdge(tx, id, edge_id))) throw notFound("edge");
+    await bumpVersion(services, id, tx);
+    await audit(tx, c, {
+      action: "edge.deleted",
+      resource: { type: "edge", id: edge_id },
+      details: { workflow_id: id },
+    });
+  });
   return c.body(null, 204);
 };

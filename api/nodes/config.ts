@@ -37,19 +37,19 @@ export function checkNodeConfig(type: string, config: unknown): Record<string, u
   return parsed.config;
 }
 
-/** A sub_workflow or map must name a workflow of the same owner (checked again when the child run starts). */
+/** A sub_workflow or map must name a workflow of the same workspace (checked again when the child run starts). */
 export async function checkChildWorkflows(
   sql: Sql,
-  ownerId: string,
+  workspaceId: string,
   type: string,
   config: Record<string, unknown>,
 ): Promise<void> {
   const ids = childWorkflowIds(type, config);
   if (!ids.length) return;
-  const owned = await ownedWorkflowIds(sql, ownerId, ids);
+  const owned = await ownedWorkflowIds(sql, workspaceId, ids);
   const missing = ids.filter((id) => !owned.has(id));
   if (!missing.length) return;
-  const message = `there is no workflow ${missing[0]} of yours to run`;
+  const message = `there is no workflow ${missing[0]} in this workspace to run`;
   throw new ApiError("VALIDATION_ERROR", `invalid config for ${type}: config.workflow_id: ${message}`, [
     { field: "config.workflow_id", location: "body", message },
   ]);

@@ -20,7 +20,7 @@ export const streamRunEvents: AppRouteHandler<typeof runEventsRoute> = async (c)
   const { id, run_id } = c.req.valid("param");
   // The header is what a reconnecting EventSource sends, newer than the id in the URL it reconnects to.
   const after = c.req.valid("header")["last-event-id"] ?? c.req.valid("query").last_event_id ?? "0";
-  const run = await getOwnedRun(sql, id, run_id, c.get("user").id);
+  const run = await getOwnedRun(sql, id, run_id, c.get("workspace").id);
 
   if (FINAL.has(run.status)) {
     // Every event of a final run is already committed: replay it and end, no subscription needed.

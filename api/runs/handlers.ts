@@ -4,6 +4,8 @@ import { withIncomingTrace, withSpan } from "../../core/tracing.ts";
 import { loadRef } from "../../db/output-refs.ts";
 import { approveUpdate, updateArgs } from "../../core/contract.ts";
 import { ApiError } from "../errors.ts";
+import { appendAudit } from "../../db/audit-log.ts";
+import { auditRow } from "../workspaces/audit.ts";
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from "../temporal/client.ts";
 import type { AppRouteHandler } from "../openapi.ts";
 import { parseIdempotencyKey } from "./idempotency.ts";
@@ -18,17 +20,31 @@ export const execute: AppRouteHandler<typeof routes.executeRoute> = async (c) =>
   const services = c.get("services");
   const workflow = c.get("workflow");
   const { input } = c.req.valid("json");
-  const user = c.get("user");
+  const actor = c.get("actor");
+  const workspaceId = c.get("workspace").id;
   // One trace per run, from here through the workflow to each node; a caller's traceparent continues its trace.
   return await withIncomingTrace(
     c.req.raw.headers,
     () =>
-      withSpan("weft.execute", { "weft.workflow_id": workflow.id, "weft.tenant_id": user.id }, async (span) => {
+      withSpan("weft.execute", { "weft.workflow_id": workflow.id, "weft.tenant_id": workspaceId }, async (span) => {
         const key = parseIdempotencyKey(c.req.header("idempotency-key"));
         const { replayed, ...run } = await startRun(
           services,
           c.get("logger"),
-          { workflow, ownerId: user.id, input, trigger: "manual" },
+          {
+            workflow,
+            workspaceId,
+            startedBy: actor.type === "user" ? actor.id : null,
+            actorId: actor.id,
+            input,
+            trigger: "manual",
+            audit: (runId) =>
+              auditRow(c, {
+                action: "run.started",
+                resource: { type: "run", id: runId },
+                details: { workflow_id: workflow.id, trigger: "manual" },
+              }),
+          },
           key,
         );
         span.setAttribute("weft.run_id", run.run_id);
@@ -50,7 +66,7 @@ export const get: AppRouteHandler<typeof routes.getRunRoute> = async (c) => {
   const { sql, reconciler } = services;
   const { id, run_id } = c.req.valid("param");
   const { wait } = c.req.valid("query");
-  const owner = c.get("user").id;
+  const owner = c.get("workspace").id;
   let row = await reconciler.reconcile(await getOwnedRun(sql, id, run_id, owner));
   if (wait > 0 && !FINAL_RUN_STATUSES.has(row.status)) {
     await waitForRunEnd(services, c.get("logger"), run_id, wait * 1000, c.req.raw.signal);
@@ -71,13 +87,15 @@ export const get: AppRouteHandler<typeof routes.getRunRoute> = async (c) => {
 export const cancel: AppRouteHandler<typeof routes.cancelRunRoute> = async (c) => {
   const { sql, temporal, reconciler } = c.get("services");
   const { id, run_id } = c.req.valid("param");
-  const owner = c.get("user").id;
+  const owner = c.get("workspace").id;
   const run = await getOwnedRun(sql, id, run_id, owner);
   if (FINAL_RUN_STATUSES.has(run.status)) {
     throw new ApiError("CONFLICT", `the run has already finished (${run.status})`, { status: run.status });
   }
   try {
     await temporal.cancelWorkflow(run.temporal_workflow_id);
+    // Recorded once Temporal took the request (the run's own row changes when the workflow ends).
+    await appendAudit(sql, auditRow(c, { action: "run.cancelled", resource: { type: "run", id: run_id } }));
   } catch (err) {
     // Temporal closed it in the meantime: report what the run ended as.
     const current = await reconciler.reconcile(await getOwnedRun(sql, id, run_id, owner), true);
@@ -93,8 +111,8 @@ export const approve: AppRouteHandler<typeof routes.approveRoute> = async (c) =>
   const { sql, temporal } = c.get("services");
   const { id, run_id, node_name } = c.req.valid("param");
   const body = c.req.valid("json");
-  const user = c.get("user");
-  const run = await getOwnedRun(sql, id, run_id, user.id);
+  const actor = c.get("actor");
+  const run = await getOwnedRun(sql, id, run_id, c.get("workspace").id);
   if (FINAL_RUN_STATUSES.has(run.status)) {
     throw new ApiError("CONFLICT", `the run has already finished (${run.status})`);
   }
@@ -106,7 +124,7 @@ export const approve: AppRouteHandler<typeof routes.approveRoute> = async (c) =>
         node_name,
         approved: body.approved,
         data: body.data ?? null,
-        decided_by: user.email,
+        decided_by: actor.type === "user" ? actor.email : `API key ${actor.name}`,
       }),
     );
   } catch (err) {
@@ -116,5 +134,13 @@ export const approve: AppRouteHandler<typeof routes.approveRoute> = async (c) =>
     if (err instanceof WorkflowNotFoundError) throw new ApiError("CONFLICT", "the run has already finished");
     throw err;
   }
+  await appendAudit(
+    sql,
+    auditRow(c, {
+      action: "run.approved",
+      resource: { type: "run", id: run_id },
+      details: { node_name, approved: body.approved },
+    }),
+  );
   return c.json({ run_id, node_name, approved: body.approved }, 200);
 };

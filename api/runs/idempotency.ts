@@ -17,6 +17,12 @@ import { temporalUiUrl } from "./temporal.ts";
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 export const IDEMPOTENCY_WINDOW = "24 hours";
 
+/** Keys are per workspace and actor (a person or an API key): two callers never share one. */
+export interface KeyScope {
+  workspaceId: string;
+  actorId: string;
+}
+
 export function parseIdempotencyKey(header: string | undefined): string | null {
   if (header === undefined) return null;
   if (!KEY_PATTERN.test(header)) {
@@ -31,11 +37,11 @@ export function parseIdempotencyKey(header: string | undefined): string | null {
  * Claims `key` for `runId` inside the caller's transaction; false when a live claim by another run exists (a
  * claim in flight is waited for by PostgreSQL itself: the insert blocks on its row until it commits or not).
  */
-export async function claimKey(tx: Sql, ownerId: string, key: string, workflowId: string, runId: string) {
+export async function claimKey(tx: Sql, scope: KeyScope, key: string, workflowId: string, runId: string) {
   const rows = await tx`
-    INSERT INTO run_idempotency_keys (owner_id, key, workflow_id, run_id)
-    VALUES (${ownerId}, ${key}, ${workflowId}, ${runId})
-    ON CONFLICT (owner_id, key) DO UPDATE
+    INSERT INTO run_idempotency_keys (workspace_id, actor_id, key, workflow_id, run_id)
+    VALUES (${scope.workspaceId}, ${scope.actorId}, ${key}, ${workflowId}, ${runId})
+    ON CONFLICT (workspace_id, actor_id, key) DO UPDATE
       SET workflow_id = excluded.workflow_id, run_id = excluded.run_id, created_at = now()
       WHERE run_idempotency_keys.created_at <= now() - ${IDEMPOTENCY_WINDOW}::interval
     RETURNING run_id`;
@@ -49,7 +55,7 @@ export async function claimKey(tx: Sql, ownerId: string, key: string, workflowId
 export async function findKeyedRun(
   services: EngineServices,
   logger: Logger,
-  ownerId: string,
+  scope: KeyScope,
   workflowId: string,
   key: string,
 ): Promise<StartedRun | null> {
@@ -58,7 +64,7 @@ export async function findKeyedRun(
     SELECT k.workflow_id, r.id, r.status, r.workflow_version, r.version_hash, r.temporal_workflow_id,
       r.temporal_run_id, r.input, r.snapshot, r.start_reuse
     FROM run_idempotency_keys k JOIN workflow_runs r ON r.id = k.run_id
-    WHERE k.owner_id = ${ownerId} AND k.key = ${key}
+    WHERE k.workspace_id = ${scope.workspaceId} AND k.actor_id = ${scope.actorId} AND k.key = ${key}
       AND k.created_at > now() - ${IDEMPOTENCY_WINDOW}::interval`;
   if (!existing) return null;
   if (existing.workflow_id !== workflowId) {
@@ -69,7 +75,7 @@ export async function findKeyedRun(
     try {
       temporalRunId = await launchRun(services, {
         runId: existing.id as string,
-        ownerId,
+        workspaceId: scope.workspaceId,
         input: existing.input as Record<string, unknown>,
         snapshot: existing.snapshot as WorkflowSnapshot,
         reuse: (existing.start_reuse as Record<string, unknown> | null) ?? undefined,

@@ -11,7 +11,8 @@ import { startRunWorkflow, temporalWorkflowId } from "./temporal.ts";
 
 export interface LaunchableRun {
   runId: string;
-  ownerId: string;
+  /** The run's workspace: the tenant its search attributes name. */
+  workspaceId: string;
   input: Record<string, unknown>;
   snapshot: WorkflowSnapshot;
   reuse?: Record<string, unknown>;
@@ -40,7 +41,7 @@ export async function launchRun(services: EngineServices, run: LaunchableRun): P
       temporal,
       config.WEFT_TASK_QUEUE,
       runWorkflowInput(config, run),
-      run.ownerId,
+      run.workspaceId,
     );
   } catch (err) {
     if (!(err instanceof WorkflowAlreadyStartedError)) throw err;

@@ -27,7 +27,7 @@ export async function sweepOrphanedRuns(services: EngineServices, logger: Logger
     try {
       await launchRun(services, {
         runId: row.id,
-        ownerId: row.owner_id,
+        workspaceId: row.workspace_id,
         input: row.input,
         snapshot: row.snapshot,
         reuse: row.start_reuse ?? undefined,

@@ -5,6 +5,7 @@ import type { WorkflowSnapshot } from "../../core/snapshot.ts";
 import type { Sql } from "../../db/client.ts";
 import { snapshotWorkflow } from "../../db/runs.ts";
 import { ApiError } from "../errors.ts";
+import { auditRow } from "../workspaces/audit.ts";
 import type { AppRouteHandler } from "../openapi.ts";
 import { getOwnedWorkflow } from "../workflows/store.ts";
 import type { retryRunRoute } from "./routes.ts";
@@ -26,27 +27,36 @@ export const retry: AppRouteHandler<typeof retryRunRoute> = async (c) => {
   const { sql } = services;
   const { id, run_id } = c.req.valid("param");
   const { version } = c.req.valid("json") ?? {};
-  const user = c.get("user");
-  const old = await getOwnedRun(sql, id, run_id, user.id);
+  const actor = c.get("actor");
+  const workspaceId = c.get("workspace").id;
+  const old = await getOwnedRun(sql, id, run_id, workspaceId);
   if (old.status !== "failed" && old.status !== "cancelled") {
     throw new ApiError("CONFLICT", `only a failed or cancelled run can be re-run; this one is ${old.status}`, {
       status: old.status,
     });
   }
   // After the run's own checks: a run outlives its workflow, but re-running needs the workflow.
-  const workflow = await getOwnedWorkflow(sql, id, user.id);
+  const workflow = await getOwnedWorkflow(sql, id, workspaceId);
   const previous = await runSnapshot(sql, run_id);
   // An invalid current graph is answered INVALID_GRAPH by the error mapper (api/errors.ts).
   const next: WorkflowSnapshot = version === "latest" ? await snapshotWorkflow(sql, workflow) : previous;
   const reuse = planReuse(previous, next, await reusableOutputs(sql, run_id));
   const started = await startRun(services, c.get("logger"), {
     workflow,
-    ownerId: user.id,
+    workspaceId,
+    startedBy: actor.type === "user" ? actor.id : null,
+    actorId: actor.id,
     input: old.input,
     trigger: "retry",
     retryOf: run_id,
     snapshot: next,
     reuse,
+    audit: (runId) =>
+      auditRow(c, {
+        action: "run.retried",
+        resource: { type: "run", id: runId },
+        details: { workflow_id: id, retry_of: run_id, version: version ?? "pinned" },
+      }),
   });
   const names = next.nodes.filter((n) => Object.hasOwn(reuse, n.id)).map((n) => n.name);
   return c.json({ ...started, retry_of: run_id, reused: names }, 202);

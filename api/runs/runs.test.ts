@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { WEFT_OWNER_ID, WEFT_STATUS, WEFT_WORKFLOW_ID } from "../../core/search-attributes.ts";
+import { WEFT_OWNER_ID, WEFT_STATUS, WEFT_WORKFLOW_ID, WEFT_WORKSPACE_ID } from "../../core/search-attributes.ts";
 import { buildWorkflow, call, json, temporalFinalStatus, waitForRun } from "../../test/helpers.ts";
 import { useApiHarness } from "../../test/harness.ts";
 import { runSharedSecurityTests } from "../../test/security-suite.ts";
@@ -94,6 +94,8 @@ describe("execute (happy)", () => {
     const attrs = description.typedSearchAttributes;
     expect(attrs.get(WEFT_WORKFLOW_ID)).toBe(workflowId);
     expect(attrs.get(WEFT_OWNER_ID)).toBe(t.alice.id);
+    // The run's workspace: alice's personal one, whose id is hers.
+    expect(attrs.get(WEFT_WORKSPACE_ID)).toBe(t.alice.id);
     expect(attrs.get(WEFT_STATUS)).toBe("succeeded");
     // Visibility is eventually consistent: the run shows up in a filtered list within moments.
     const query = `WeftWorkflowId = "${workflowId}" AND WeftStatus = "succeeded"`;

@@ -95,13 +95,13 @@ describe("GET /api/runs", () => {
     expect(await t.sql`SELECT id, status FROM workflow_runs WHERE id = ${malloryRun}`).toEqual(before);
   });
 
-  it("uses the owner index", async () => {
+  it("uses the workspace index", async () => {
     // One connection: the planner setting must apply to the EXPLAIN (a tiny table would be scanned otherwise).
     const plan = await t.sql.begin(async (tx) => {
       await tx`SET LOCAL enable_seqscan = off`;
-      return await tx`EXPLAIN SELECT id FROM workflow_runs WHERE owner_id = ${t.alice.id}
+      return await tx`EXPLAIN SELECT id FROM workflow_runs WHERE workspace_id = ${t.alice.id}
                       ORDER BY created_at DESC, id DESC LIMIT 51`;
     });
-    expect(plan.map((r) => r["QUERY PLAN"]).join("\n")).toContain("workflow_runs_owner_created_idx");
+    expect(plan.map((r) => r["QUERY PLAN"]).join("\n")).toContain("workflow_runs_workspace_created_idx");
   });
 });

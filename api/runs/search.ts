@@ -28,10 +28,10 @@ export const searchRuns: AppRouteHandler<typeof searchRunsRoute> = async (c) => 
   const { sql, config } = c.get("services");
   const q = c.req.valid("query");
   const after = q.cursor ? decodeCursor(q.cursor) : undefined;
-  // Ownership is the run's own (runs outlive a soft-deleted workflow), so only owner_id scopes the list.
+  // The workspace is the run's own (runs outlive a soft-deleted workflow), so only workspace_id scopes the list.
   const rows = await sql<(RunRow & { cursor_created_at: string })[]>`
       SELECT ${sql.unsafe(RUN_COLUMNS)}, created_at::text AS cursor_created_at FROM workflow_runs
-      WHERE owner_id = ${c.get("user").id}
+      WHERE workspace_id = ${c.get("workspace").id}
         ${q.workflow_id ? sql`AND workflow_id = ${q.workflow_id}` : sql``}
         ${q.status ? sql`AND status = ${q.status}` : sql``}
         ${q.since ? sql`AND created_at >= ${q.since}` : sql``}

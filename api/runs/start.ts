@@ -1,12 +1,13 @@
 /** Starting a run from the API (execute, webhooks, re-runs): snapshot, insert the run row, launch runDag in Temporal. */
 import type { WorkflowSnapshot } from "../../core/snapshot.ts";
+import { appendAudit, type AuditRow } from "../../db/audit-log.ts";
 import type { Sql } from "../../db/client.ts";
 import { insertRun, type NewRun, type RunTrigger, type SnapshotSource, snapshotWorkflow } from "../../db/runs.ts";
 import type { EngineServices } from "../env.ts";
 import { ApiError, engineUnavailable } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { assertStartable } from "./input-size.ts";
-import { claimKey, findKeyedRun } from "./idempotency.ts";
+import { claimKey, findKeyedRun, type KeyScope } from "./idempotency.ts";
 import { launchRun, runWorkflowInput } from "./launch.ts";
 import { deleteUnlaunchedRun } from "./store.ts";
 import { temporalUiUrl, temporalWorkflowId as temporalWorkflowIdOf } from "./temporal.ts";
@@ -17,7 +18,12 @@ const START_RETRY_AFTER_SECONDS = 5;
 export interface StartRunRequest {
   /** The workflow's settings a snapshot pins; ownership is the caller's to check. */
   workflow: SnapshotSource;
-  ownerId: string;
+  /** The run's workspace (its workflow's). */
+  workspaceId: string;
+  /** Who starts it: the person (null for an API key, a webhook or a schedule) and the actor an
+   * Idempotency-Key belongs to (the person's or the key's id). */
+  startedBy: string | null;
+  actorId: string;
   input: Record<string, unknown>;
   trigger: RunTrigger;
   retryOf?: string;
@@ -25,6 +31,8 @@ export interface StartRunRequest {
   snapshot?: WorkflowSnapshot;
   /** Outputs to reuse by node id (re-runs). */
   reuse?: Record<string, unknown>;
+  /** Its audit row (`run.started`, `run.retried`), written with the run row; given the new run's id. */
+  audit: (runId: string) => AuditRow;
 }
 
 /** What execute and a webhook answer with 202. */
@@ -42,12 +50,19 @@ class KeyTaken extends Error {}
  * Inserts the run (and claims the Idempotency-Key) in one short transaction; false when the key is taken. The
  * row exists before any workflow can act for it; if the process dies after this, the orphan sweeper launches it.
  */
-async function insertRunOnce(sql: Sql, run: NewRun, key: string | null): Promise<boolean> {
+async function insertRunOnce(
+  sql: Sql,
+  run: NewRun,
+  key: string | null,
+  keyScope: KeyScope,
+  audit: AuditRow,
+): Promise<boolean> {
   try {
     await sql.begin(async (tx) => {
       const t = tx as unknown as Sql;
       await insertRun(t, run);
-      if (key && !(await claimKey(t, run.ownerId, key, run.workflowId, run.runId))) throw new KeyTaken();
+      await appendAudit(t, audit);
+      if (key && !(await claimKey(t, keyScope, key, run.workflowId, run.runId))) throw new KeyTaken();
     });
     return true;
   } catch (err) {
@@ -67,10 +82,11 @@ export async function startRun(
   idempotencyKey: string | null = null,
 ): Promise<StartedRun & { replayed?: true }> {
   const { sql, config } = services;
-  const { workflow, ownerId, input, trigger, retryOf, reuse } = request;
+  const { workflow, workspaceId, startedBy, input, trigger, retryOf, reuse } = request;
+  const keyScope = { workspaceId, actorId: request.actorId };
   const workflowId = workflow.id;
   const replay = async () => {
-    const run = idempotencyKey && await findKeyedRun(services, logger, ownerId, workflowId, idempotencyKey);
+    const run = idempotencyKey && await findKeyedRun(services, logger, keyScope, workflowId, idempotencyKey);
     return run ? { ...run, replayed: true as const } : null;
   };
   const earlier = await replay();
@@ -78,14 +94,14 @@ export async function startRun(
   // An invalid graph is answered INVALID_GRAPH by the error mapper (api/errors.ts).
   const snapshot = request.snapshot ?? await snapshotWorkflow(sql, workflow);
   const runId = crypto.randomUUID();
-  const run: NewRun = { runId, retryOf, workflowId, ownerId, input, snapshot, trigger, reuse };
+  const run: NewRun = { runId, retryOf, workflowId, workspaceId, startedBy, input, snapshot, trigger, reuse };
   // Before the run row exists: a run too large for the engine leaves nothing behind.
   await assertStartable(
-    [runWorkflowInput(config, { runId, ownerId, input, snapshot, reuse })],
+    [runWorkflowInput(config, { runId, workspaceId, input, snapshot, reuse })],
     services.codec,
     config.WEFT_MAX_WORKFLOW_INPUT_BYTES,
   );
-  if (!(await insertRunOnce(sql, run, idempotencyKey))) {
+  if (!(await insertRunOnce(sql, run, idempotencyKey, keyScope, request.audit(runId)))) {
     const winner = await replay();
     if (winner) return winner;
     // The key's other request rolled back meanwhile (its start failed): the client may simply try again.
@@ -95,7 +111,7 @@ export async function startRun(
   }
   let temporalRunId: string;
   try {
-    temporalRunId = await launchRun(services, { runId, ownerId, input, snapshot, reuse });
+    temporalRunId = await launchRun(services, { runId, workspaceId, input, snapshot, reuse });
   } catch (err) {
     // Refused: nothing of the run stays behind (the key goes with it), and the client is told to come back.
     await deleteUnlaunchedRun(sql, runId);

@@ -48,11 +48,11 @@ export interface NodeExecutionRow {
   duration_ms: number | null;
 }
 
-/** The run, if it is the user's and belongs to that workflow; another user's run is a 404 like a missing one. */
-export async function getOwnedRun(sql: Sql, workflowId: string, runId: string, ownerId: string): Promise<RunRow> {
-  // Runs stay readable after their workflow is soft-deleted; ownership is the run's own.
+/** The run, if it is the workspace's and belongs to that workflow; another workspace's is a 404 like a missing one. */
+export async function getOwnedRun(sql: Sql, workflowId: string, runId: string, workspaceId: string): Promise<RunRow> {
+  // Runs stay readable after their workflow is soft-deleted; the workspace is the run's own.
   const [found] = await sql<RunRow[]>`SELECT ${sql.unsafe(RUN_COLUMNS)} FROM workflow_runs
-    WHERE id = ${runId} AND workflow_id = ${workflowId} AND owner_id = ${ownerId}`;
+    WHERE id = ${runId} AND workflow_id = ${workflowId} AND workspace_id = ${workspaceId}`;
   if (!found) throw notFound("run");
   return found;
 }
@@ -128,7 +128,7 @@ export async function recordTemporalRunId(sql: Sql, runId: string, temporalRunId
 /** A pending run whose workflow start Temporal never confirmed (api/runs/orphans.ts). */
 export interface UnlaunchedRunRow {
   id: string;
-  owner_id: string;
+  workspace_id: string;
   input: Record<string, unknown>;
   snapshot: WorkflowSnapshot;
   start_reuse: Record<string, unknown> | null;
@@ -142,7 +142,7 @@ export async function unlaunchedRuns(
   bounds: { afterMs: number; failAfterMs: number; limit: number },
 ): Promise<UnlaunchedRunRow[]> {
   const rows = await sql<UnlaunchedRunRow[]>`
-    SELECT id, owner_id, input, snapshot, start_reuse,
+    SELECT id, workspace_id, input, snapshot, start_reuse,
       created_at < now() - ${bounds.failAfterMs} * interval '1 millisecond' AS give_up
     FROM workflow_runs
     WHERE status = 'pending' AND temporal_run_id IS NULL AND trigger NOT IN ${sql(STARTED_BY_A_WORKFLOW)}

@@ -1,6 +1,6 @@
 /** How the API talks to Temporal: start the DAG workflow by name, and reconcile runs Temporal ended. */
 import { type RunDagInput, WORKFLOW_TYPES, workflowArgs } from "../../core/contract.ts";
-import { WEFT_OWNER_ID, WEFT_STATUS, WEFT_WORKFLOW_ID } from "../../core/search-attributes.ts";
+import { WEFT_OWNER_ID, WEFT_STATUS, WEFT_WORKFLOW_ID, WEFT_WORKSPACE_ID } from "../../core/search-attributes.ts";
 import type { ApiConfig } from "../config.ts";
 import type { TemporalApi } from "../temporal/client.ts";
 
@@ -24,7 +24,7 @@ export async function startRunWorkflow(
   temporal: TemporalApi,
   taskQueue: string,
   input: RunDagInput,
-  ownerId: string,
+  workspaceId: string,
 ): Promise<string> {
   const { runId } = await temporal.startWorkflow(RUN_WORKFLOW_TYPE, {
     taskQueue,
@@ -35,7 +35,9 @@ export async function startRunWorkflow(
       ? {
         searchAttributes: {
           [WEFT_WORKFLOW_ID.name]: input.snapshot.workflow_id,
-          [WEFT_OWNER_ID.name]: ownerId,
+          // The tenant: the run's workspace (a personal workspace's id is its user's, as before workspaces).
+          [WEFT_OWNER_ID.name]: workspaceId,
+          [WEFT_WORKSPACE_ID.name]: workspaceId,
           [WEFT_STATUS.name]: "running",
         },
       }

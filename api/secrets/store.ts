@@ -10,40 +10,41 @@ export interface SecretRow {
   updated_at: string;
 }
 
-export async function listSecrets(sql: Sql, ownerId: string): Promise<SecretRow[]> {
+export async function listSecrets(sql: Sql, workspaceId: string): Promise<SecretRow[]> {
   const rows = await sql<SecretRow[]>`SELECT ${sql.unsafe(COLUMNS)} FROM secrets
-    WHERE owner_id = ${ownerId} ORDER BY name`;
+    WHERE workspace_id = ${workspaceId} ORDER BY name`;
   return [...rows];
 }
 
-/** A secret's value sealed under the owner's master key, by name. */
-export interface OwnedSecret {
-  ownerId: string;
+/** A secret's value sealed for its workspace, by name; `createdBy` is the person (null for an API key). */
+export interface WorkspaceSecret {
+  workspaceId: string;
+  createdBy?: string | null;
   name: string;
   sealed: SealedSecret;
 }
 
-/** The new secret, or undefined when the owner has one by that name. */
-export async function insertSecret(sql: Sql, secret: OwnedSecret): Promise<SecretRow | undefined> {
-  const { ownerId, name, sealed } = secret;
+/** The new secret, or undefined when the workspace has one by that name. */
+export async function insertSecret(sql: Sql, secret: WorkspaceSecret): Promise<SecretRow | undefined> {
+  const { workspaceId, createdBy = null, name, sealed } = secret;
   const [row] = await sql<SecretRow[]>`
-    INSERT INTO secrets (owner_id, name, key_id, iv, ciphertext)
-    VALUES (${ownerId}, ${name}, ${sealed.key_id}, ${sealed.iv}, ${sealed.ciphertext})
-    ON CONFLICT (owner_id, name) DO NOTHING RETURNING ${sql.unsafe(COLUMNS)}`;
+    INSERT INTO secrets (workspace_id, owner_id, name, key_id, iv, ciphertext)
+    VALUES (${workspaceId}, ${createdBy}, ${name}, ${sealed.key_id}, ${sealed.iv}, ${sealed.ciphertext})
+    ON CONFLICT (workspace_id, name) DO NOTHING RETURNING ${sql.unsafe(COLUMNS)}`;
   return row;
 }
 
 /** The replaced secret, or undefined when there is none by that name. */
-export async function replaceSecret(sql: Sql, secret: OwnedSecret): Promise<SecretRow | undefined> {
-  const { ownerId, name, sealed } = secret;
+export async function replaceSecret(sql: Sql, secret: WorkspaceSecret): Promise<SecretRow | undefined> {
+  const { workspaceId, name, sealed } = secret;
   const [row] = await sql<SecretRow[]>`
     UPDATE secrets SET key_id = ${sealed.key_id}, iv = ${sealed.iv}, ciphertext = ${sealed.ciphertext}, updated_at = now()
-    WHERE owner_id = ${ownerId} AND name = ${name} RETURNING ${sql.unsafe(COLUMNS)}`;
+    WHERE workspace_id = ${workspaceId} AND name = ${name} RETURNING ${sql.unsafe(COLUMNS)}`;
   return row;
 }
 
 /** False when there is no secret by that name. */
-export async function deleteSecret(sql: Sql, ownerId: string, name: string): Promise<boolean> {
-  const rows = await sql`DELETE FROM secrets WHERE owner_id = ${ownerId} AND name = ${name} RETURNING id`;
+export async function deleteSecret(sql: Sql, workspaceId: string, name: string): Promise<boolean> {
+  const rows = await sql`DELETE FROM secrets WHERE workspace_id = ${workspaceId} AND name = ${name} RETURNING id`;
   return rows.length > 0;
 }

@@ -1,4 +1,5 @@
 /** Trigger handlers: webhooks start runs like execute does; schedules are Temporal Schedules mirrored in SQL. */
+import { audit, audited } from "../workspaces/audit.ts";
 import { withIncomingTrace, withSpan } from "../../core/tracing.ts";
 import type { Services } from "../env.ts";
 import { ApiError, engineUnavailable, notFound } from "../errors.ts";
@@ -41,8 +42,24 @@ export const webhook: AppRouteHandler<typeof routes.webhookRoute> = async (c) =>
     withSpan("weft.webhook", {}, async (span) => {
       const workflow = await hookWorkflow(services.sql, await hashHookToken(token));
       if (!workflow) throw notFound("webhook");
-      const ownerId = workflow.owner_id;
-      const started = await startRun(services, c.get("logger"), { workflow, ownerId, input, trigger: "webhook" });
+      // Attributed to the hook: the actor is the webhook of this workflow, not a person.
+      const started = await startRun(services, c.get("logger"), {
+        workflow,
+        workspaceId: workflow.workspace_id,
+        // The run's owner_id stays the workflow's creator, as before workspaces.
+        startedBy: workflow.owner_id,
+        actorId: workflow.id,
+        input,
+        trigger: "webhook",
+        audit: (runId) => ({
+          workspaceId: workflow.workspace_id,
+          actor: { type: "webhook", id: workflow.id, label: `webhook of ${workflow.name}` },
+          action: "run.started",
+          resource: { type: "run", id: runId },
+          details: { workflow_id: workflow.id, trigger: "webhook" },
+          requestId: c.get("requestId"),
+        }),
+      });
       span.setAttributes({ "weft.run_id": started.run_id, "weft.workflow_id": workflow.id });
       return c.json(started, 202);
     }));
@@ -50,7 +67,12 @@ export const webhook: AppRouteHandler<typeof routes.webhookRoute> = async (c) =>
 
 export const rotateHook: AppRouteHandler<typeof routes.rotateHookRoute> = async (c) => {
   const token = newHookToken();
-  const createdAt = await upsertHook(c.get("services").sql, c.get("workflow").id, await hashHookToken(token));
+  const workflowId = c.get("workflow").id;
+  const hash = await hashHookToken(token);
+  const createdAt = await audited(c, async (tx) => {
+    await audit(tx, c, { action: "hook.rotated", resource: { type: "hook", id: workflowId }, details: {} });
+    return await upsertHook(tx, workflowId, hash);
+  });
   // The one response that carries the secret: no cache may keep it.
   c.header("cache-control", "no-store");
   return c.json({ token, url_path: `/api/hooks/${token}`, created_at: createdAt }, 201);
@@ -62,7 +84,11 @@ export const getHookStatus: AppRouteHandler<typeof routes.getHookRoute> = async 
 };
 
 export const disable: AppRouteHandler<typeof routes.disableHookRoute> = async (c) => {
-  await disableHook(c.get("services").sql, c.get("workflow").id);
+  const workflowId = c.get("workflow").id;
+  await audited(c, async (tx) => {
+    await disableHook(tx, workflowId);
+    await audit(tx, c, { action: "hook.disabled", resource: { type: "hook", id: workflowId }, details: {} });
+  });
   return c.body(null, 204);
 };
 
@@ -74,35 +100,53 @@ export const schedules: AppRouteHandler<typeof routes.listSchedulesRoute> = asyn
 
 export const createSchedule: AppRouteHandler<typeof routes.createScheduleRoute> = async (c) => {
   const services = c.get("services");
-  const { sql, config, temporal } = services;
+  const { config, temporal } = services;
   const { id } = c.get("workflow");
   const { cron, input, paused, ...body } = c.req.valid("json");
-  const ownerId = c.get("user").id;
+  const actor = c.get("actor");
+  const workspaceId = c.get("workspace").id;
   const scheduleId = crypto.randomUUID();
   const temporalId = temporalScheduleId(scheduleId);
   const timezone = canonicalTimeZone(body.timezone);
   // The row comes first: each firing's activity checks it exists, and a firing can follow creation at once.
-  const row = await insertSchedule(sql, {
-    id: scheduleId,
-    workflowId: id,
-    ownerId,
-    cron,
-    timezone,
-    input,
-    paused,
-    temporalScheduleId: temporalId,
+  const row = await audited(c, async (tx) => {
+    await audit(tx, c, {
+      action: "schedule.created",
+      resource: { type: "schedule", id: scheduleId },
+      details: { workflow_id: id, cron, timezone, paused },
+    });
+    return await insertSchedule(tx, {
+      id: scheduleId,
+      workflowId: id,
+      workspaceId,
+      createdBy: actor.type === "user" ? actor.id : null,
+      cron,
+      timezone,
+      input,
+      paused,
+      temporalScheduleId: temporalId,
+    });
   });
   try {
     await createTemporalSchedule(temporal, config.WEFT_TASK_QUEUE, temporalId, { cron, timezone, paused }, {
       workflowId: id,
-      ownerId,
+      // The tenant the firings run for: the workspace (contract's ScheduledRunInput.ownerId).
+      ownerId: workspaceId,
       input,
       scheduleId,
       searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
       gpuTaskQueue: config.WEFT_GPU_TASK_QUEUE,
     });
   } catch (err) {
-    await deleteSchedule(sql, scheduleId);
+    // The schedule never existed: its row goes, and the record says so.
+    await audited(c, async (tx) => {
+      await deleteSchedule(tx, scheduleId);
+      await audit(tx, c, {
+        action: "schedule.deleted",
+        resource: { type: "schedule", id: scheduleId },
+        details: { workflow_id: id, reason: "the engine refused it" },
+      });
+    });
     if (err instanceof InvalidScheduleError) {
       const field = /zone|location/i.test(err.message) ? "timezone" : "cron";
       throw new ApiError("VALIDATION_ERROR", `invalid schedule: ${err.message}`, [
@@ -128,6 +172,13 @@ export const removeSchedule: AppRouteHandler<typeof routes.deleteScheduleRoute> 
     c.get("logger").error("temporal schedule delete failed", { schedule_id, error: String(err) });
     throw engineUnavailable("the schedule was not deleted");
   }
-  await deleteSchedule(sql, schedule_id);
+  await audited(c, async (tx) => {
+    await deleteSchedule(tx, schedule_id);
+    await audit(tx, c, {
+      action: "schedule.deleted",
+      resource: { type: "schedule", id: schedule_id },
+      details: { workflow_id: c.get("workflow").id },
+    });
+  });
   return c.body(null, 204);
 };

@@ -18,7 +18,9 @@ export interface ScheduleRow {
 export interface NewSchedule {
   id: string;
   workflowId: string;
-  ownerId: string;
+  workspaceId: string;
+  /** The person who made it; null for an API key. */
+  createdBy: string | null;
   cron: string;
   timezone: string;
   input: Record<string, unknown>;
@@ -26,9 +28,9 @@ export interface NewSchedule {
   temporalScheduleId: string;
 }
 
-/** The workflow an enabled hook token starts, with its owner; every workflow column, as a snapshot pins them. */
+/** The workflow an enabled hook token starts, with its workspace; every workflow column, as a snapshot pins them. */
 export async function hookWorkflow(sql: Sql, tokenHash: string) {
-  const [row] = await sql<(WorkflowRow & { owner_id: string })[]>`
+  const [row] = await sql<(WorkflowRow & { workspace_id: string; owner_id: string | null })[]>`
     SELECT w.* FROM workflow_hooks h JOIN workflows w ON w.id = h.workflow_id
     WHERE h.token_hash = ${tokenHash} AND h.enabled AND w.deleted_at IS NULL`;
   return row;
@@ -65,8 +67,11 @@ export async function listSchedules(sql: Sql, workflowId: string): Promise<Sched
 
 export async function insertSchedule(sql: Sql, s: NewSchedule): Promise<ScheduleRow> {
   const [row] = await sql<ScheduleRow[]>`
-    INSERT INTO workflow_schedules (id, workflow_id, owner_id, cron, timezone, input, paused, temporal_schedule_id)
-    VALUES (${s.id}, ${s.workflowId}, ${s.ownerId}, ${s.cron}, ${s.timezone}, ${sql.json(jsonValue(s.input))},
+    INSERT INTO workflow_schedules (id, workflow_id, workspace_id, owner_id, cron, timezone, input, paused,
+                                    temporal_schedule_id)
+    VALUES (${s.id}, ${s.workflowId}, ${s.workspaceId}, ${s.createdBy}, ${s.cron}, ${s.timezone}, ${
+    sql.json(jsonValue(s.input))
+  },
             ${s.paused}, ${s.temporalScheduleId})
     RETURNING ${sql.unsafe(SCHEDULE_COLUMNS)}`;
   return row;

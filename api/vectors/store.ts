@@ -27,35 +27,37 @@ export interface IngestionRow {
   finished_at: string | null;
 }
 
-export async function getOwnedCollection(sql: Sql, id: string, ownerId: string): Promise<CollectionRow> {
+/** The workspace's collection; another workspace's is a 404 like a missing one. */
+export async function getOwnedCollection(sql: Sql, id: string, workspaceId: string): Promise<CollectionRow> {
   const [row] = await sql<CollectionRow[]>`SELECT ${sql.unsafe(COLLECTION_COLUMNS)} FROM vector_collections
-    WHERE id = ${id} AND owner_id = ${ownerId}`;
+    WHERE id = ${id} AND workspace_id = ${workspaceId}`;
   if (!row) throw notFound("collection");
   return row;
 }
 
-export async function listCollections(sql: Sql, ownerId: string): Promise<CollectionRow[]> {
+export async function listCollections(sql: Sql, workspaceId: string): Promise<CollectionRow[]> {
   const rows = await sql<CollectionRow[]>`SELECT ${sql.unsafe(COLLECTION_COLUMNS)} FROM vector_collections
-    WHERE owner_id = ${ownerId} ORDER BY created_at, id`;
+    WHERE workspace_id = ${workspaceId} ORDER BY created_at, id`;
   return [...rows];
 }
 
-/** The new collection, or undefined when the owner has one by that name. */
+/** The new collection, or undefined when the workspace has one by that name; `createdBy` is null for an API key. */
 export async function insertCollection(
   sql: Sql,
-  ownerId: string,
+  workspace: { id: string; createdBy: string | null },
   body: { name: string; description?: string },
 ): Promise<CollectionRow | undefined> {
-  const [row] = await sql<CollectionRow[]>`INSERT INTO vector_collections (owner_id, name, description)
-    VALUES (${ownerId}, ${body.name}, ${body.description ?? null})
-    ON CONFLICT (owner_id, name) DO NOTHING
+  const [row] = await sql<CollectionRow[]>`INSERT INTO vector_collections (workspace_id, owner_id, name, description)
+    VALUES (${workspace.id}, ${workspace.createdBy}, ${body.name}, ${body.description ?? null})
+    ON CONFLICT (workspace_id, name) DO NOTHING
     RETURNING ${sql.unsafe(COLLECTION_COLUMNS)}`;
   return row;
 }
 
-/** False when the owner has no such collection. Documents and ingestions go with it. */
-export async function deleteCollection(sql: Sql, id: string, ownerId: string): Promise<boolean> {
-  const rows = await sql`DELETE FROM vector_collections WHERE id = ${id} AND owner_id = ${ownerId} RETURNING id`;
+/** False when the workspace has no such collection. Documents and ingestions go with it. */
+export async function deleteCollection(sql: Sql, id: string, workspaceId: string): Promise<boolean> {
+  const rows = await sql`DELETE FROM vector_collections WHERE id = ${id} AND workspace_id = ${workspaceId}
+    RETURNING id`;
   return rows.length > 0;
 }
 

@@ -9,7 +9,8 @@ import type { Logger } from "../logger.ts";
 export const WORKFLOW_CHANGED_CHANNEL = "weft_workflow_changed";
 
 interface Entry {
-  ownerId: string;
+  /** The workspace the workflow belongs to: a read from any other workspace is a 404. */
+  workspaceId: string;
   json: string;
   storedAt: number;
 }
@@ -41,10 +42,10 @@ export class WorkflowCache {
     return this.counter;
   }
 
-  set(id: string, ownerId: string, json: string, readStartedAt: number) {
+  set(id: string, workspaceId: string, json: string, readStartedAt: number) {
     if (!this.active || readStartedAt < this.floor || (this.invalidatedAt.get(id) ?? -1) > readStartedAt) return;
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(id, { ownerId, json, storedAt: Date.now() });
+    this.entries.set(id, { workspaceId, json, storedAt: Date.now() });
   }
 
   invalidate(id: string) {

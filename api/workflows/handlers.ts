@@ -4,6 +4,7 @@ import { deleteWorkflowTriggers } from "../triggers/cleanup.ts";
 import { ApiError, notFound } from "../errors.ts";
 import type { Sql } from "../../db/client.ts";
 import { type AppRouteHandler, serializedJson } from "../openapi.ts";
+import { audit, audited } from "../workspaces/audit.ts";
 import type * as routes from "./routes.ts";
 import {
   getWorkflowDetail,
@@ -18,18 +19,23 @@ import {
 
 export const list: AppRouteHandler<typeof routes.listWorkflowsRoute> = async (c) => {
   const { limit, offset } = c.req.valid("query");
-  const { items, total } = await listWorkflows(c.get("services").sql, c.get("user").id, { limit, offset });
+  const { items, total } = await listWorkflows(c.get("services").sql, c.get("workspace").id, { limit, offset });
   return c.json({ items, total, limit, offset }, 200);
 };
 
-/** An error workflow must be another workflow of the same owner. */
-async function checkErrorWorkflow(sql: Sql, ownerId: string, self: string | null, errorWorkflowId?: string | null) {
+/** An error workflow must be another workflow of the same workspace. */
+async function checkErrorWorkflow(
+  sql: Sql,
+  workspaceId: string,
+  self: string | null,
+  errorWorkflowId?: string | null,
+) {
   if (!errorWorkflowId) return;
   const message = errorWorkflowId === self
     ? "a workflow cannot be its own error workflow"
-    : (await ownedWorkflowIds(sql, ownerId, [errorWorkflowId])).has(errorWorkflowId)
+    : (await ownedWorkflowIds(sql, workspaceId, [errorWorkflowId])).has(errorWorkflowId)
     ? null
-    : `there is no workflow ${errorWorkflowId} of yours to run on errors`;
+    : `there is no workflow ${errorWorkflowId} in this workspace to run on errors`;
   if (message) {
     throw new ApiError("VALIDATION_ERROR", message, [{ field: "error_workflow_id", location: "body", message }]);
   }
@@ -37,34 +43,51 @@ async function checkErrorWorkflow(sql: Sql, ownerId: string, self: string | null
 
 export const create: AppRouteHandler<typeof routes.createWorkflowRoute> = async (c) => {
   const body = c.req.valid("json");
-  await checkErrorWorkflow(c.get("services").sql, c.get("user").id, null, body.error_workflow_id);
-  const row = await insertWorkflow(c.get("services").sql, c.get("user").id, body);
+  const actor = c.get("actor");
+  await checkErrorWorkflow(c.get("services").sql, c.get("workspace").id, null, body.error_workflow_id);
+  const row = await audited(c, async (tx) => {
+    const row = await insertWorkflow(tx, c.get("workspace").id, actor.type === "user" ? actor.id : null, body);
+    await audit(tx, c, {
+      action: "workflow.created",
+      resource: { type: "workflow", id: row.id },
+      details: { name: body.name },
+    });
+    return row;
+  });
   return c.json(row, 201);
 };
 
 export const get: AppRouteHandler<typeof routes.getWorkflowRoute> = async (c) => {
   const { sql, workflowCache } = c.get("services");
   const { id } = c.req.valid("param");
-  const owner = c.get("user").id;
+  const workspace = c.get("workspace").id;
   const cached = workflowCache?.get(id);
   if (cached) {
-    if (cached.ownerId !== owner) throw notFound("workflow");
+    if (cached.workspaceId !== workspace) throw notFound("workflow");
     return serializedJson<WorkflowDetailRow>(c, cached.json);
   }
   const readStarted = workflowCache?.readStarted() ?? 0;
-  const row = await getWorkflowDetail(sql, id, owner);
+  const row = await getWorkflowDetail(sql, id, workspace);
   if (!row) throw notFound("workflow");
   const json = JSON.stringify(row);
-  workflowCache?.set(id, owner, json, readStarted);
+  workflowCache?.set(id, workspace, json, readStarted);
   return serializedJson<WorkflowDetailRow>(c, json);
 };
 
 export const update: AppRouteHandler<typeof routes.updateWorkflowRoute> = async (c) => {
-  const { sql, workflowCache } = c.get("services");
+  const { workflowCache } = c.get("services");
   const { id } = c.get("workflow");
   const body = c.req.valid("json");
-  await checkErrorWorkflow(sql, c.get("user").id, id, body.error_workflow_id);
-  const row = await updateWorkflow(sql, id, body);
+  await checkErrorWorkflow(c.get("services").sql, c.get("workspace").id, id, body.error_workflow_id);
+  const row = await audited(c, async (tx) => {
+    const row = await updateWorkflow(tx, id, body);
+    await audit(tx, c, {
+      action: "workflow.updated",
+      resource: { type: "workflow", id },
+      details: { changed: Object.keys(body) },
+    });
+    return row;
+  });
   workflowCache?.invalidate(id);
   return c.json(row, 200);
 };
@@ -73,7 +96,10 @@ export const remove: AppRouteHandler<typeof routes.deleteWorkflowRoute> = async 
   const services = c.get("services");
   const { id } = c.get("workflow");
   await deleteWorkflowTriggers(services, c.get("logger"), id);
-  await softDeleteWorkflow(services.sql, id);
+  await audited(c, async (tx) => {
+    await softDeleteWorkflow(tx, id);
+    await audit(tx, c, { action: "workflow.deleted", resource: { type: "workflow", id }, details: {} });
+  });
   services.workflowCache?.invalidate(id);
   return c.body(null, 204);
 };
@@ -81,5 +107,8 @@ export const remove: AppRouteHandler<typeof routes.deleteWorkflowRoute> = async 
 export const validate: AppRouteHandler<typeof routes.validateWorkflowRoute> = async (c) => {
   const { sql } = c.get("services");
   const { nodes, edges } = await loadGraph(sql, c.get("workflow").id);
-  return c.json(validateWorkflow(nodes, edges, { workflowIds: await ownedWorkflowIds(sql, c.get("user").id) }), 200);
+  return c.json(
+    validateWorkflow(nodes, edges, { workflowIds: await ownedWorkflowIds(sql, c.get("workspace").id) }),
+    200,
+  );
 };

@@ -1,6 +1,6 @@
 /**
  * Loads the caller's workflow named by /api/workflows/{id}/… once, for every handler under it (`c.get("workflow")`):
- * an unknown id, another owner's or a deleted workflow is a 404, as is an id that is not a UUID.
+ * an unknown id, another workspace's or a deleted workflow is a 404, as is an id that is not a UUID.
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env.ts";
@@ -9,7 +9,7 @@ import { uuid } from "../openapi.ts";
 import { getOwnedWorkflow } from "./store.ts";
 
 /**
- * Paths under a workflow that do not need it: a run keeps its own owner and stays readable after its workflow is
+ * Paths under a workflow that do not need it: a run keeps its own workspace and stays readable after its workflow is
  * deleted (api/runs/store.ts), and reading the workflow itself goes through the read cache (handlers.ts).
  */
 const RUN_SCOPED = /^\/api\/workflows\/[^/]+\/runs\/[^/]+/;
@@ -23,7 +23,7 @@ export function ownedWorkflow(): MiddlewareHandler<AppEnv> {
     const id = uuid.safeParse(c.req.param("id"));
     // As the router's hook answers a malformed path id.
     if (!id.success) throw new ApiError("NOT_FOUND", "resource not found");
-    c.set("workflow", await getOwnedWorkflow(c.get("services").sql, id.data, c.get("user").id));
+    c.set("workflow", await getOwnedWorkflow(c.get("services").sql, id.data, c.get("workspace").id));
     await next();
   };
 }

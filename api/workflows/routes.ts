@@ -41,7 +41,7 @@ const fields = {
     description: "fail_fast (default): a failing node cancels running ones; continue: independent branches finish",
   }),
   error_workflow_id: uuid.nullable().openapi({
-    description: "A workflow of yours (not this one) that runs when a run of this one fails, with input " +
+    description: "A workflow of the same workspace (not this one) that runs when a run of this one fails, with input " +
       "{run_id, workflow_id, workflow_name, failed_node, error, input}",
   }),
 };

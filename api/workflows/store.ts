@@ -59,30 +59,37 @@ export interface NewWorkflow {
   error_workflow_id?: string | null;
 }
 
-/** The workflow if it exists, is not deleted and belongs to the user; otherwise a 404. */
-export async function getOwnedWorkflow(sql: Sql, id: string, ownerId: string): Promise<WorkflowRow> {
+/** The workflow if it exists, is not deleted and belongs to the workspace; otherwise a 404. */
+export async function getOwnedWorkflow(sql: Sql, id: string, workspaceId: string): Promise<WorkflowRow> {
   const [row] = await sql<WorkflowRow[]>`
     SELECT ${sql.unsafe(WORKFLOW_COLUMNS)} FROM workflows
-    WHERE id = ${id} AND owner_id = ${ownerId} AND deleted_at IS NULL`;
+    WHERE id = ${id} AND workspace_id = ${workspaceId} AND deleted_at IS NULL`;
   if (!row) throw notFound("workflow");
   return row;
 }
 
-export async function listWorkflows(sql: Sql, ownerId: string, page: { limit: number; offset: number }) {
+export async function listWorkflows(sql: Sql, workspaceId: string, page: { limit: number; offset: number }) {
   const [items, [{ total }]] = await Promise.all([
     sql<WorkflowRow[]>`SELECT ${sql.unsafe(WORKFLOW_COLUMNS)} FROM workflows
-        WHERE owner_id = ${ownerId} AND deleted_at IS NULL
+        WHERE workspace_id = ${workspaceId} AND deleted_at IS NULL
         ORDER BY created_at DESC, id DESC LIMIT ${page.limit} OFFSET ${page.offset}`,
     sql<{ total: number }[]>`SELECT count(*)::int AS total FROM workflows
-        WHERE owner_id = ${ownerId} AND deleted_at IS NULL`,
+        WHERE workspace_id = ${workspaceId} AND deleted_at IS NULL`,
   ]);
   return { items: [...items], total };
 }
 
-export async function insertWorkflow(sql: Sql, ownerId: string, body: NewWorkflow): Promise<WorkflowRow> {
+/** `createdBy`: the person who made it (null for an API key). */
+export async function insertWorkflow(
+  sql: Sql,
+  workspaceId: string,
+  createdBy: string | null,
+  body: NewWorkflow,
+): Promise<WorkflowRow> {
   const [row] = await sql<WorkflowRow[]>`
-    INSERT INTO workflows (owner_id, name, description, tags, metadata, max_parallel, on_failure, error_workflow_id)
-    VALUES (${ownerId}, ${body.name}, ${body.description ?? null}, ${body.tags ?? []},
+    INSERT INTO workflows (workspace_id, owner_id, name, description, tags, metadata, max_parallel, on_failure,
+                           error_workflow_id)
+    VALUES (${workspaceId}, ${createdBy}, ${body.name}, ${body.description ?? null}, ${body.tags ?? []},
             ${sql.json(jsonValue(body.metadata ?? {}))}, ${body.max_parallel ?? 16}, ${body.on_failure ?? "fail_fast"},
             ${body.error_workflow_id ?? null})
     RETURNING ${sql.unsafe(WORKFLOW_COLUMNS)}`;
@@ -90,7 +97,11 @@ export async function insertWorkflow(sql: Sql, ownerId: string, body: NewWorkflo
 }
 
 /** One round trip: the workflow with its nodes and edges aggregated as JSON (the cached read path). */
-export async function getWorkflowDetail(sql: Sql, id: string, ownerId: string): Promise<WorkflowDetailRow | undefined> {
+export async function getWorkflowDetail(
+  sql: Sql,
+  id: string,
+  workspaceId: string,
+): Promise<WorkflowDetailRow | undefined> {
   const [row] = await sql<WorkflowDetailRow[]>`
     SELECT ${sql.unsafe(WORKFLOW_COLUMNS.split(", ").map((col) => `w.${col}`).join(", "))},
       coalesce((SELECT json_agg(n ORDER BY n.created_at, n.id) FROM
@@ -98,7 +109,7 @@ export async function getWorkflowDetail(sql: Sql, id: string, ownerId: string): 
       coalesce((SELECT json_agg(e ORDER BY e.created_at, e.id) FROM
         (SELECT ${sql.unsafe(EDGE_COLUMNS)} FROM edges WHERE workflow_id = w.id) e), '[]') AS edges
     FROM workflows w
-    WHERE w.id = ${id} AND w.owner_id = ${ownerId} AND w.deleted_at IS NULL`;
+    WHERE w.id = ${id} AND w.workspace_id = ${workspaceId} AND w.deleted_at IS NULL`;
   return row;
 }
 
@@ -120,8 +131,12 @@ export async function softDeleteWorkflow(sql: Sql, id: string): Promise<void> {
 }
 
 /** Every change to a workflow's graph or settings makes a new version (and drops cached copies). */
-export async function bumpVersion(services: Pick<Services, "sql" | "workflowCache">, id: string): Promise<void> {
-  await services.sql`UPDATE workflows SET version = version + 1, updated_at = now() WHERE id = ${id}`;
+export async function bumpVersion(
+  services: Pick<Services, "sql" | "workflowCache">,
+  id: string,
+  tx: Sql = services.sql,
+): Promise<void> {
+  await tx`UPDATE workflows SET version = version + 1, updated_at = now() WHERE id = ${id}`;
   services.workflowCache?.invalidate(id);
 }
 
@@ -135,9 +150,9 @@ export async function loadGraph(sql: Sql, workflowId: string): Promise<{ nodes: 
   return { nodes: [...nodes], edges: [...edges] };
 }
 
-/** Which of these workflow ids are the owner's own (not deleted): sub-workflows, maps and error workflows. */
-export async function ownedWorkflowIds(sql: Sql, ownerId: string, ids?: string[]): Promise<Set<string>> {
-  const rows = await sql`SELECT id FROM workflows WHERE owner_id = ${ownerId} AND deleted_at IS NULL
+/** Which of these workflow ids belong to the workspace (not deleted): sub-workflows, maps and error workflows. */
+export async function ownedWorkflowIds(sql: Sql, workspaceId: string, ids?: string[]): Promise<Set<string>> {
+  const rows = await sql`SELECT id FROM workflows WHERE workspace_id = ${workspaceId} AND deleted_at IS NULL
                          ${
     ids ? sql`AND id IN ${sql(ids.length ? ids : ["00000000-0000-0000-0000-000000000000"])}` : sql``
   }`;

@@ -7,10 +7,11 @@ import {
   ChildWorkflowCancellationType,
   type ChildWorkflowHandle,
   ParentClosePolicy,
+  patched,
   startChild,
 } from "@temporalio/workflow";
 import { type ChildRunCreated, type RunDagInput, WORKFLOW_TYPES, workflowIds } from "../../core/contract.ts";
-import { runSearchAttributes } from "../../core/search-attributes.ts";
+import { runSearchAttributes, WORKSPACE_SEARCH_ATTRIBUTE_PATCH } from "../../core/search-attributes.ts";
 import type { runDag } from "../run-dag.ts";
 
 /**
@@ -38,8 +39,16 @@ export async function startChildRun(
     args: [args],
     cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
     parentClosePolicy: abandon ? ParentClosePolicy.ABANDON : ParentClosePolicy.REQUEST_CANCEL,
+    // Children started before workspaces carried no WeftWorkspaceId; they replay that way. ownerId is the workspace.
     ...(parent.searchAttributes
-      ? { typedSearchAttributes: runSearchAttributes(created.snapshot.workflow_id, created.ownerId, "running") }
+      ? {
+        typedSearchAttributes: runSearchAttributes(
+          created.snapshot.workflow_id,
+          created.ownerId,
+          "running",
+          patched(WORKSPACE_SEARCH_ATTRIBUTE_PATCH),
+        ),
+      }
       : {}),
   });
 }

@@ -1,5 +1,5 @@
 /**
- * The `sub_workflow` node: another workflow of the same owner runs as a child run (listed and inspectable like
+ * The `sub_workflow` node: another workflow of the same workspace runs as a child run (listed and inspectable like
  * any run, linked to this one by parent_run_id and parent_node); its output is the node's output, its failure
  * the node's. Cancelling this run cancels the child. Nesting is bounded (RunDagInput.maxDepth).
  */
