@@ -4,6 +4,8 @@
  * another workspace can neither signal a run, read its map items, nor name the team's workflows in its own.
  */
 import { describe, expect, it } from "vitest";
+import { workflowIds } from "../../core/contract.ts";
+import { WEFT_WORKSPACE_ID } from "../../core/search-attributes.ts";
 import { useApiHarness } from "../../test/harness.ts";
 import { registerUser } from "../../test/helpers.ts";
 
@@ -121,6 +123,11 @@ describe("control flow across workspaces", () => {
     expect(rows.map((r) => r.trigger).sort()).toEqual(["error", "map", "map", "sub_workflow"]);
     for (const r of rows) {
       expect({ workspace: r.workspace_id, by: r.owner_id }).toEqual({ workspace: team, by: h.bob.id });
+    }
+    // Their Temporal workflows carry the team's WeftWorkspaceId, like every run's.
+    for (const r of rows) {
+      const described = await h.temporal.workflow.getHandle(workflowIds.run(r.id as string)).describe();
+      expect(described.typedSearchAttributes.get(WEFT_WORKSPACE_ID), r.trigger as string).toBe(team);
     }
     const audit = await h.sql`SELECT actor_type, resource_id, action FROM audit_log
       WHERE workspace_id = ${team} AND resource_id IN ${h.sql(rows.map((r) => r.id as string))}`;
