@@ -7,18 +7,9 @@ import { describe, expect, it } from "vitest";
 import { workflowIds } from "../../core/contract.ts";
 import { WEFT_WORKSPACE_ID } from "../../core/search-attributes.ts";
 import { useApiHarness } from "../../test/harness.ts";
-import { registerUser } from "../../test/helpers.ts";
+import { registerUser, until } from "../../test/helpers.ts";
 
 const h = useApiHarness();
-
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
-  for (let i = 0; i < 300; i++) {
-    const value = await read();
-    if (ok(value)) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("timed out waiting");
-}
 
 describe("control flow across workspaces", () => {
   it("scopes child runs, error runs, signals and map items to the workspace", async () => {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { useApiHarness } from "../../test/harness.ts";
-import { json, waitForRun } from "../../test/helpers.ts";
+import { json, until, waitForRun } from "../../test/helpers.ts";
 import { readRunEvents } from "../../db/run-events.ts";
 
 let failBelow = 0;
@@ -255,12 +255,3 @@ describe("sub-workflows and error workflows", () => {
     expect(timed.node_executions).toMatchObject([{ node_name: "long", status: "cancelled" }]);
   }, 120_000);
 });
-
-async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
-  for (let i = 0; i < 300; i++) {
-    const value = await read();
-    if (ok(value)) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("timed out waiting");
-}
