@@ -9,7 +9,7 @@ import { recordLostAttempts } from "../db/lost-attempts.ts";
 import type { DbTargets } from "./db/index.ts";
 import type { ExpressionPool } from "./expressions/pool.ts";
 import type { EgressPolicy } from "./http/egress-policy.ts";
-import { createAttemptRunner } from "./node-attempt.ts";
+import { type AttemptDeps, createAttemptRunner } from "./node-attempt.ts";
 import { createNodeGroup } from "./node-group.ts";
 import { createHandlers, createRender, type Handler } from "./node-handlers.ts";
 import { createRunGuard, type RunGuard } from "./runs/run-guard.ts";
@@ -20,21 +20,25 @@ export { type Handler, type Render, renderConfig } from "./node-handlers.ts";
 const HEARTBEAT_EVERY_MS = 1000;
 
 /**
- * `extra` adds handlers for more node types (the GPU queue's llm_call and faiss_search); `expressions` evaluates
- * templates and transforms away from this event loop.
+ * What a node attempt needs, for node activities and map items alike: `extra` adds handlers for more node types
+ * (the GPU queue's llm_call and faiss_search); `expressions` evaluates templates and transforms away from this
+ * event loop.
  */
-export function createExecuteNode(
+export function nodeAttemptDeps(
   sql: Sql,
   egress: EgressPolicy,
   db: DbTargets,
   extra: Record<string, Handler>,
   expressions: ExpressionPool,
   resolveSecrets: ResolveSecrets,
-  guard: RunGuard = createRunGuard(sql),
-) {
+): AttemptDeps {
   const handlers: Record<string, Handler> = { ...createHandlers(egress, db, expressions), ...extra };
-  const render = createRender(expressions);
-  const runAttempt = createAttemptRunner({ sql, handlers, render, resolveSecrets });
+  return { sql, handlers, render: createRender(expressions), resolveSecrets };
+}
+
+export function createExecuteNode(attemptDeps: AttemptDeps, guard: RunGuard = createRunGuard(attemptDeps.sql)) {
+  const { sql } = attemptDeps;
+  const runAttempt = createAttemptRunner(attemptDeps);
 
   /** One node as its own Temporal activity: Temporal retries it, its attempt is Temporal's. */
   async function executeNode(input: ExecuteNodeInput): Promise<unknown> {

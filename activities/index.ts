@@ -6,7 +6,9 @@ import type { WorkflowActivities } from "../core/contract.ts";
 import type { Sql } from "../db/client.ts";
 import type { DbTargets } from "./db/index.ts";
 import type { TenantSandboxes } from "./db/tenant-sandbox.ts";
-import { createExecuteNode } from "./execute-node.ts";
+import { createExecuteNode, nodeAttemptDeps } from "./execute-node.ts";
+import { createMapActivities } from "./map/index.ts";
+import { createChildRuns } from "./runs/child-runs.ts";
 import type { ExpressionPool } from "./expressions/pool.ts";
 import { createGpuParts } from "./gpu.ts";
 import type { EgressPolicy } from "./http/egress-policy.ts";
@@ -47,8 +49,11 @@ export function createActivities(
   // One guard, so each run is looked up once per worker whichever activity asks first.
   const guard = createRunGuard(sql);
   const db: DbTargets = { sql, sandboxes, named: connections, afterCommit: faults?.afterDbCommit };
+  const attempts = nodeAttemptDeps(sql, egress, db, gpuParts.handlers, expressions, secrets);
   return {
-    ...createExecuteNode(sql, egress, db, gpuParts.handlers, expressions, secrets, guard),
+    ...createExecuteNode(attempts, guard),
+    ...createMapActivities({ attempts, guard, expressions }),
+    ...createChildRuns(sql, guard),
     ...gpuParts.activities,
     ...createRunBookkeeping(sql, guard),
     ...createRunScheduling({ sql }),

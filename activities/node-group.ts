@@ -71,7 +71,7 @@ export function createNodeGroup({ sql, guard, runAttempt }: NodeGroupDeps) {
 }
 
 /** A member's last recorded attempt, when the group activity is itself retried. */
-interface LastAttempt {
+export interface LastAttempt {
   attempt: number;
   status: string;
   output: unknown;
@@ -88,8 +88,8 @@ async function recordedAttempts(sql: Sql, runId: string, ids: string[]): Promise
   return new Map(rows.map((r) => [r.node_id as string, r as never]));
 }
 
-/** One member through its attempts and backoffs, from where its last recorded attempt left it. */
-async function runMember(
+/** One member (or map item) through its attempts and backoffs, from where its last recorded attempt left it. */
+export async function runMember(
   runAttempt: RunAttempt,
   runId: string,
   node: SnapshotNode,

@@ -49,6 +49,8 @@ export const configSchema = z.object({
   TEMPORAL_SEARCH_ATTRIBUTES: flag("true"),
   /** A run's workflow continues as new past this many history events (Temporal's limit: 51,200). */
   WEFT_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).max(50_000).default(10_000),
+  /** How deep sub_workflow nodes (and maps over workflows) may nest runs started through the API. */
+  WEFT_MAX_SUB_WORKFLOW_DEPTH: z.coerce.number().int().min(1).max(100).default(10),
   /** Temporal's blob size limit for a workflow's input (2 MiB by default); larger runs answer 413 GRAPH_TOO_LARGE. */
   WEFT_MAX_WORKFLOW_INPUT_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
   WEFT_READ_CACHE: flag("true"),

@@ -10,6 +10,7 @@ import { activityDeps } from "../worker/activity-deps.ts";
 import { connect } from "../db/client.ts";
 import { expressionChildEnv, loadWorkerConfig } from "../worker/config.ts";
 import type { RawActivities } from "./engine-workflows.ts";
+import { evaluateExpression } from "../core/template.ts";
 
 const config = loadWorkerConfig(process.env);
 const egress = egressPolicyFor(config); // the same policy Weft's own http_request nodes get
@@ -19,6 +20,7 @@ const rawActivities: RawActivities = {
     const out = await httpRequest({ method: "GET", url }, Context.current().cancellationSignal, egress);
     return { ...out, activity_ms: performance.now() - started };
   },
+  rawTransform: (expression, item) => evaluateExpression(expression, { item }),
 };
 const { code } = await bundleWorkflowCode({
   workflowsPath: fileURLToPath(new URL("./engine-workflows.ts", import.meta.url)),

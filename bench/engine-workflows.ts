@@ -5,10 +5,12 @@ export * from "../workflows/index.ts";
 export interface RawActivities {
   /** One `http_request`'s HTTP work with none of Weft's bookkeeping; `activity_ms` is its time inside the activity. */
   rawHttp(url: string): Promise<{ status: number; activity_ms: number }>;
+  /** A transform's work with none of Weft's bookkeeping: the JSONata expression over `{item}`. */
+  rawTransform(expression: string, item: unknown): Promise<unknown>;
 }
 
 // The same timeout and retry policy runDag gives an http_request node with no options of its own.
-const { rawHttp } = proxyActivities<RawActivities>({
+const { rawHttp, rawTransform } = proxyActivities<RawActivities>({
   startToCloseTimeout: 70_000,
   retry: { maximumAttempts: 3, initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 30_000 },
 });
@@ -25,4 +27,21 @@ export async function rawFanOut(url: string, n: number): Promise<{ activity_ms: 
   let total = (await rawHttp(url)).activity_ms;
   for (const r of await Promise.all(Array.from({ length: n }, () => rawHttp(url)))) total += r.activity_ms;
   return { activity_ms: total };
+}
+
+/**
+ * The baseline of a map node: items 1..n, each one activity (an HTTP call to `url`, or `expression` over the
+ * item), `batch` at a time with Promise.all; returns the results in order.
+ */
+export async function rawMap(n: number, batch: number, work: { url?: string; expression?: string }) {
+  const results: unknown[] = [];
+  for (let from = 1; from <= n; from += batch) {
+    const items = Array.from({ length: Math.min(batch, n - from + 1) }, (_, i) => from + i);
+    results.push(
+      ...await Promise.all(
+        items.map((item) => work.url ? rawHttp(`${work.url}?n=${item}`) : rawTransform(work.expression!, item)),
+      ),
+    );
+  }
+  return { count: results.length };
 }

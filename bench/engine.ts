@@ -10,89 +10,32 @@
  * default of 20, which otherwise puts every workflow task after an activity on a 50 ms grid.
  * BENCH_PARTS=b (any of a, b, c) runs only those parts and prints their medians without writing results.
  */
-import { Client, Connection } from "@temporalio/client";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
 import postgres from "postgres";
-import { chain, fanOut, WeftApi } from "./engine-api.ts";
+import { chain, fanOut } from "./engine-api.ts";
+import { BENCH_TASK_QUEUE as TASK_QUEUE, startEngineBench } from "./engine-stack.ts";
 import { report } from "./engine-report.ts";
 import type { rawChain, rawFanOut } from "./engine-workflows.ts";
 import { cpuMeter, type Sample } from "./proc-cpu.ts";
-import {
-  BENCH_DATABASE_URL,
-  BENCH_JWT_SECRET,
-  BENCH_TEMPORAL_ADDRESS,
-  BENCH_TEMPORAL_PORT,
-  DENO_BIN,
-  freePort,
-  spawnLogged,
-  startBenchStack,
-  waitForLog,
-} from "./stack.ts";
+import { BENCH_DATABASE_URL, BENCH_TEMPORAL_PORT } from "./stack.ts";
 
 const [seconds, rounds, clients, pollMs] = [60, 5, 50, 100].map((d, i) => Number(process.argv[2 + i] ?? d));
-const TASK_QUEUE = "weft-bench";
 const N = 50;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const dynamicConfig = process.env.BENCH_TRANSFER_POLL_RPS
   ? [`history.transferProcessorMaxPollRPS=${process.env.BENCH_TRANSFER_POLL_RPS}`]
   : [];
-const stopStack = await startBenchStack(dynamicConfig);
-console.log(`Temporal dev server on ${BENCH_TEMPORAL_ADDRESS}: ${dynamicConfig.join(" ") || "default settings"}`);
-// The HTTP work of every node, Weft's and the baseline's: a local server answering a small JSON body.
-const http = createServer((_req, res) => {
-  res.writeHead(200, { "content-type": "application/json" });
-  res.end('{"ok":true,"city":"tokyo","temp_c":21.5}');
-});
-const httpPort = await freePort();
-http.listen(httpPort, "127.0.0.1");
-const url = `http://127.0.0.1:${httpPort}/weather`;
-
-mkdirSync(".state/logs", { recursive: true });
-const env = {
-  DATABASE_URL: BENCH_DATABASE_URL,
-  TEMPORAL_ADDRESS: BENCH_TEMPORAL_ADDRESS,
-  WEFT_TASK_QUEUE: TASK_QUEUE,
-  WEFT_EGRESS_ALLOW: "127.0.0.1", // the local HTTP server every node calls
-};
-const apiPort = await freePort();
-const apiProc = await spawnLogged(
-  DENO_BIN,
-  ["run", "-A", "api/main.ts"],
-  { ...env, JWT_SECRET: BENCH_JWT_SECRET, PORT: String(apiPort), WEFT_METRICS_PORT: "0" },
-  ".state/logs/bench-engine-api.log",
-  `http://127.0.0.1:${apiPort}/healthz`,
-);
-const workerLog = ".state/logs/bench-engine-worker.log";
-// BENCH_WORKER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the worker.
-const workerArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? "").split(" ").filter(Boolean);
-const workerProc = await spawnLogged(
-  "node",
-  [...workerArgs, "--import", "tsx", "bench/engine-worker.ts"],
-  env,
-  workerLog,
-);
+const { api, temporal, url, apiProc, workerProc, stop } = await startEngineBench("engine", dynamicConfig);
 const pg = postgres(BENCH_DATABASE_URL, { max: 1, onnotice: () => {} });
-const connection = await Connection.connect({ address: BENCH_TEMPORAL_ADDRESS });
-const temporal = new Client({ connection });
-const stopAll = () => {
-  apiProc.kill("SIGTERM");
-  workerProc.kill("SIGTERM");
-  http.close();
-  stopStack();
-};
 
 try {
-  await waitForLog(workerLog, /worker started/, 120_000);
   const temporalPid = Number(readFileSync(`.state/temporal/server-${BENCH_TEMPORAL_PORT}.pid`, "utf8"));
   const meter = cpuMeter(
     { temporal: temporalPid, api: apiProc.pid!, worker: workerProc.pid! },
     (q) => pg.unsafe(q) as unknown as Promise<{ pid: number }[]>,
   );
-  const api = new WeftApi(`http://127.0.0.1:${apiPort}`);
-  await api.login("engine-bench@weft.local", "bench password");
   const [c50, f50, c3] = [chain(N), fanOut(N), chain(3)];
   const wf = {
     chain: await api.createGraph("bench chain", c50.nodes, c50.edges, url),
@@ -256,7 +199,6 @@ try {
   }
 } finally {
   await pg.end({ timeout: 1 });
-  await connection.close();
-  stopAll();
+  await stop();
 }
 process.exit(0);

@@ -102,6 +102,68 @@ export interface ScheduledRunCreated {
   input: Record<string, unknown>;
 }
 
+// ---- Control flow (activities/runs/child-runs.ts, activities/map/): child runs, error runs, map items.
+
+/** A run a sub_workflow or map node starts as a Temporal child workflow (its id chosen by the workflow). */
+export interface CreateChildRun {
+  parentRunId: string;
+  /** The parent's node name. */
+  parentNode: string;
+  runId: string;
+  workflowId: string;
+  version: "latest" | number;
+  input: Record<string, unknown>;
+  trigger: "sub_workflow" | "map";
+  /** A map over a workflow: the item this run is for (recorded as the item's child run). */
+  item?: { nodeId: string; index: number };
+}
+
+export interface ChildRunCreated {
+  runId: string;
+  /** The tenant: the run's workspace (a personal workspace's id is its user's), as in ScheduledRunInput. */
+  ownerId: string;
+  snapshot: WorkflowSnapshot;
+  input: Record<string, unknown>;
+}
+
+/** A failed run's error workflow, if its workflow names one: the run it starts (null when none). */
+export interface CreateErrorRun {
+  failedRunId: string;
+  runId: string;
+  failure: { message: string; node?: string };
+}
+
+/** A control node's execution row: waiting (delay, wait_for_event) or running (map, sub_workflow). */
+export interface ControlNodeRecord {
+  runId: string;
+  node_id: string;
+  node_name: string;
+  type: string;
+  status: "running" | "waiting";
+  input: Record<string, unknown>;
+}
+
+/** A map node: its items evaluated and stored as rows, or (over a workflow) one item's child run input. */
+export interface MapRequest {
+  runId: string;
+  node: SnapshotNode;
+  context: Record<string, unknown>;
+}
+
+/** Items [from, to) of a map node, run by one activity with the map's concurrency and the item node's retries. */
+export interface MapItemsRequest extends MapRequest {
+  from: number;
+  to: number;
+}
+
+export interface MapCounts {
+  total: number;
+  succeeded: number;
+  failed: number;
+  /** prepareMap over a workflow: the items still to run (a re-run takes the others from the run it retries). */
+  pending?: number[];
+}
+
 // ---- Ingestion and retention.
 
 export interface IngestionRef {
@@ -128,6 +190,17 @@ export interface WorkflowActivities {
     r: { value: Record<string, unknown>; context: Record<string, unknown> },
   ): Promise<Record<string, unknown>>;
   createScheduledRun(req: CreateScheduledRun): Promise<ScheduledRunCreated>;
+  createChildRun(req: CreateChildRun): Promise<ChildRunCreated>;
+  createErrorRun(req: CreateErrorRun): Promise<ChildRunCreated | null>;
+  recordControlStarted(r: ControlNodeRecord): Promise<void>;
+  recordControlFinished(r: ApprovalDecisionRecord): Promise<void>;
+  renderNodeInput(
+    r: { value: Record<string, unknown>; context: Record<string, unknown> },
+  ): Promise<Record<string, unknown>>;
+  prepareMap(r: MapRequest): Promise<MapCounts>;
+  executeMapItems(r: MapItemsRequest): Promise<MapCounts>;
+  mapItemInput(r: MapRequest & { index: number }): Promise<Record<string, unknown>>;
+  finishMap(r: MapRequest): Promise<{ output: unknown; counts: MapCounts }>;
   embedIngestion(r: IngestionRef): Promise<{ embedded: number }>;
   commitIngestion(r: IngestionRef): Promise<{ document_count: number } | null>;
   failIngestion(r: IngestionRef & { message: string }): Promise<void>;

@@ -50,6 +50,22 @@ export type UpdateResult<U> = U extends UpdateContract<unknown[], infer R> ? R :
 /** A person's decision on an approval node; rejected unless that node is waiting. */
 export const approveUpdate: UpdateContract<[ApprovalDecision], { accepted: true }, "approve"> = { name: "approve" };
 
+/** A Temporal signal as both sides know it: its name, with its argument types attached. */
+export interface SignalContract<Args extends unknown[], Name extends string = string> {
+  readonly name: Name;
+  /** Types only: never set. */
+  readonly types?: { args: Args };
+}
+export type SignalArgs<S> = S extends SignalContract<infer A> ? A : never;
+
+/** An event sent to a run (`POST …/runs/{run_id}/signals/{event}`): queued by name until a wait_for_event takes it. */
+export interface RunEvent {
+  event: string;
+  data: unknown;
+  received_at: string;
+}
+export const runEventSignal: SignalContract<[RunEvent], "event"> = { name: "event" };
+
 /** An update's arguments, checked against its contract: `updateArgs(approveUpdate, decision)`. */
 export function updateArgs<A extends unknown[]>(_update: UpdateContract<A, unknown>, ...args: A): A {
   return args;
@@ -122,6 +138,12 @@ export interface RunDagInput {
   gpuTaskQueue?: string;
   /** State carried over a continue-as-new: nodes already finished by earlier executions of this run. */
   carried?: CarriedState;
+  /** How many runs above this one started it through sub_workflow or map nodes (0 or absent: a top run). */
+  depth?: number;
+  /** The deepest nesting of sub-workflows (core/control-nodes.ts DEFAULT_MAX_SUB_WORKFLOW_DEPTH when absent). */
+  maxDepth?: number;
+  /** A run of an error workflow: its failure starts no other error workflow. */
+  errorRun?: boolean;
 }
 
 /** Why a run failed: the first failure, and the node it happened at. */
@@ -135,6 +157,8 @@ export interface CarriedState {
   succeeded: Record<string, unknown>;
   failed: string[];
   failure: RunFailure | null;
+  /** Events received and not yet taken by a wait_for_event, in arrival order. */
+  events?: RunEvent[];
 }
 
 export interface RunDagResult {

@@ -41,6 +41,12 @@ export const FAILURE_TYPES = {
     meaning: "the collection was embedded with another model than the worker's",
   },
   ApprovalRejected: { node: true, retryable: false, meaning: "a reviewer rejected, or the default decision did" },
+  // Control flow (core/control-nodes.ts).
+  EventTimeout: { node: true, retryable: false, meaning: "no event arrived before wait_for_event's timeout_ms" },
+  ChildRunFailed: { node: true, retryable: false, meaning: "the sub-workflow's run failed" },
+  NestingTooDeep: { node: true, retryable: false, meaning: "sub-workflows nest deeper than the allowed depth" },
+  MapItemsInvalid: { node: true, retryable: false, meaning: "a map's items did not resolve to an array" },
+  MapItemFailed: { node: true, retryable: false, meaning: "an item of a map failed (on_item_failure: fail)" },
   // The worker's own setup or the run's authority.
   SecretsUnavailable: { node: true, retryable: false, meaning: "the worker has no secrets master key" },
   SandboxUnavailable: { node: true, retryable: false, meaning: "the worker has no master key for sandbox roles" },

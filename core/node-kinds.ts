@@ -12,6 +12,11 @@ export const nodeKinds = {
   llm_call: { queue: "gpu", expressionFields: [] as string[] },
   faiss_search: { queue: "gpu", expressionFields: [] as string[] },
   db_write: { queue: "cpu", expressionFields: [] as string[] },
+  // Control flow (core/control-nodes.ts): the workflow runs these itself; a map's per-item node keeps its own queue.
+  map: { queue: "cpu", expressionFields: [] as string[] },
+  sub_workflow: { queue: "cpu", expressionFields: [] as string[] },
+  delay: { queue: "cpu", expressionFields: [] as string[] },
+  wait_for_event: { queue: "cpu", expressionFields: [] as string[] },
 } as const;
 
 export type NodeType = keyof typeof nodeKinds;
@@ -20,6 +25,9 @@ export const KNOWN_NODE_TYPES = Object.keys(nodeKinds) as NodeType[];
 export function isNodeType(type: string): type is NodeType {
   return Object.hasOwn(nodeKinds, type);
 }
+
+/** Node types the workflow runs itself (timers, signals, child workflows, batches) rather than as one activity. */
+export const CONTROL_NODE_TYPES: ReadonlySet<string> = new Set(["map", "sub_workflow", "delay", "wait_for_event"]);
 
 /** A person's decision on an approval node, as the API sends it to the waiting workflow. */
 export interface ApprovalDecision {
@@ -33,12 +41,32 @@ export const NODE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /** The node names a node reads as `nodes.<name>`, in templates and in its type's expression fields. */
 export function nodeReferences(type: string, config: Record<string, unknown>): Set<string> | "all" {
+  if (type === "map") return mapReferences(config);
   const expressionFields: readonly string[] = isNodeType(type) ? nodeKinds[type].expressionFields : [];
   const names = new Set<string>();
   for (const [key, value] of Object.entries(config)) {
     const found = referencedNodes(value, expressionFields.includes(key));
     if (found === "all") return "all";
     for (const name of found) names.add(name);
+  }
+  return names;
+}
+
+/** A map reads what its `items` and its per-item node (or child input) read. */
+function mapReferences(config: Record<string, unknown>): Set<string> | "all" {
+  const { items, node, ...rest } = config as {
+    items?: string;
+    node?: { type: string; config: Record<string, unknown> };
+  };
+  const parts = [
+    referencedNodes(items ?? "", !String(items ?? "").includes("{{")),
+    node ? nodeReferences(node.type, node.config ?? {}) : new Set<string>(),
+    nodeReferences("sub_workflow", rest),
+  ];
+  const names = new Set<string>();
+  for (const part of parts) {
+    if (part === "all") return "all";
+    for (const name of part) names.add(name);
   }
   return names;
 }

@@ -1,7 +1,12 @@
 /** The node types Weft knows, each with the zod schema its stored config must satisfy. */
 import { z } from "zod";
-import { nodeFailureCodeProblem } from "./failure-types.ts";
-import { nodeKinds, type NodeType } from "./node-kinds.ts";
+import { isNodeType, nodeKinds, type NodeType } from "./node-kinds.ts";
+import {
+  delayConfigSchema,
+  mapConfigSchema,
+  subWorkflowConfigSchema,
+  waitForEventConfigSchema,
+} from "./control-nodes.ts";
 
 export {
   type ApprovalDecision,
@@ -12,25 +17,8 @@ export {
   type NodeType,
 } from "./node-kinds.ts";
 
-/** Keys every node type accepts: per-node timeout and retry policy. */
-export const retryPolicySchema = z.object({
-  max_attempts: z.number().int().min(1).max(100).optional(),
-  initial_interval_ms: z.number().int().min(1).max(3_600_000).optional(),
-  backoff_coefficient: z.number().min(1).max(100).optional(),
-  max_interval_ms: z.number().int().min(1).max(86_400_000).optional(),
-  /** Failure types (core/failure-types.ts) or `HTTP_<status>` that end the node at once: a code nothing throws is refused. */
-  non_retryable_error_codes: z.array(
-    z.string().superRefine((code, ctx) => {
-      const problem = nodeFailureCodeProblem(code);
-      if (problem) ctx.addIssue({ code: "custom", message: problem });
-    }),
-  ).optional(),
-}).strict();
-
-const commonConfig = {
-  timeout_ms: z.number().int().min(1).max(86_400_000).optional(),
-  retry: retryPolicySchema.optional(),
-};
+export { commonConfig, retryPolicySchema } from "./node-common.ts";
+import { commonConfig } from "./node-common.ts";
 
 export const HTTP_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"] as const;
 
@@ -183,6 +171,10 @@ export const nodeTypes = {
   llm_call: { ...nodeKinds.llm_call, schema: llmCallConfigSchema },
   faiss_search: { ...nodeKinds.faiss_search, schema: faissSearchConfigSchema },
   db_write: { ...nodeKinds.db_write, schema: dbWriteConfigSchema },
+  map: { ...nodeKinds.map, schema: mapConfigSchema },
+  sub_workflow: { ...nodeKinds.sub_workflow, schema: subWorkflowConfigSchema },
+  delay: { ...nodeKinds.delay, schema: delayConfigSchema },
+  wait_for_event: { ...nodeKinds.wait_for_event, schema: waitForEventConfigSchema },
 } as const satisfies Record<NodeType, unknown>;
 
 export interface ConfigIssue {
@@ -196,9 +188,36 @@ export function parseNodeConfig(
   config: unknown,
 ): { ok: true; config: Record<string, unknown> } | { ok: false; issues: ConfigIssue[] } {
   const result = nodeTypes[type].schema.safeParse(config ?? {});
-  if (result.success) return { ok: true, config: result.data as Record<string, unknown> };
+  if (result.success) {
+    const parsed = result.data as Record<string, unknown>;
+    return type === "map" ? parseMapItemNode(parsed) : { ok: true, config: parsed };
+  }
   return {
     ok: false,
     issues: result.error.issues.map((i) => ({ path: ["config", ...i.path].join("."), message: i.message })),
   };
+}
+
+/** A map's per-item node is validated as a node of its own type (defaults applied), under `config.node.config`. */
+function parseMapItemNode(
+  config: Record<string, unknown>,
+): { ok: true; config: Record<string, unknown> } | { ok: false; issues: ConfigIssue[] } {
+  const node = config.node as { type: string; config: Record<string, unknown> } | undefined;
+  if (!node) return { ok: true, config };
+  if (!isNodeType(node.type)) {
+    return { ok: false, issues: [{ path: "config.node.type", message: `unknown node type "${node.type}"` }] };
+  }
+  const inner = parseNodeConfig(node.type, node.config);
+  if (!inner.ok) {
+    return {
+      ok: false,
+      issues: inner.issues.map((i) => ({ ...i, path: i.path.replace(/^config/, "config.node.config") })),
+    };
+  }
+  // A sub-workflow per item is the map's own workflow form: stored as that, it runs as a child run per item.
+  if (node.type === "sub_workflow") {
+    const { node: _node, ...rest } = config;
+    return { ok: true, config: { ...rest, ...inner.config } };
+  }
+  return { ok: true, config: { ...config, node: { type: node.type, config: inner.config } } };
 }

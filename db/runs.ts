@@ -6,7 +6,10 @@ import { validateWorkflow } from "../core/workflow-validation.ts";
 import type { GraphError } from "../core/graph.ts";
 import { jsonValue, type Sql } from "./client.ts";
 
-export type RunTrigger = "manual" | "webhook" | "schedule" | "retry";
+export const RUN_TRIGGERS = ["manual", "webhook", "schedule", "retry", "sub_workflow", "map", "error"] as const;
+export type RunTrigger = typeof RUN_TRIGGERS[number];
+/** Runs another run starts itself (its workflow starts their runDag), never the API's orphan sweeper. */
+export const STARTED_BY_A_WORKFLOW: readonly RunTrigger[] = ["schedule", "sub_workflow", "map", "error"];
 
 export class InvalidGraphError extends Error {
   constructor(readonly errors: GraphError[]) {
@@ -94,6 +97,8 @@ export interface NewRun {
   trigger: RunTrigger;
   /** Outputs a re-run reuses, kept so a lost workflow start can be made again (api/runs/orphans.ts). */
   reuse?: Record<string, unknown>;
+  /** The run that started this one (sub_workflow, map, error workflow) and its node's name. */
+  parent?: { runId: string; node: string | null };
 }
 
 export function insertRun(sql: Sql, run: NewRun): Promise<void> {
@@ -106,12 +111,13 @@ async function insertRunUntraced(sql: Sql, run: NewRun): Promise<void> {
     VALUES (${run.workflowId}, ${run.snapshot.version}, ${run.snapshot.hash}, ${sql.json(jsonValue(run.snapshot))})
     ON CONFLICT (workflow_id, version) DO NOTHING`;
   await sql`
-    INSERT INTO workflow_runs (id, workflow_id, workspace_id, owner_id, status, input, snapshot, version_hash, workflow_version,
-                               temporal_workflow_id, trigger, retry_of, start_reuse)
-    VALUES (${run.runId}, ${run.workflowId}, ${run.workspaceId}, ${run.startedBy}, 'pending', ${
-    sql.json(jsonValue(run.input))
-  },
+    INSERT INTO workflow_runs (id, workflow_id, workspace_id, owner_id, status, input, snapshot, version_hash,
+                               workflow_version, temporal_workflow_id, trigger, retry_of, start_reuse, parent_run_id,
+                               parent_node)
+    VALUES (${run.runId}, ${run.workflowId}, ${run.workspaceId}, ${run.startedBy}, 'pending',
+            ${sql.json(jsonValue(run.input))},
             ${sql.json(jsonValue(run.snapshot))}, ${run.snapshot.hash}, ${run.snapshot.version},
             ${temporalWorkflowId(run.runId)}, ${run.trigger}, ${run.retryOf ?? null},
-            ${run.reuse ? sql.json(jsonValue(run.reuse)) : null})`;
+            ${run.reuse ? sql.json(jsonValue(run.reuse)) : null}, ${run.parent?.runId ?? null},
+            ${run.parent?.node ?? null})`;
 }

@@ -31,6 +31,8 @@ function startWeatherService() {
         res.writeHead(status, { "content-type": "application/json" });
         res.end(JSON.stringify(value));
       };
+      // The list of cities (the README's map example summarises each).
+      if (url.pathname === "/cities") return send(200, Object.keys(cities));
       const city = /^\/cities\/(\w+)$/.exec(url.pathname);
       if (city) return cities[city[1]] ? send(200, cities[city[1]]) : send(404, { error: "unknown city" });
       if (url.pathname === "/forecast") {

@@ -6,6 +6,7 @@ import { Context } from "@temporalio/activity";
 import type { GroupOutcome, NodeOutcome, WorkflowActivities } from "../core/contract.ts";
 import { isTruthy } from "../core/dag-scheduler.ts";
 import { evaluateExpression, renderTemplate } from "../core/template.ts";
+import { CONTROL_FLOW_ACTIVITIES, controlFlowFakes } from "./fake-control-flow.ts";
 
 type NodeContext = { input: unknown; nodes: Record<string, { output: unknown }>; run: { id: string } };
 /** What a node does: answer its output (or throw), or wait until the run cancels it. */
@@ -28,6 +29,12 @@ export function fakeActivities(behaviours: Record<string, Behaviour>) {
     outcomes: [] as NodeOutcome[],
     finished: [] as Parameters<WorkflowActivities["markRunFinished"]>[0][],
     statuses: [] as string[],
+    /** Control-flow nodes' executions (workflows/nodes/): started, then how they ended. */
+    controls: [] as { node: string; status: string; input?: unknown; output?: unknown; error?: unknown }[],
+    /** Child runs created (sub_workflow, map over a workflow) and error runs. */
+    children: [] as { trigger: string; workflowId: string; input: unknown; runId: string }[],
+    /** Chunks of map items run, [from, to). */
+    mapChunks: [] as { from: number; to: number }[],
     approvals: [] as { node: string; input: unknown; status?: string }[],
     started: 0,
   };
@@ -106,6 +113,7 @@ export function fakeActivities(behaviours: Record<string, Behaviour>) {
     evaluateCondition: async ({ condition, context }) => isTruthy(await evaluateExpression(condition, context)),
     renderApprovalInput: async ({ value, context }) =>
       (await renderTemplate(value, context)) as Record<string, unknown>,
+    ...controlFlowFakes(record, behaviours),
   };
 
   return Object.assign(record, {
@@ -134,6 +142,7 @@ export function routedActivities(fakesFor: (workflowId: string) => FakeActivitie
     "evaluateConditions",
     "evaluateCondition",
     "renderApprovalInput",
+    ...CONTROL_FLOW_ACTIVITIES,
   ];
   return Object.fromEntries(names.map((name) => [name, (...args: unknown[]) => {
     const fakes = fakesFor(Context.current().info.workflowExecution!.workflowId);

@@ -182,6 +182,16 @@ export async function waitForRun(app: WeftApp, token: string, workflowId: string
   }
 }
 
+/** Reads until `ok` holds (every 100 ms, 30 s at most); the last value read. */
+export async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
+  for (let i = 0; i < 300; i++) {
+    const value = await read();
+    if (ok(value)) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("timed out waiting");
+}
+
 /** A Temporal failure as tests walk it: each failure's message and type, then its cause. */
 export interface FailureChain {
   message: string;

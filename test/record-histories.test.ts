@@ -201,6 +201,45 @@ describe.skipIf(!process.env.RECORD_HISTORIES)("record workflow histories for th
     expect(run.output).toEqual({ shape: { double: 42, city: "LIMA" } });
   });
 
+  it("control flow: a map with a failed item, an event sent while waiting, a delay and a sub-workflow", async () => {
+    const child = await graph([{ name: "inner", type: "transform", config: { expression: "input.x + 1" } }], []);
+    const wf = await graph(
+      [
+        {
+          name: "each",
+          type: "map",
+          config: {
+            items: "[1, 2, 3]",
+            node: { type: "http_request", config: http("/{{item = 2 ? 'missing' : 'ok'}}?n={{item}}") },
+            on_item_failure: "continue",
+          },
+        },
+        { name: "go", type: "wait_for_event", config: { event: "go" } },
+        { name: "pause", type: "delay", config: { duration_ms: 200 } },
+        {
+          name: "call",
+          type: "sub_workflow",
+          config: { workflow_id: child, input: { x: "{{nodes.go.output.data}}" } },
+        },
+      ],
+      [["each", "go"], ["go", "pause"], ["pause", "call"]],
+    );
+    const run = await record("control-flow", wf, "succeeded", {}, async (runId) => {
+      const res = await call(t.app, "POST", `/api/workflows/${wf}/runs/${runId}/signals/go`, {
+        token,
+        body: { data: 41 },
+      });
+      expect(res.status).toBe(202);
+    });
+    expect(run.output).toEqual({ call: { inner: 42 } });
+  });
+
+  it("a failed run that starts its error workflow", async () => {
+    const onError = await graph([{ name: "seen", type: "transform", config: { expression: "input.failed_node" } }], []);
+    const wf = await graph([{ name: "bad", config: http("/missing") }], [], { error_workflow_id: onError });
+    await record("error-workflow", wf, "failed");
+  });
+
   it("a schedule's firing (scheduledRun, its child runDag started with search attributes)", async () => {
     const wf = await graph([{ name: "tick", config: http("/tick") }], []);
     const created = await call(t.app, "POST", `/api/workflows/${wf}/schedules`, {

@@ -16,6 +16,7 @@ import {
 import { renderTemplate } from "../core/template.ts";
 import { bookkeeping, expressionActivities, record } from "./activity-options.ts";
 import type { NodeContext } from "./run-state.ts";
+import type { RunWaits } from "./waits.ts";
 
 /** The workflow's side of the `approve` update; rejected unless the node named is waiting. */
 export const approveUpdate = defineUpdate<
@@ -44,12 +45,12 @@ export interface ApprovalDeps {
   runId: string;
   /** Whether this history evaluates `{{ }}` messages in a local activity (BOUNDED_EXPRESSIONS_PATCH). */
   expressionsBounded: () => boolean;
-  /** Keeps the WeftStatus search attribute current. */
-  setStatus: (status: "waiting" | "running") => void;
+  /** The run's waits (approvals, delays, events): the run is `waiting` while any is. */
+  waits: RunWaits;
 }
 
 /** Registers the update handler; answers a function that waits out one approval node. */
-export function installApprovals({ runId, expressionsBounded, setStatus }: ApprovalDeps) {
+export function installApprovals({ runId, expressionsBounded, waits }: ApprovalDeps) {
   // Approval nodes waiting for a decision, by node name; null until the decision arrives.
   const waiting = new Map<string, ApprovalDecision | null>();
   setHandler(approveUpdate, (decision) => {
@@ -109,11 +110,8 @@ export function installApprovals({ runId, expressionsBounded, setStatus }: Appro
     const config = node.config as ApprovalConfig;
     const input = await renderMessage(config, context);
     waiting.set(node.name, null);
-    await record(async () => {
-      await bookkeeping.recordApprovalWaiting({ runId, node_id: node.id, node_name: node.name, input });
-      await bookkeeping.setRunStatus({ runId, status: "waiting" });
-    });
-    setStatus("waiting");
+    await record(() => bookkeeping.recordApprovalWaiting({ runId, node_id: node.id, node_name: node.name, input }));
+    await waits.enter(node.name, () => waiting.get(node.name) === null);
     try {
       return await decide(node, config);
     } catch (err) {
@@ -125,10 +123,7 @@ export function installApprovals({ runId, expressionsBounded, setStatus }: Appro
       throw err;
     } finally {
       waiting.delete(node.name);
-      if (![...waiting.values()].some((d) => d === null)) {
-        await record(() => bookkeeping.setRunStatus({ runId, status: "running" }));
-        setStatus("running");
-      }
+      await waits.leave(node.name);
     }
   };
 }

@@ -17,6 +17,8 @@ export interface NodeRunnerDeps {
   gpuTaskQueue: string | undefined;
   resolveOutgoing: (id: string) => Promise<void>;
   awaitApproval: (node: SnapshotNode, context: NodeContext) => Promise<unknown>;
+  /** How the run itself runs a control-flow node (workflows/nodes/), or undefined for an activity's node. */
+  controlRunner: (node: SnapshotNode) => ((context: NodeContext) => Promise<unknown>) | undefined;
 }
 
 export class NodeRunner {
@@ -79,11 +81,14 @@ export class NodeRunner {
   }
 
   private start(id: string) {
-    const { state, gpuTaskQueue, resolveOutgoing, awaitApproval } = this.deps;
+    const { state, gpuTaskQueue, resolveOutgoing, awaitApproval, controlRunner } = this.deps;
     const node = state.graph.byId.get(id)!;
     state.running(id);
     const context = state.contextFor(node, nodeReferences(node.type, node.config));
-    const execute = node.type === "approval"
+    const control = controlRunner(node);
+    const execute = control
+      ? () => control(context)
+      : node.type === "approval"
       ? () => awaitApproval(node, context)
       : () => nodeActivity(node, gpuTaskQueue)({ runId: state.runId, node, context });
     const done = this.scope.run(execute)

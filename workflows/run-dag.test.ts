@@ -2,89 +2,24 @@
  * runDag's own logic against Temporal's local test server with fake activities: no PostgreSQL, no HTTP, no Weft
  * worker. The server is the installed `temporal` CLI (scripts/setup.sh), started on a free port for this file.
  */
-import { ApplicationFailure, WorkflowFailedError } from "@temporalio/client";
-import { TestWorkflowEnvironment } from "@temporalio/testing";
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from "@temporalio/worker";
-import { fileURLToPath } from "node:url";
+import { ApplicationFailure } from "@temporalio/client";
+import type { TestWorkflowEnvironment } from "@temporalio/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type RunDagInput,
-  type SnapshotNode,
-  WORKFLOW_TYPES,
-  workflowArgs,
-  workflowIds,
-  type WorkflowSnapshot,
-} from "../core/contract.ts";
-import { WORKFLOWS_PATH } from "../worker/bundle.ts";
+import type { SnapshotNode } from "../core/contract.ts";
 import { approveUpdate } from "./approvals.ts";
-import { type FakeActivities, fakeActivities, routedActivities } from "../test/fake-activities.ts";
+import { fakeActivities } from "../test/fake-activities.ts";
+import { cause, edge, graph, startWorkflowTestEnv, type WorkflowTestEnv } from "../test/workflow-env.ts";
 
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-const taskQueue = "run-dag-test";
-/** Each run's fakes, by workflow id: one worker serves every test. */
-const fakesByWorkflow = new Map<string, FakeActivities>();
+let stack: WorkflowTestEnv;
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger("ERROR") });
-  const [started, { code }] = await Promise.all([
-    TestWorkflowEnvironment.createLocal({
-      server: {
-        executable: {
-          type: "existing-path",
-          path: fileURLToPath(new URL("../.state/venv/bin/temporal", import.meta.url)),
-        },
-        ip: "127.0.0.1",
-        log: { format: "pretty", level: "error" },
-        extraArgs: ["--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true"],
-      },
-    }),
-    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet }),
-  ]);
-  env = started;
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: { code },
-    activities: routedActivities((id) => fakesByWorkflow.get(id)!),
-    // Cancellation reaches an activity with a heartbeat's answer: heartbeat often, so cancelling takes no seconds.
-    maxHeartbeatThrottleInterval: "50ms",
-    defaultHeartbeatThrottleInterval: "50ms",
-  });
-  running = worker.run();
+  stack = await startWorkflowTestEnv("run-dag-test");
+  env = stack.env;
 }, 120_000);
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-});
+afterAll(() => stack?.stop());
 
-const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
-let seq = 0;
-
-/** Runs one runDag with `fakes` as its activities; answers its result (or failure) and the fakes. */
-async function run(
-  snapshot: WorkflowSnapshot,
-  fakes: FakeActivities,
-  extra: Partial<RunDagInput> = {},
-  during?: (handle: { workflowId: string }) => Promise<void>,
-) {
-  const runId = `00000000-0000-4000-8000-${String(++seq).padStart(12, "0")}`;
-  const workflowId = workflowIds.run(runId);
-  fakesByWorkflow.set(workflowId, fakes);
-  const handle = await env.client.workflow.start(WORKFLOW_TYPES.runDag, {
-    taskQueue,
-    workflowId,
-    args: workflowArgs("runDag", { runId, input: { n: 1 }, snapshot, ...extra }),
-  });
-  await during?.(handle);
-  try {
-    return { result: await handle.result(), handle };
-  } catch (err) {
-    return { error: err as WorkflowFailedError, handle };
-  }
-}
+const run: WorkflowTestEnv["runDag"] = (...args) => stack.runDag(...args);
 
 const node = (name: string, type = "llm_call", config: Record<string, unknown> = {}): SnapshotNode => ({
   id: `id-${name}`,
@@ -94,27 +29,6 @@ const node = (name: string, type = "llm_call", config: Record<string, unknown> =
 });
 /** A node whose config reads `nodes.<from>.output`, so its context holds that output. */
 const reads = (name: string, from: string) => node(name, "llm_call", { prompt: `{{ nodes.${from}.output }}` });
-const edge = (from: string, to: string, condition: string | null = null) => ({
-  id: `${from}-${to}`,
-  source_node_id: `id-${from}`,
-  target_node_id: `id-${to}`,
-  condition,
-});
-const graph = (
-  nodes: SnapshotNode[],
-  edges: ReturnType<typeof edge>[],
-  extra: Partial<WorkflowSnapshot> = {},
-): WorkflowSnapshot => ({
-  workflow_id: "wf",
-  version: 1,
-  hash: "h",
-  max_parallel: 10,
-  on_failure: "fail_fast",
-  nodes,
-  edges,
-  ...extra,
-});
-const cause = (err: WorkflowFailedError | undefined) => err?.cause as ApplicationFailure | undefined;
 
 describe("runDag", () => {
   it("passes outputs downstream, takes only edges whose condition holds and skips the rest", async () => {

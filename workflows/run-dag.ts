@@ -21,6 +21,8 @@ import { bookkeeping, BOUNDED_EXPRESSIONS_PATCH, record } from "./activity-optio
 import { installApprovals } from "./approvals.ts";
 import { edgeResolver } from "./edges.ts";
 import { NodeRunner } from "./node-runner.ts";
+import { controlRunners, installEventQueue, startErrorRun } from "./nodes/index.ts";
+import { RunWaits } from "./waits.ts";
 import { indexGraph, RunState } from "./run-state.ts";
 
 export { approveUpdate } from "./approvals.ts";
@@ -36,12 +38,15 @@ export async function runDag(args: RunDagInput): Promise<RunDagResult> {
   const setStatus = (status: RunStatus) => {
     if (searchAttributes) upsertSearchAttributes([{ key: WEFT_STATUS, value: status }]);
   };
+  // Before the first await: events sent before the run started are delivered to this handler.
+  const events = installEventQueue(carried.events);
   await record(() => bookkeeping.markRunStarted(runId));
   const state = new RunState(indexGraph(snapshot), runId, input, carried);
   const scheduler = new DagScheduler(snapshot.nodes.map((n) => n.id), snapshot.edges);
   let bounded: boolean | undefined;
   const expressionsBounded = () => (bounded ??= patched(BOUNDED_EXPRESSIONS_PATCH));
-  const awaitApproval = installApprovals({ runId, expressionsBounded, setStatus });
+  const waits = new RunWaits(runId, setStatus);
+  const awaitApproval = installApprovals({ runId, expressionsBounded, waits });
   const resolveOutgoing = edgeResolver({ state, scheduler, expressionsBounded });
   const runner = new NodeRunner({
     state,
@@ -50,6 +55,7 @@ export async function runDag(args: RunDagInput): Promise<RunDagResult> {
     gpuTaskQueue: args.gpuTaskQueue,
     resolveOutgoing,
     awaitApproval,
+    controlRunner: controlRunners({ args, waits }, events),
   });
   let cancelled = false;
   // Set when the history grows large: start nothing more, let running nodes finish, continue as new.
@@ -77,9 +83,9 @@ export async function runDag(args: RunDagInput): Promise<RunDagResult> {
 
   if (draining && runner.queue.length && !cancelled && !(runner.failFast && state.failure)) {
     // Keep the history within Temporal's limits: hand what is finished to a fresh execution of this run.
-    await continueAsNew<typeof runDag>({ ...args, carried: state.carry() });
+    await continueAsNew<typeof runDag>({ ...args, carried: { ...state.carry(), events: events.pending() } });
   }
-  return await finishRun(state, cancelled, setStatus);
+  return await finishRun(state, cancelled, setStatus, args);
 }
 
 /**
@@ -137,6 +143,7 @@ async function finishRun(
   state: RunState,
   cancelled: boolean,
   setStatus: (status: RunStatus) => void,
+  args: RunDagInput,
 ): Promise<RunDagResult> {
   const { runId } = state;
   const output = state.output();
@@ -149,6 +156,7 @@ async function finishRun(
   }
   const error = state.failure;
   if (error) {
+    await startErrorRun(args, error);
     await record(() => bookkeeping.markRunFinished({ runId, status: "failed", output, error }));
     throw ApplicationFailure.nonRetryable(error.message, NODE_FAILED, error);
   }

@@ -2,6 +2,7 @@
 import {
   type ApprovalDecisionRecord,
   type ApprovalRecord,
+  type ControlNodeRecord,
   type FailureType,
   type FinishRun,
   LIVE_RUN_STATUSES,
@@ -15,6 +16,7 @@ import { ATTEMPT_LOST, recordLostAttempts } from "../../db/lost-attempts.ts";
 import { currentRunTimedOutAttempts } from "./lost-last-attempts.ts";
 import { createRunGuard, type RunBinding, type RunGuard } from "./run-guard.ts";
 import { nodePolicy } from "../../core/node-policy.ts";
+import { CONTROL_NODE_TYPES } from "../../core/node-kinds.ts";
 
 /** The error type a node the workflow decided about without running it records. */
 const OUTCOME_TYPE: Record<NodeOutcome["status"], FailureType> = { skipped: "Skipped", reused: "Reused" };
@@ -58,29 +60,40 @@ export function createRunBookkeeping(sql: Sql, guard: RunGuard = createRunGuard(
     }
     for (const { node, attempt } of members) await recordLostAttempts(sql, runId, node, attempt + 1);
   };
+  /** The one execution (attempt 1) of an approval or control-flow node, if the run's graph has that node. */
+  async function startAttemptOne(r: ControlNodeRecord, types: Iterable<string>): Promise<void> {
+    const run = await guard.forRun(r.runId);
+    const type = run.nodes.get(r.node_id)?.type;
+    if (type !== r.type || !new Set(types).has(type)) return;
+    await sql`
+      INSERT INTO node_executions (run_id, node_id, node_name, type, status, attempt, input)
+      SELECT ${r.runId}, ${r.node_id}, ${r.node_name}, ${r.type}, ${r.status}, 1, ${sql.json(r.input as never)}
+      WHERE ${live(r.runId)}
+      ON CONFLICT (run_id, node_id, attempt) DO NOTHING`;
+  }
+
+  async function finishAttemptOne(r: ApprovalDecisionRecord): Promise<void> {
+    await guard.forRun(r.runId);
+    await sql`
+      UPDATE node_executions SET status = ${r.status}, finished_at = now(),
+        output = ${r.output === undefined ? null : sql.json(r.output as never)},
+        error = ${r.error ? sql.json(r.error as never) : null},
+        duration_ms = (extract(epoch FROM now() - started_at) * 1000)::int
+      WHERE run_id = ${r.runId} AND node_id = ${r.node_id} AND attempt = 1 AND ${live(r.runId)}`;
+  }
+
   return {
     async setRunStatus({ runId, status }: { runId: string; status: "running" | "waiting" }): Promise<void> {
       await guard.forRun(runId);
       await sql`UPDATE workflow_runs SET status = ${status} WHERE id = ${runId} AND status IN ('running', 'waiting')`;
     },
     async recordApprovalWaiting(r: ApprovalRecord): Promise<void> {
-      const run = await guard.forRun(r.runId);
-      if (run.nodes.get(r.node_id)?.type !== "approval") return;
-      await sql`
-        INSERT INTO node_executions (run_id, node_id, node_name, type, status, attempt, input)
-        SELECT ${r.runId}, ${r.node_id}, ${r.node_name}, 'approval', 'waiting', 1, ${sql.json(r.input as never)}
-        WHERE ${live(r.runId)}
-        ON CONFLICT (run_id, node_id, attempt) DO NOTHING`;
+      await startAttemptOne({ ...r, type: "approval", status: "waiting" }, ["approval"]);
     },
-    async recordApprovalDecision(r: ApprovalDecisionRecord): Promise<void> {
-      await guard.forRun(r.runId);
-      await sql`
-        UPDATE node_executions SET status = ${r.status}, finished_at = now(),
-          output = ${r.output === undefined ? null : sql.json(r.output as never)},
-          error = ${r.error ? sql.json(r.error as never) : null},
-          duration_ms = (extract(epoch FROM now() - started_at) * 1000)::int
-        WHERE run_id = ${r.runId} AND node_id = ${r.node_id} AND attempt = 1 AND ${live(r.runId)}`;
-    },
+    /** A control-flow node's one execution (workflows/nodes/): waiting or running, then recordControlFinished. */
+    recordControlStarted: (r: ControlNodeRecord) => startAttemptOne(r, CONTROL_NODE_TYPES),
+    recordApprovalDecision: (r: ApprovalDecisionRecord) => finishAttemptOne(r),
+    recordControlFinished: (r: ApprovalDecisionRecord) => finishAttemptOne(r),
     async markRunStarted(runId: string): Promise<void> {
       await guard.forRun(runId);
       await sql`UPDATE workflow_runs SET status = 'running', started_at = coalesce(started_at, now())

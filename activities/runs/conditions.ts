@@ -19,6 +19,19 @@ export function createConditionEvaluation(
   expressions: ExpressionPool,
   guard: RunGuard = createRunGuard(sql),
 ) {
+  async function renderInput(
+    { value, context }: { value: Record<string, unknown>; context: Record<string, unknown> },
+  ): Promise<Record<string, unknown>> {
+    // Rendered only for a live run of Weft's, over that run's own input and outputs (run-guard.ts).
+    await guard.forReads(runOf(context), context.input, context.nodes as never);
+    try {
+      return (await expressions.render(value, await resolveContext(sql, context))) as Record<string, unknown>;
+    } catch (err) {
+      if (err instanceof TemplateError) throw nonRetryable("TemplateError", err.message);
+      throw err;
+    }
+  }
+
   return {
     /** One condition over outputs passed by reference (workflow histories from before the batch below). */
     async evaluateCondition(
@@ -58,17 +71,8 @@ export function createConditionEvaluation(
     },
 
     /** An approval node's `{{ }}` message, rendered for the reviewer. */
-    async renderApprovalInput(
-      { value, context }: { value: Record<string, unknown>; context: Record<string, unknown> },
-    ): Promise<Record<string, unknown>> {
-      // Rendered only for a live run of Weft's, over that run's own input and outputs (run-guard.ts).
-      await guard.forReads(runOf(context), context.input, context.nodes as never);
-      try {
-        return (await expressions.render(value, await resolveContext(sql, context))) as Record<string, unknown>;
-      } catch (err) {
-        if (err instanceof TemplateError) throw nonRetryable("TemplateError", err.message);
-        throw err;
-      }
-    },
+    renderApprovalInput: renderInput,
+    /** A control-flow node's input (a sub-workflow's input, a delay's `until`), rendered for the run. */
+    renderNodeInput: renderInput,
   };
 }

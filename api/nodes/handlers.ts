@@ -2,7 +2,7 @@
 import { ApiError, notFound } from "../errors.ts";
 import type { AppRouteHandler } from "../openapi.ts";
 import { bumpVersion } from "../workflows/store.ts";
-import { checkNodeConfig } from "./config.ts";
+import { checkChildWorkflows, checkNodeConfig } from "./config.ts";
 import { assertGraphFits } from "./graph-size.ts";
 import type * as routes from "./routes.ts";
 import { deleteNode, getNode, insertNode, listNodes, type NewNode, nodeNameTaken, updateNode } from "./store.ts";
@@ -25,6 +25,7 @@ export const create: AppRouteHandler<typeof routes.createNodeRoute> = async (c) 
   const { id } = c.get("workflow");
   const body = c.req.valid("json");
   const config = checkNodeConfig(body.type, body.config);
+  await checkChildWorkflows(sql, c.get("workspace").id, body.type, config);
   await assertNameFree(sql, id, body.name);
   await assertGraphFits(sql, id, config, services.config.WEFT_MAX_WORKFLOW_INPUT_BYTES);
   const row = await audited(c, async (tx) => {
@@ -57,6 +58,7 @@ export const update: AppRouteHandler<typeof routes.updateNodeRoute> = async (c) 
   const changes: Partial<NewNode> = { ...body };
   if (body.type !== undefined || body.config !== undefined) {
     const config = checkNodeConfig(body.type ?? current.type, body.config ?? current.config);
+    await checkChildWorkflows(sql, c.get("workspace").id, body.type ?? current.type, config);
     await assertGraphFits(sql, id, config, services.config.WEFT_MAX_WORKFLOW_INPUT_BYTES, node_id);
     changes.config = config;
   }

@@ -1,5 +1,7 @@
 /** The run feature's router: each route with its handler. */
 import { createRouter } from "../openapi.ts";
+import * as controlHandlers from "./control-handlers.ts";
+import * as controlRoutes from "./control-routes.ts";
 import { streamRunEvents } from "./events.ts";
 import * as handlers from "./handlers.ts";
 import { retry } from "./retry.ts";
@@ -16,5 +18,7 @@ export function runRoutes() {
     .openapi(routes.cancelRunRoute, handlers.cancel)
     // GET /api/runs across the caller's workflows (search.ts).
     .openapi(routes.searchRunsRoute, searchRuns)
-    .openapi(routes.runEventsRoute, streamRunEvents);
+    .openapi(routes.runEventsRoute, streamRunEvents)
+    .openapi(controlRoutes.signalRoute, controlHandlers.signal)
+    .openapi(controlRoutes.mapItemsRoute, controlHandlers.mapItems);
 }

@@ -28,6 +28,7 @@ export function runWorkflowInput(config: EngineServices["config"], run: Launchab
     searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
     maxHistoryEvents: config.WEFT_MAX_HISTORY_EVENTS,
     gpuTaskQueue: config.WEFT_GPU_TASK_QUEUE,
+    maxDepth: config.WEFT_MAX_SUB_WORKFLOW_DEPTH,
   };
 }
 

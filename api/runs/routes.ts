@@ -140,7 +140,7 @@ export const runEventsRoute = createRoute({
   security,
   summary: "The run's progress as Server-Sent Events, resumable with Last-Event-ID",
   description: "Events `run` {status, error, output?}, `node` {node_id, node_name, type, status, attempt, error?, " +
-    "duration_ms?, output?} and any other type a worker appends (e.g. `token`); each event's id is its " +
+    "duration_ms?, output?} and any other type a worker appends (e.g. `token`, or `map_items` {node_name, items: [{index, status, error?}]} as a map's items end); each event's id is its " +
     "position, and a reconnecting client sends the last one it saw as `Last-Event-ID` (or `?last_event_id=`). " +
     "Outputs over 64 KB are left out (`output_omitted: true`). The stream ends after the event that makes the " +
     "run final; 204 when the run is final and nothing follows the given id.",

@@ -3,6 +3,7 @@ import { z } from "@hono/zod-openapi";
 import { RUN_STATUSES } from "../../core/contract.ts";
 import { NODE_NAME_PATTERN } from "../../core/node-types.ts";
 import { uuid } from "../openapi.ts";
+import { RUN_TRIGGERS } from "../../db/runs.ts";
 
 export { RUN_STATUSES };
 
@@ -24,14 +25,24 @@ export const NodeExecutionSchema = z.object({
   started_at: z.string(),
   finished_at: z.string().nullable(),
   duration_ms: z.number().int().nullable(),
+  items: z.object({
+    total: z.number().int(),
+    succeeded: z.number().int(),
+    failed: z.number().int(),
+    running: z.number().int(),
+  }).optional().openapi({ description: "A map node's items by status (each item: …/nodes/{node_name}/items)" }),
 }).openapi("NodeExecution");
 
 const runFields = {
   id: z.string().uuid(),
   workflow_id: z.string().uuid(),
   status: z.enum(RUN_STATUSES),
-  trigger: z.enum(["manual", "webhook", "schedule", "retry"]),
+  trigger: z.enum(RUN_TRIGGERS),
   retry_of: z.string().uuid().nullable(),
+  parent_run_id: z.string().uuid().nullable().openapi({
+    description: "The run whose sub_workflow or map node started this one, or whose failure started this error run",
+  }),
+  parent_node: z.string().nullable().openapi({ description: "That run's node" }),
   input: z.unknown(),
   output: z.unknown().openapi({ description: "Outputs of the sink nodes, keyed by node name" }),
   error: z.unknown(),

@@ -1,12 +1,13 @@
 /** The workflow_runs table's SQL as the API reads it, and the run and node-execution rows it returns. */
 import type { Sql } from "../../db/client.ts";
 import type { WorkflowSnapshot } from "../../core/snapshot.ts";
-import type { RunTrigger } from "../../db/runs.ts";
+import { type RunTrigger, STARTED_BY_A_WORKFLOW } from "../../db/runs.ts";
 import { FINAL_RUN_STATUSES, type NodeStatus, type RunStatus } from "../../core/contract.ts";
 import { notFound } from "../errors.ts";
+import { mapItemCounts } from "../../db/map-items.ts";
 
 export const RUN_COLUMNS =
-  "id, workflow_id, status, trigger, retry_of, input, output, error, workflow_version, version_hash, created_at, started_at, finished_at, temporal_workflow_id, temporal_run_id";
+  "id, workflow_id, status, trigger, retry_of, parent_run_id, parent_node, input, output, error, workflow_version, version_hash, created_at, started_at, finished_at, temporal_workflow_id, temporal_run_id";
 
 /** A run in one of these statuses has ended for good. */
 export { FINAL_RUN_STATUSES };
@@ -17,6 +18,8 @@ export interface RunRow {
   status: RunStatus;
   trigger: RunTrigger;
   retry_of: string | null;
+  parent_run_id: string | null;
+  parent_node: string | null;
   input: Record<string, unknown>;
   output: Record<string, unknown> | null;
   error: unknown;
@@ -30,6 +33,8 @@ export interface RunRow {
 }
 
 export interface NodeExecutionRow {
+  /** A map node's items by status (map_items). */
+  items?: { total: number; succeeded: number; failed: number; running: number };
   node_id: string;
   node_name: string;
   type: string;
@@ -65,6 +70,11 @@ export async function nodeExecutions(sql: Sql, runId: string): Promise<NodeExecu
   const rows = await sql<NodeExecutionRow[]>`
     SELECT node_id, node_name, type, status, attempt, input, output, error, started_at, finished_at, duration_ms
     FROM node_executions WHERE run_id = ${runId} ORDER BY started_at, id`;
+  const maps = rows.filter((r) => r.type === "map");
+  if (maps.length) {
+    const counts = await mapItemCounts(sql, runId);
+    for (const row of maps) row.items = counts.get(row.node_id) ?? { total: 0, succeeded: 0, failed: 0, running: 0 };
+  }
   return [...rows];
 }
 
@@ -135,7 +145,7 @@ export async function unlaunchedRuns(
     SELECT id, workspace_id, input, snapshot, start_reuse,
       created_at < now() - ${bounds.failAfterMs} * interval '1 millisecond' AS give_up
     FROM workflow_runs
-    WHERE status = 'pending' AND temporal_run_id IS NULL AND trigger <> 'schedule'
+    WHERE status = 'pending' AND temporal_run_id IS NULL AND trigger NOT IN ${sql(STARTED_BY_A_WORKFLOW)}
       AND created_at < now() - ${bounds.afterMs} * interval '1 millisecond'
     ORDER BY created_at LIMIT ${bounds.limit}`;
   return [...rows];

@@ -54,6 +54,8 @@ export interface TemporalApi {
   cancelWorkflow(workflowId: string): Promise<void>;
   /** Ends a workflow at once, running none of its code; throws WorkflowNotFoundError when none is running. */
   terminateWorkflow(workflowId: string, reason: string): Promise<void>;
+  /** Sends a signal (delivered durably, answered once recorded); WorkflowNotFoundError when none is running. */
+  signalWorkflow(workflowId: string, signalName: string, args: unknown[]): Promise<void>;
   /** Sends an update and waits for its outcome; a rejected or failed update throws WorkflowUpdateFailedError. */
   executeUpdate(workflowId: string, updateName: string, args: unknown[]): Promise<unknown>;
   /** Throws InvalidArgumentError when Temporal refuses the spec (a bad cron expression or time zone). */

@@ -168,6 +168,21 @@ export class TemporalHttpClient implements TemporalApi {
     }
   }
 
+  async signalWorkflow(workflowId: string, signalName: string, args: unknown[]) {
+    const path = this.ns(`/workflows/${encodeURIComponent(workflowId)}/signal/${encodeURIComponent(signalName)}`);
+    try {
+      await this.call("POST", path, {
+        workflowExecution: { workflowId },
+        signalName,
+        input: await this.payloads.encode(args, this.context(workflowId)),
+        identity: this.identity,
+        requestId: crypto.randomUUID(),
+      });
+    } catch (err) {
+      throw rethrowAs(err, GrpcCode.NOT_FOUND, WorkflowNotFoundError);
+    }
+  }
+
   async executeUpdate(workflowId: string, updateName: string, args: unknown[]) {
     const body = {
       workflowExecution: { workflowId },

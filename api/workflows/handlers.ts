@@ -1,7 +1,8 @@
 /** Workflow handlers: CRUD with soft delete, and graph validation. */
 import { validateWorkflow } from "../../core/workflow-validation.ts";
 import { deleteWorkflowTriggers } from "../triggers/cleanup.ts";
-import { notFound } from "../errors.ts";
+import { ApiError, notFound } from "../errors.ts";
+import type { Sql } from "../../db/client.ts";
 import { type AppRouteHandler, serializedJson } from "../openapi.ts";
 import { audit, audited } from "../workspaces/audit.ts";
 import type * as routes from "./routes.ts";
@@ -10,6 +11,7 @@ import {
   insertWorkflow,
   listWorkflows,
   loadGraph,
+  ownedWorkflowIds,
   softDeleteWorkflow,
   updateWorkflow,
   type WorkflowDetailRow,
@@ -21,9 +23,28 @@ export const list: AppRouteHandler<typeof routes.listWorkflowsRoute> = async (c)
   return c.json({ items, total, limit, offset }, 200);
 };
 
+/** An error workflow must be another workflow of the same workspace. */
+async function checkErrorWorkflow(
+  sql: Sql,
+  workspaceId: string,
+  self: string | null,
+  errorWorkflowId?: string | null,
+) {
+  if (!errorWorkflowId) return;
+  const message = errorWorkflowId === self
+    ? "a workflow cannot be its own error workflow"
+    : (await ownedWorkflowIds(sql, workspaceId, [errorWorkflowId])).has(errorWorkflowId)
+    ? null
+    : `there is no workflow ${errorWorkflowId} in this workspace to run on errors`;
+  if (message) {
+    throw new ApiError("VALIDATION_ERROR", message, [{ field: "error_workflow_id", location: "body", message }]);
+  }
+}
+
 export const create: AppRouteHandler<typeof routes.createWorkflowRoute> = async (c) => {
   const body = c.req.valid("json");
   const actor = c.get("actor");
+  await checkErrorWorkflow(c.get("services").sql, c.get("workspace").id, null, body.error_workflow_id);
   const row = await audited(c, async (tx) => {
     const row = await insertWorkflow(tx, c.get("workspace").id, actor.type === "user" ? actor.id : null, body);
     await audit(tx, c, {
@@ -57,6 +78,7 @@ export const update: AppRouteHandler<typeof routes.updateWorkflowRoute> = async 
   const { workflowCache } = c.get("services");
   const { id } = c.get("workflow");
   const body = c.req.valid("json");
+  await checkErrorWorkflow(c.get("services").sql, c.get("workspace").id, id, body.error_workflow_id);
   const row = await audited(c, async (tx) => {
     const row = await updateWorkflow(tx, id, body);
     await audit(tx, c, {
@@ -83,6 +105,10 @@ export const remove: AppRouteHandler<typeof routes.deleteWorkflowRoute> = async 
 };
 
 export const validate: AppRouteHandler<typeof routes.validateWorkflowRoute> = async (c) => {
-  const { nodes, edges } = await loadGraph(c.get("services").sql, c.get("workflow").id);
-  return c.json(validateWorkflow(nodes, edges), 200);
+  const { sql } = c.get("services");
+  const { nodes, edges } = await loadGraph(sql, c.get("workflow").id);
+  return c.json(
+    validateWorkflow(nodes, edges, { workflowIds: await ownedWorkflowIds(sql, c.get("workspace").id) }),
+    200,
+  );
 };

@@ -20,6 +20,7 @@ export const WorkflowSchema = z.object({
   metadata: z.record(z.string(), z.unknown()),
   max_parallel: z.number().int(),
   on_failure: z.enum(["fail_fast", "continue"]),
+  error_workflow_id: z.string().uuid().nullable(),
   version: z.number().int(),
   created_at: z.string(),
   updated_at: z.string(),
@@ -39,6 +40,10 @@ const fields = {
   on_failure: z.enum(["fail_fast", "continue"]).openapi({
     description: "fail_fast (default): a failing node cancels running ones; continue: independent branches finish",
   }),
+  error_workflow_id: uuid.nullable().openapi({
+    description: "A workflow of the same workspace (not this one) that runs when a run of this one fails, with input " +
+      "{run_id, workflow_id, workflow_name, failed_node, error, input}",
+  }),
 };
 
 export const CreateWorkflowBody = z.object({
@@ -48,6 +53,7 @@ export const CreateWorkflowBody = z.object({
   metadata: fields.metadata.optional(),
   max_parallel: fields.max_parallel.optional(),
   on_failure: fields.on_failure.optional(),
+  error_workflow_id: fields.error_workflow_id.optional(),
 }).strict().openapi("CreateWorkflow");
 
 export const UpdateWorkflowBody = CreateWorkflowBody.partial().strict().openapi("UpdateWorkflow");

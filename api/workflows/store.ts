@@ -4,7 +4,7 @@ import type { Services } from "../env.ts";
 import { notFound } from "../errors.ts";
 
 export const WORKFLOW_COLUMNS =
-  "id, name, description, tags, metadata, max_parallel, on_failure, version, created_at, updated_at";
+  "id, name, description, tags, metadata, max_parallel, on_failure, error_workflow_id, version, created_at, updated_at";
 export const NODE_COLUMNS = "id, workflow_id, name, type, config, position_x, position_y, created_at, updated_at";
 export const EDGE_COLUMNS = "id, workflow_id, source_node_id, target_node_id, condition, created_at";
 
@@ -17,6 +17,7 @@ export interface WorkflowRow {
   metadata: Record<string, unknown>;
   max_parallel: number;
   on_failure: "fail_fast" | "continue";
+  error_workflow_id: string | null;
   version: number;
   created_at: string;
   updated_at: string;
@@ -55,6 +56,7 @@ export interface NewWorkflow {
   metadata?: Record<string, unknown>;
   max_parallel?: number;
   on_failure?: "fail_fast" | "continue";
+  error_workflow_id?: string | null;
 }
 
 /** The workflow if it exists, is not deleted and belongs to the workspace; otherwise a 404. */
@@ -85,9 +87,11 @@ export async function insertWorkflow(
   body: NewWorkflow,
 ): Promise<WorkflowRow> {
   const [row] = await sql<WorkflowRow[]>`
-    INSERT INTO workflows (workspace_id, owner_id, name, description, tags, metadata, max_parallel, on_failure)
+    INSERT INTO workflows (workspace_id, owner_id, name, description, tags, metadata, max_parallel, on_failure,
+                           error_workflow_id)
     VALUES (${workspaceId}, ${createdBy}, ${body.name}, ${body.description ?? null}, ${body.tags ?? []},
-            ${sql.json(jsonValue(body.metadata ?? {}))}, ${body.max_parallel ?? 16}, ${body.on_failure ?? "fail_fast"})
+            ${sql.json(jsonValue(body.metadata ?? {}))}, ${body.max_parallel ?? 16}, ${body.on_failure ?? "fail_fast"},
+            ${body.error_workflow_id ?? null})
     RETURNING ${sql.unsafe(WORKFLOW_COLUMNS)}`;
   return row;
 }
@@ -144,4 +148,13 @@ export async function loadGraph(sql: Sql, workflowId: string): Promise<{ nodes: 
       WHERE workflow_id = ${workflowId} ORDER BY created_at, id`,
   ]);
   return { nodes: [...nodes], edges: [...edges] };
+}
+
+/** Which of these workflow ids belong to the workspace (not deleted): sub-workflows, maps and error workflows. */
+export async function ownedWorkflowIds(sql: Sql, workspaceId: string, ids?: string[]): Promise<Set<string>> {
+  const rows = await sql`SELECT id FROM workflows WHERE workspace_id = ${workspaceId} AND deleted_at IS NULL
+                         ${
+    ids ? sql`AND id IN ${sql(ids.length ? ids : ["00000000-0000-0000-0000-000000000000"])}` : sql``
+  }`;
+  return new Set(rows.map((r) => r.id as string));
 }

@@ -1,6 +1,7 @@
 /**
  * Audit completeness: every audited action, performed once through the API in a team workspace (by a member or
- * an API key), is found in the workspace's audit log with its actor — runs started by a webhook attributed to it.
+ * an API key), is found in the workspace's audit log with its actor — runs started by a webhook attributed to it,
+ * child runs to the system.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { call, json, registerUser, setupApp, startUpstream, type TestContext } from "../../test/helpers.ts";
@@ -68,6 +69,26 @@ describe("audit completeness", () => {
     await waitForStatus(owner.token, h, wf, run2, "cancelled");
     expect((await as("POST", `/api/workflows/${wf}/runs/${run2}/retry`, {})).status).toBe(202);
 
+    // Control flow: a sub_workflow's child run (started by the system), an event sent to the waiting parent.
+    const child = (await as("POST", "/api/workflows", { name: "child" })).body.id;
+    await as("POST", `/api/workflows/${child}/nodes`, { name: "t", type: "transform", config: { expression: "1" } });
+    const parent = (await as("POST", "/api/workflows", { name: "parent" })).body.id;
+    const call1 = (await as("POST", `/api/workflows/${parent}/nodes`, {
+      name: "call",
+      type: "sub_workflow",
+      config: { workflow_id: child },
+    })).body.id;
+    const wait = (await as("POST", `/api/workflows/${parent}/nodes`, {
+      name: "wait",
+      type: "wait_for_event",
+      config: { event: "go" },
+    })).body.id;
+    await as("POST", `/api/workflows/${parent}/edges`, { source_node_id: call1, target_node_id: wait });
+    const run3 = (await as("POST", `/api/workflows/${parent}/execute`, { input: {} })).body.run_id;
+    await waitForStatus(owner.token, h, parent, run3, "waiting");
+    expect((await as("POST", `/api/workflows/${parent}/runs/${run3}/signals/go`, { data: 1 })).status).toBe(202);
+    await waitForStatus(owner.token, h, parent, run3, "succeeded");
+
     // Hooks (and a run the hook starts), schedules, secrets, collections.
     const hook = (await as("POST", `/api/workflows/${wf}/hook`)).body;
     expect((await call(t.app, "POST", hook.url_path, { body: {} })).status).toBe(202);
@@ -105,6 +126,8 @@ describe("audit completeness", () => {
         "run.started by user",
         "run.cancelled by user",
         "run.retried by user",
+        "run.started by system",
+        "run.signalled by user",
         "hook.rotated by user",
         "run.started by webhook",
         "hook.disabled by user",

@@ -65,6 +65,8 @@ export const ROUTE_ROLES: Record<string, Requirement> = {
   "POST /api/workflows/:id/runs/:run_id/retry": "operator",
   "POST /api/workflows/:id/runs/:run_id/cancel": "operator",
   "POST /api/workflows/:id/runs/:run_id/nodes/:node_name/approve": "operator",
+  "POST /api/workflows/:id/runs/:run_id/signals/:event": "operator",
+  "GET /api/workflows/:id/runs/:run_id/nodes/:node_name/items": "viewer",
   "GET /api/runs": "viewer",
   "GET /api/workflows/:id/hook": "viewer",
   "POST /api/workflows/:id/hook": "editor",

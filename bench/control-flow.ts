@@ -1,0 +1,122 @@
+/**
+ * bench/control-flow: the control-flow nodes against hand-written Temporal on the same server and worker.
+ * (a) a map over 1,000 transform items and (b) over 1,000 http_request items (a local server), concurrency 16,
+ *     vs rawMap: 1,000 activities, 16 at a time with Promise.all;
+ * (c) a sub_workflow round trip (parent → child of one transform node → parent) vs one plain transform node.
+ * Usage: node --import tsx bench/control-flow.ts [rounds=5] [items=1000]
+ * Results: bench/results/control-flow.json (control-flow-<items>.json for another count); docs/benchmarks.md has the numbers and what they mean.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { BENCH_TASK_QUEUE, startEngineBench } from "./engine-stack.ts";
+import type { rawMap } from "./engine-workflows.ts";
+import { median } from "./stack.ts";
+
+const [rounds, items] = [5, 1000].map((d, i) => Number(process.argv[2 + i] ?? d));
+const CONCURRENCY = 16;
+const { api, temporal, url, stop } = await startEngineBench("control-flow");
+
+/** A workflow of `nodes` (name, type, config) chained in order. */
+async function graph(name: string, nodes: [string, string, Record<string, unknown>][]) {
+  const wf = await api.call<{ id: string }>("POST", "/api/workflows", { name });
+  const ids: string[] = [];
+  for (const [node, type, config] of nodes) {
+    ids.push(
+      (await api.call<{ id: string }>("POST", `/api/workflows/${wf.id}/nodes`, { name: node, type, config })).id,
+    );
+  }
+  for (let i = 1; i < ids.length; i++) {
+    await api.call("POST", `/api/workflows/${wf.id}/edges`, { source_node_id: ids[i - 1], target_node_id: ids[i] });
+  }
+  return wf.id;
+}
+
+/** One Weft run: from POST execute until Temporal reports the workflow done; checks it succeeded. */
+async function weftOnce(workflowId: string) {
+  const t0 = performance.now();
+  const { runId, temporalWorkflowId } = await api.execute(workflowId);
+  const handle = temporal.workflow.getHandle(temporalWorkflowId);
+  await handle.result();
+  const wall = performance.now() - t0;
+  const run = await api.getRun(workflowId, runId);
+  if (run.status !== "succeeded") throw new Error(`run ${runId} is ${run.status}`);
+  return { wall, history: (await handle.describe()).historyLength };
+}
+
+async function rawOnce(work: { url?: string; expression?: string }) {
+  const t0 = performance.now();
+  const handle = await temporal.workflow.start<typeof rawMap>("rawMap", {
+    taskQueue: BENCH_TASK_QUEUE,
+    workflowId: `bench-raw-map-${randomUUID()}`,
+    args: [items, CONCURRENCY, work],
+  });
+  await handle.result();
+  return { wall: performance.now() - t0, history: (await handle.describe()).historyLength };
+}
+
+type Once = () => Promise<{ wall: number; history: number }>;
+/** A warm-up of each, then `rounds` rounds alternating the order. */
+async function alternate(variants: Record<string, Once>) {
+  const names = Object.keys(variants);
+  for (const name of names) await variants[name]();
+  const out: Record<string, { wall: number[]; history: number }> = {};
+  for (const name of names) out[name] = { wall: [], history: 0 };
+  for (let i = 0; i < rounds; i++) {
+    for (const name of i % 2 ? [...names].reverse() : names) {
+      const r = await variants[name]();
+      out[name].wall.push(r.wall);
+      out[name].history = r.history;
+    }
+    console.log(
+      `  round ${i + 1}/${rounds}: ${names.map((n) => `${n} ${Math.round(out[n].wall.at(-1)!)} ms`).join(", ")}`,
+    );
+  }
+  return Object.fromEntries(
+    Object.entries(out).map((
+      [k, v],
+    ) => [k, { median_ms: Math.round(median(v.wall)), wall_ms: v.wall.map(Math.round), history_events: v.history }]),
+  );
+}
+
+try {
+  const expression = "item * 2";
+  const mapOf = (node: Record<string, unknown>) => ({ items: `[1..${items}]`, node, concurrency: CONCURRENCY });
+  const transformMap = await graph("bench map transform", [[
+    "each",
+    "map",
+    mapOf({ type: "transform", config: { expression } }),
+  ]]);
+  const httpMap = await graph("bench map http", [[
+    "each",
+    "map",
+    mapOf({ type: "http_request", config: { url: `${url}?n={{item}}` } }),
+  ]]);
+  const child = await graph("bench child", [["inner", "transform", { expression: "input.x * 2" }]]);
+  const parent = await graph("bench parent", [["call", "sub_workflow", { workflow_id: child, input: { x: 21 } }]]);
+  const plain = await graph("bench plain", [["only", "transform", { expression: "21 * 2" }]]);
+
+  console.log(`(a) map over ${items} transform items vs rawMap, ${rounds} rounds`);
+  const a = await alternate({ weft: () => weftOnce(transformMap), raw: () => rawOnce({ expression }) });
+  console.log(`(b) map over ${items} http_request items vs rawMap, ${rounds} rounds`);
+  const b = await alternate({ weft: () => weftOnce(httpMap), raw: () => rawOnce({ url }) });
+  console.log(`(c) sub_workflow round trip vs one plain transform node, ${rounds} rounds`);
+  const c = await alternate({ sub_workflow: () => weftOnce(parent), plain: () => weftOnce(plain) });
+  const ratio = (r: Record<string, { median_ms: number }>, x: string, y: string) =>
+    Number((r[x].median_ms / r[y].median_ms).toFixed(2));
+  const result = {
+    items,
+    concurrency: CONCURRENCY,
+    rounds,
+    map_transform: { ...a, ratio: ratio(a, "weft", "raw") },
+    map_http: { ...b, ratio: ratio(b, "weft", "raw") },
+    sub_workflow: { ...c, overhead_ms: c.sub_workflow.median_ms - c.plain.median_ms },
+  };
+  console.log(JSON.stringify(result, null, 2));
+  mkdirSync("bench/results", { recursive: true });
+  const file = `bench/results/control-flow${items === 1000 ? "" : `-${items}`}.json`;
+  writeFileSync(file, JSON.stringify(result, null, 2) + "\n");
+  console.log(`results written to ${file}`);
+} finally {
+  await stop();
+}
+process.exit(0);
