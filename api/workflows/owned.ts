@@ -19,11 +19,13 @@ const isCachedRead = (method: string, path: string) =>
 export function ownedWorkflow(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const path = c.req.path;
-    if (RUN_SCOPED.test(path) || isCachedRead(c.req.method, path)) return await next();
+    // No workspace: no route of this method matched (workspaceAccess passed it on), so the app's 404 answers.
+    const workspace = c.get("workspace");
+    if (!workspace || RUN_SCOPED.test(path) || isCachedRead(c.req.method, path)) return await next();
     const id = uuid.safeParse(c.req.param("id"));
     // As the router's hook answers a malformed path id.
     if (!id.success) throw new ApiError("NOT_FOUND", "resource not found");
-    c.set("workflow", await getOwnedWorkflow(c.get("services").sql, id.data, c.get("workspace").id));
+    c.set("workflow", await getOwnedWorkflow(c.get("services").sql, id.data, workspace.id));
     await next();
   };
 }

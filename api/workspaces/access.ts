@@ -36,10 +36,12 @@ async function roleIn(c: Context<AppEnv>, workspaceId: string, actor: Actor): Pr
 
 export function workspaceAccess(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const route = matchedRoutes(c).findLast((r) => r.method !== "ALL");
+    const method = c.req.method === "HEAD" ? "GET" : c.req.method;
+    // Only a route of this very method counts (middleware is registered for ALL; a TRACE to a GET path has none).
+    const route = matchedRoutes(c).findLast((r) => r.method === method);
     // No route: the app's 404 answers.
     if (!route) return await next();
-    const requirement = requirementOf(c.req.method, route.path);
+    const requirement = requirementOf(method, route.path);
     if (requirement === undefined) {
       c.get("logger").error("route missing from the role table", { method: c.req.method, route: route.path });
       throw new ApiError("INTERNAL_ERROR", "internal error");
