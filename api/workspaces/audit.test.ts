@@ -109,5 +109,13 @@ describe("audit log (errors and security)", () => {
     expect((await audit("", bob.token)).status).toBe(403);
     const stranger = await registerUser(t.app, "stranger");
     expect((await audit("", stranger.token)).status).toBe(404);
+    // The NDJSON export answers the same: the role check comes first.
+    const exported = (token: string, query = "") =>
+      t.app.request(`/api/workspaces/${ws}/audit${query}`, {
+        headers: { authorization: `Bearer ${token}`, accept: "application/x-ndjson" },
+      });
+    expect((await exported(bob.token)).status).toBe(403);
+    expect((await exported(stranger.token)).status).toBe(404);
+    expect((await exported(alice.token, "?limit=0")).status).toBe(400);
   });
 });

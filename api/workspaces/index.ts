@@ -8,7 +8,10 @@ import * as workspaces from "./workspaces.handlers.ts";
 import * as routes from "./workspaces.routes.ts";
 
 export function workspaceRoutes() {
-  return createRouter()
+  const router = createRouter();
+  // The audit log's NDJSON export answers before the typed JSON route (audit.handlers.ts).
+  router.use("/api/workspaces/:id/audit", audit.exportNdjson);
+  return router
     .openapi(routes.listWorkspacesRoute, workspaces.list)
     .openapi(routes.createWorkspaceRoute, workspaces.create)
     .openapi(routes.getWorkspaceRoute, workspaces.get)
