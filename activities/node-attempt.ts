@@ -1,6 +1,6 @@
 /**
- * One attempt of one node: render its config (secrets filled in after the expressions), record the attempt, run
- * its handler under the node's timeout, record the result. Returns the output (a reference when large); throws
+ * One attempt of one node: render its config (secrets filled in after the expressions), run its handler under the
+ * node's timeout, record the attempt (one row when it is short: attempt-recorder.ts). Returns the output (a reference when large); throws
  * the handler's error, scrubbed of secrets. Lone nodes (execute-node.ts) and group members (node-group.ts) both
  * run their attempts here.
  */
@@ -14,8 +14,7 @@ import { placedSecrets, renderWithSecrets, secretPlacementProblems } from "../co
 import { withSpan } from "../core/tracing.ts";
 import type { Sql } from "../db/client.ts";
 import { type AttemptEnd, createNodeExecutionLog } from "../db/node-executions.ts";
-
-type NodeExecutionLog = ReturnType<typeof createNodeExecutionLog>;
+import { type AttemptLog, attemptRecorder, SIDE_EFFECT_FREE } from "./attempt-recorder.ts";
 import { resolveContext } from "../db/output-refs.ts";
 import { withDeadline } from "./deadline.ts";
 import { describeError, nonRetryable, retryable } from "./errors.ts";
@@ -32,8 +31,8 @@ export interface AttemptDeps {
   handlers: Record<string, Handler>;
   render: Render;
   resolveSecrets: ResolveSecrets;
-  /** Where attempts are recorded; by default node_executions (tests record elsewhere). */
-  log?: Pick<NodeExecutionLog, "started" | "finished">;
+  /** Where attempts are recorded; by default node_executions (map items and tests record elsewhere). */
+  log?: AttemptLog;
 }
 
 export type RunAttempt = (input: ExecuteNodeInput, attempt: number, signal: AbortSignal) => Promise<unknown>;
@@ -91,37 +90,33 @@ export function createAttemptRunner(
     const started = performance.now();
     const handler = handlers[node.type];
     const { prepared, error: prepareError, scrub, hasSecrets } = await prepare(runId, node, context);
-    const id = await log.started({
-      run_id: runId,
-      node_id: node.id,
-      node_name: node.name,
-      type: node.type,
-      attempt,
-      input: prepared ? scrub(prepared) : null,
-    });
-    if (id === undefined) throw refused(`run ${runId} has finished`);
-    const finish = (status: AttemptEnd["status"], output: unknown, error: unknown) => {
+    const begun = { run_id: runId, node_id: node.id, node_name: node.name, type: node.type, attempt };
+    const input = prepared ? scrub(prepared) : null;
+    const record = attemptRecorder(log, begun, input, started);
+    // A run that has finished runs nothing more: checked before the handler acts, unless it acts on nothing.
+    if (!prepareError && !(await record.admit(SIDE_EFFECT_FREE.has(node.type)))) {
+      throw refused(`run ${runId} has finished`);
+    }
+    const finish = async (status: AttemptEnd["status"], output: unknown, error: unknown) => {
       const seconds = (performance.now() - started) / 1000;
       nodeDuration.observe({ type: node.type, status }, seconds);
-      return log.finished({
-        id,
-        run_id: runId,
-        status,
-        output,
-        error: error || null,
-        duration_ms: Math.round(seconds * 1000),
-      });
+      if (!(await record.end(status, output, error || null, Math.round(seconds * 1000)))) {
+        throw refused(`run ${runId} has finished`);
+      }
     };
+    let ended = false;
     try {
       if (prepareError) throw prepareError;
       const meta = { runId, nodeId: node.id, nodeName: node.name, attempt };
       const run = (deadline: AbortSignal) => handler.run(prepared!, context, deadline, meta);
       const timeoutMs = nodePolicy(node.config).timeoutMs + (handler.enforcesTimeout ? SELF_TIMEOUT_BACKUP_MS : 0);
       const output = scrub((await withDeadline(timeoutMs, signal, run)) ?? null);
+      ended = true;
       await finish("succeeded", output, null);
       const bytes = jsonBytes(output);
       return bytes <= INLINE_OUTPUT_LIMIT_BYTES ? output : outputRef(runId, node.id, bytes);
     } catch (err) {
+      if (ended) throw err;
       const cancelled = signal.aborted;
       await finish(
         cancelled ? "cancelled" : "failed",

@@ -36,11 +36,16 @@ export function fakeActivities(behaviours: Record<string, Behaviour>) {
     /** Chunks of map items run, [from, to). */
     mapChunks: [] as { from: number; to: number }[],
     approvals: [] as { node: string; input: unknown; status?: string }[],
+    /** markRunStarted calls: only histories from before the weft-lean-bookkeeping patch make them. */
     started: 0,
+    /** The workflow executions (Temporal run ids) that ran a node or finished the run. */
+    executions: new Set<string>(),
   };
+  const seenExecution = () => record.executions.add(Context.current().info.workflowExecution!.runId);
 
   async function runNode(name: string, context: NodeContext): Promise<unknown> {
     record.executed.push(name);
+    seenExecution();
     notify("executing", name);
     const behaviour = behaviours[name] ?? (() => null);
     if (behaviour !== "wait-for-cancel") return await behaviour(context);
@@ -98,6 +103,7 @@ export function fakeActivities(behaviours: Record<string, Behaviour>) {
       return Promise.resolve();
     },
     markRunFinished: (finish) => {
+      seenExecution();
       record.finished.push(finish);
       return Promise.resolve();
     },

@@ -19,6 +19,12 @@ export const BOUNDED_EXPRESSIONS_PATCH = "weft-bounded-expressions";
 /** Marks histories whose runs may start sibling nodes as one activity; older histories replay without it. */
 export const GROUPS_PATCH = "weft-node-groups";
 
+/**
+ * Marks histories whose runs are marked started by their first node_executions row rather than a markRunStarted
+ * local activity; older histories replay the call.
+ */
+export const LEAN_BOOKKEEPING_PATCH = "weft-lean-bookkeeping";
+
 /** Node types a group may hold: they run in the worker's own process on the run's queue. */
 export const GROUPABLE: ReadonlySet<string> = new Set(["http_request", "transform", "db_write"]);
 

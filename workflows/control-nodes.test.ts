@@ -130,7 +130,7 @@ describe("wait_for_event", () => {
     ]);
     const { result } = await run(g, fakes, { maxHistoryEvents: 1 }, (id) => signal(id, "e", "kept"));
     expect(result?.output).toMatchObject({ w: { data: "kept" } });
-    expect(fakes.started).toBeGreaterThan(1);
+    expect(fakes.executions.size).toBeGreaterThan(1);
   });
 });
 

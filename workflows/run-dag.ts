@@ -17,7 +17,7 @@ import {
 import type { CarriedState, FailureType, NodeOutcome, RunDagInput, RunDagResult, RunStatus } from "../core/contract.ts";
 import { DagScheduler } from "../core/dag-scheduler.ts";
 import { WEFT_STATUS } from "../core/search-attributes.ts";
-import { bookkeeping, BOUNDED_EXPRESSIONS_PATCH, record } from "./activity-options.ts";
+import { bookkeeping, BOUNDED_EXPRESSIONS_PATCH, LEAN_BOOKKEEPING_PATCH, record } from "./activity-options.ts";
 import { installApprovals } from "./approvals.ts";
 import { edgeResolver } from "./edges.ts";
 import { NodeRunner } from "./node-runner.ts";
@@ -40,7 +40,8 @@ export async function runDag(args: RunDagInput): Promise<RunDagResult> {
   };
   // Before the first await: events sent before the run started are delivered to this handler.
   const events = installEventQueue(carried.events);
-  await record(() => bookkeeping.markRunStarted(runId));
+  // Newer histories make no call just to mark the run started: its first node_executions row does (migration 041).
+  if (!patched(LEAN_BOOKKEEPING_PATCH)) await record(() => bookkeeping.markRunStarted(runId));
   const state = new RunState(indexGraph(snapshot), runId, input, carried);
   const scheduler = new DagScheduler(snapshot.nodes.map((n) => n.id), snapshot.edges);
   let bounded: boolean | undefined;

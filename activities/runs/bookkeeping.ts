@@ -82,10 +82,17 @@ export function createRunBookkeeping(sql: Sql, guard: RunGuard = createRunGuard(
       WHERE run_id = ${r.runId} AND node_id = ${r.node_id} AND attempt = 1 AND ${live(r.runId)}`;
   }
 
+  /** pending → running; whether it moved. */
+  const startRun = async (runId: string) =>
+    (await sql`UPDATE workflow_runs SET status = 'running', started_at = coalesce(started_at, now())
+               WHERE id = ${runId} AND status = 'pending' RETURNING 1`).length > 0;
+
   return {
     async setRunStatus({ runId, status }: { runId: string; status: "running" | "waiting" }): Promise<void> {
       await guard.forRun(runId);
-      await sql`UPDATE workflow_runs SET status = ${status} WHERE id = ${runId} AND status IN ('running', 'waiting')`;
+      // A wait may be what begins a run (no node row yet): it starts it as well (see markRunStarted).
+      await sql`UPDATE workflow_runs SET status = ${status}, started_at = coalesce(started_at, now())
+                WHERE id = ${runId} AND status IN ('pending', 'running', 'waiting')`;
     },
     async recordApprovalWaiting(r: ApprovalRecord): Promise<void> {
       await startAttemptOne({ ...r, type: "approval", status: "waiting" }, ["approval"]);
@@ -94,19 +101,25 @@ export function createRunBookkeeping(sql: Sql, guard: RunGuard = createRunGuard(
     recordControlStarted: (r: ControlNodeRecord) => startAttemptOne(r, CONTROL_NODE_TYPES),
     recordApprovalDecision: (r: ApprovalDecisionRecord) => finishAttemptOne(r),
     recordControlFinished: (r: ApprovalDecisionRecord) => finishAttemptOne(r),
+    /**
+     * Only histories from before the `weft-lean-bookkeeping` patch call this: newer runs are marked running by their
+     * first node_executions row (migration 041), a wait (setRunStatus), or markRunFinished.
+     */
     async markRunStarted(runId: string): Promise<void> {
       await guard.forRun(runId);
-      await sql`UPDATE workflow_runs SET status = 'running', started_at = coalesce(started_at, now())
-                WHERE id = ${runId} AND status = 'pending'`;
+      await startRun(runId);
     },
     async markRunFinished(finish: FinishRun): Promise<void> {
       const run = await guard.forRun(finish.runId);
       if (finish.status !== "succeeded") await recordLostLastAttempts(run, finish.runId);
-      const [row] = await sql`
-        UPDATE workflow_runs SET status = ${finish.status}, output = ${sql.json(finish.output as never)},
-          error = ${finish.error ? sql.json(finish.error as never) : null}, finished_at = now()
-        WHERE id = ${finish.runId} AND status IN ${sql.unsafe(LIVE)}
-        RETURNING extract(epoch FROM finished_at - created_at)::float8 AS seconds`;
+      const end = () =>
+        sql`UPDATE workflow_runs SET status = ${finish.status}, output = ${sql.json(finish.output as never)},
+              error = ${finish.error ? sql.json(finish.error as never) : null}, finished_at = now()
+            WHERE id = ${finish.runId} AND status IN ('running', 'waiting')
+            RETURNING extract(epoch FROM finished_at - created_at)::float8 AS seconds`;
+      let [row] = await end();
+      // A run no row began (no nodes, or none recorded) is still pending: it shows running first, as every run does.
+      if (!row && (await startRun(finish.runId))) [row] = await end();
       // A local activity may run twice (a retried workflow task): counts are at least once, not exactly once.
       if (row) {
         runsFinished.inc({ status: finish.status });
