@@ -9,13 +9,17 @@ let sql: Sql;
 let owner: string;
 let workflow: string;
 
-const newRun = async () => {
+const newRun = async (status = "running") => {
   const id = randomUUID();
   await sql`INSERT INTO workflow_runs (id, workflow_id, owner_id, status, snapshot, version_hash, workflow_version,
               temporal_workflow_id)
-            VALUES (${id}, ${workflow}, ${owner}, 'running', '{}', 'h', 1, ${"run-" + id})`;
+            VALUES (${id}, ${workflow}, ${owner}, ${status}, '{}', 'h', 1, ${"run-" + id})`;
   return id;
 };
+const eventsOf = async (run: string) =>
+  (await sql`SELECT type, data FROM run_events WHERE run_id = ${run} ORDER BY id`).map((e) =>
+    `${e.type} ${e.type === "node" ? `${e.data.node_name} ` : ""}${e.data.status}`
+  );
 
 beforeAll(async () => {
   sql = connect(TEST_DATABASE_URL, { max: 10 });
@@ -106,5 +110,84 @@ describe("node execution log", () => {
     expect(row.input).toEqual({ again: true });
     const names = await sql`SELECT node_name FROM node_executions WHERE run_id = ${run} ORDER BY node_name`;
     expect(names.map((r) => r.node_name)).toEqual(["a", "b", "d"]);
+  });
+
+  it("writes a short attempt as one row: its final status, back-dated started_at and duration", async () => {
+    const log = createNodeExecutionLog(sql);
+    const run = await newRun("pending");
+    const node = randomUUID();
+    const base = { run_id: run, node_id: node, node_name: "a", type: "t", attempt: 1, input: { x: 1 } };
+    const end = { status: "succeeded" as const, output: { y: 2 }, error: null, duration_ms: 1500 };
+    const [ok, failed] = await Promise.all([
+      log.recorded({ ...base, ...end }),
+      log.recorded({
+        ...base,
+        node_id: randomUUID(),
+        node_name: "b",
+        status: "failed",
+        output: undefined,
+        error: { message: "no", type: "X", retryable: false },
+        duration_ms: 3,
+      }),
+    ]);
+    expect([ok, failed]).toEqual([true, true]);
+    const [row] = await sql`SELECT status, input, output, duration_ms,
+        extract(epoch FROM finished_at - started_at) * 1000 AS took FROM node_executions WHERE node_id = ${node}`;
+    expect(row).toMatchObject({ status: "succeeded", input: { x: 1 }, output: { y: 2 }, duration_ms: 1500 });
+    expect(Number(row.took)).toBeCloseTo(1500, 0);
+    // The first row began the run (migration 041): its `running` event comes before the node's, and the run's
+    // started_at is when that node began (never before the run was created).
+    expect(await eventsOf(run)).toEqual(["run pending", "run running", "node a succeeded", "node b failed"]);
+    const [r] = await sql`SELECT status, started_at >= created_at AS after_created, started_at <= now() AS began
+                            FROM workflow_runs WHERE id = ${run}`;
+    expect(r).toEqual({ status: "running", after_created: true, began: true });
+    // The same attempt written again (a try of it whose worker died) takes the row over; the run does not move.
+    expect(await log.recorded({ ...base, ...end, output: "again", duration_ms: 1 })).toBe(true);
+    const rows = await sql`SELECT output FROM node_executions WHERE node_id = ${node}`;
+    expect(rows.map((x) => x.output)).toEqual(["again"]);
+    expect((await eventsOf(run)).filter((e) => e.startsWith("run"))).toEqual(["run pending", "run running"]);
+  });
+
+  it("writes nothing for a run that has finished, and says so; live answers per run", async () => {
+    const log = createNodeExecutionLog(sql);
+    const [done, going] = [await newRun("succeeded"), await newRun()];
+    const attempt = (run: string) => ({
+      run_id: run,
+      node_id: randomUUID(),
+      node_name: "z",
+      type: "t",
+      attempt: 1,
+      input: null,
+      status: "succeeded" as const,
+      output: 1,
+      error: null,
+      duration_ms: 1,
+    });
+    expect(await Promise.all([log.recorded(attempt(done)), log.recorded(attempt(going))])).toEqual([false, true]);
+    expect(await Promise.all([log.live(done), log.live(going), log.live(randomUUID())])).toEqual([
+      false,
+      true,
+      false,
+    ]);
+    expect(await sql`SELECT 1 FROM node_executions WHERE run_id = ${done}`).toHaveLength(0);
+    expect((await sql`SELECT status FROM workflow_runs WHERE id = ${done}`)[0].status).toBe("succeeded");
+  });
+
+  it("a running row back-dates started_at by the attempt's elapsed time and begins a pending run", async () => {
+    const log = createNodeExecutionLog(sql);
+    const run = await newRun("pending");
+    const id = await log.started({
+      run_id: run,
+      node_id: randomUUID(),
+      node_name: "long",
+      type: "t",
+      attempt: 1,
+      input: {},
+      elapsed_ms: 200,
+    });
+    const [row] = await sql`SELECT now() - started_at >= interval '200 ms' AS dated FROM node_executions
+                              WHERE id = ${id!}`;
+    expect(row.dated).toBe(true);
+    expect(await eventsOf(run)).toEqual(["run pending", "run running", "node long running"]);
   });
 });
