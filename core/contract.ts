@@ -144,6 +144,11 @@ export interface RunDagInput {
   maxDepth?: number;
   /** A run of an error workflow: its failure starts no other error workflow. */
   errorRun?: boolean;
+  /**
+   * The run is marked running by its first node_executions row, not a markRunStarted call (set by the API, so its
+   * runs need no patch marker; runs started by a workflow decide by the `weft-lean-bookkeeping` patch).
+   */
+  leanStart?: boolean;
 }
 
 /** Why a run failed: the first failure, and the node it happened at. */

@@ -40,8 +40,8 @@ export async function runDag(args: RunDagInput): Promise<RunDagResult> {
   };
   // Before the first await: events sent before the run started are delivered to this handler.
   const events = installEventQueue(carried.events);
-  // Newer histories make no call just to mark the run started: its first node_executions row does (migration 041).
-  if (!patched(LEAN_BOOKKEEPING_PATCH)) await record(() => bookkeeping.markRunStarted(runId));
+  // Newer runs make no call just to mark the run started: their first node_executions row does (migration 041).
+  if (!(args.leanStart || patched(LEAN_BOOKKEEPING_PATCH))) await record(() => bookkeeping.markRunStarted(runId));
   const state = new RunState(indexGraph(snapshot), runId, input, carried);
   const scheduler = new DagScheduler(snapshot.nodes.map((n) => n.id), snapshot.edges);
   let bounded: boolean | undefined;

@@ -29,6 +29,8 @@ export function runWorkflowInput(config: EngineServices["config"], run: Launchab
     maxHistoryEvents: config.WEFT_MAX_HISTORY_EVENTS,
     gpuTaskQueue: config.WEFT_GPU_TASK_QUEUE,
     maxDepth: config.WEFT_MAX_SUB_WORKFLOW_DEPTH,
+    // The run is marked running by its first node_executions row (docs/engine.md: bookkeeping per run).
+    leanStart: true,
   };
 }
 
