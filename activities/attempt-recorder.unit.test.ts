@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import type { ExecuteNodeInput, SnapshotNode } from "../core/contract.ts";
-import { attemptRunner, handler, mockEnvironment } from "../test/node-attempts.ts";
+import { attemptRunner, fakeLog, handler, mockEnvironment, noSql } from "../test/node-attempts.ts";
+import { createAttemptRunner } from "./node-attempt.ts";
 import { RUNNING_ROW_AFTER_MS } from "./attempt-recorder.ts";
 
 const node = (type: string, config: Record<string, unknown> = {}): SnapshotNode => ({
@@ -84,5 +85,21 @@ describe("an attempt's node_executions writes", () => {
     const a = attemptRunner({}, {}, true, true);
     await expect(attempt(a.runAttempt, node("nope"))).rejects.toMatchObject({ type: "UnknownNodeType" });
     expect(a.recorded).toMatchObject([{ input: null, status: "failed", error: { type: "UnknownNodeType" } }]);
+  });
+
+  it("a group member writes its running row first, whatever its length", async () => {
+    const recorded = fakeLog(true, true);
+    const runAttempt = createAttemptRunner({
+      sql: noSql,
+      handlers: { http_request: handler(() => Promise.resolve("quick")) },
+      render: (config) => Promise.resolve(config),
+      resolveSecrets: () => Promise.resolve({}),
+      log: recorded.log,
+      runningRowFirst: true,
+    });
+    await expect(attempt(runAttempt, node("http_request"))).resolves.toBe("quick");
+    expect(recorded.started).toHaveLength(1);
+    expect(recorded.finished).toMatchObject([{ id: 1, status: "succeeded", output: "quick" }]);
+    expect([recorded.recorded, recorded.liveReads]).toEqual([[], []]);
   });
 });

@@ -59,7 +59,8 @@ export function createExecuteNode(attemptDeps: AttemptDeps, guard: RunGuard = cr
   }
 
   /** Sibling nodes as one activity, each member retried here with its own policy (node-group.ts). */
-  const executeNodeGroup = createNodeGroup({ sql, guard, runAttempt });
+  const runMemberAttempt = createAttemptRunner({ ...attemptDeps, runningRowFirst: true });
+  const executeNodeGroup = createNodeGroup({ sql, guard, runAttempt: runMemberAttempt });
 
   return { executeNode, executeNodeGroup };
 }

@@ -33,6 +33,8 @@ export interface AttemptDeps {
   resolveSecrets: ResolveSecrets;
   /** Where attempts are recorded; by default node_executions (map items and tests record elsewhere). */
   log?: AttemptLog;
+  /** Every attempt writes its running row when it begins (group members: attempt-recorder.ts says why). */
+  runningRowFirst?: boolean;
 }
 
 export type RunAttempt = (input: ExecuteNodeInput, attempt: number, signal: AbortSignal) => Promise<unknown>;
@@ -47,7 +49,7 @@ interface Prepared {
 }
 
 export function createAttemptRunner(
-  { sql, handlers, render, resolveSecrets, log = createNodeExecutionLog(sql) }: AttemptDeps,
+  { sql, handlers, render, resolveSecrets, log = createNodeExecutionLog(sql), runningRowFirst }: AttemptDeps,
 ): RunAttempt {
   // Secret values are known only here; every spelling of them is scrubbed from everything recorded or returned.
   async function prepare(runId: string, node: SnapshotNode, context: Record<string, unknown>): Promise<Prepared> {
@@ -92,7 +94,7 @@ export function createAttemptRunner(
     const { prepared, error: prepareError, scrub, hasSecrets } = await prepare(runId, node, context);
     const begun = { run_id: runId, node_id: node.id, node_name: node.name, type: node.type, attempt };
     const input = prepared ? scrub(prepared) : null;
-    const record = attemptRecorder(log, begun, input, started);
+    const record = attemptRecorder(log, begun, input, started, runningRowFirst);
     // A run that has finished runs nothing more: checked before the handler acts, unless it acts on nothing.
     if (!prepareError && !(await record.admit(SIDE_EFFECT_FREE.has(node.type)))) {
       throw refused(`run ${runId} has finished`);

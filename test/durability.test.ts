@@ -109,14 +109,21 @@ describe("durability with real processes", () => {
       await ensureStack();
       const names = nodeNames(20);
       const victim = "n08";
-      const wf = await client.chain("kill-worker", chainNodes("kill", names, 300));
+      const wf = await client.chain("kill-worker", chainNodes("kill", names, 600));
       const started = await client.execute(wf);
       expect(started.status).toBe(202);
       const runId: string = started.body.run_id;
 
-      // Kill the only worker while the victim's request is in flight (the upstream answers after 300 ms).
+      // Kill the only worker while the victim's request is in flight (the upstream answers after 600 ms), once the
+      // victim shows running (an attempt past RUNNING_ROW_AFTER_MS writes its running row).
       await waitFor(`the request of ${victim}`, () => requestsTo(`/kill/${victim}`).length === 1, 60_000, 20, logs);
-      await sleep(100);
+      await waitFor(
+        `${victim} shown running`,
+        async () => (await executions(runId)).some((r) => r.node_name === victim && r.status === "running"),
+        10_000,
+        20,
+        logs,
+      );
       const victimWorker = workers[0];
       await kill9(victimWorker);
       expect(victimWorker.proc.signalCode).toBe("SIGKILL");
