@@ -6,6 +6,7 @@
  */
 import { ApplicationFailure } from "@temporalio/common";
 import { type ExecuteNodeInput, type FailureType, outputRef, type SnapshotNode } from "../core/contract.ts";
+import type { NodeExecutionKind } from "../core/node-execution.ts";
 import { isNodeType, nodeKinds } from "../core/node-kinds.ts";
 import { nodePolicy } from "../core/node-policy.ts";
 import { INLINE_OUTPUT_LIMIT_BYTES, jsonBytes } from "../core/output-ref.ts";
@@ -36,7 +37,13 @@ export interface AttemptDeps {
   log?: Pick<NodeExecutionLog, "started" | "finished">;
 }
 
-export type RunAttempt = (input: ExecuteNodeInput, attempt: number, signal: AbortSignal) => Promise<unknown>;
+/** `execution`: how the attempt runs, as its row records it (a group member or map item runs in an activity). */
+export type RunAttempt = (
+  input: ExecuteNodeInput,
+  attempt: number,
+  signal: AbortSignal,
+  execution?: NodeExecutionKind,
+) => Promise<unknown>;
 
 /** A config ready to run, or why it cannot: what the attempt records either way. */
 interface Prepared {
@@ -86,6 +93,7 @@ export function createAttemptRunner(
     { runId, node, context: given }: ExecuteNodeInput,
     attempt: number,
     signal: AbortSignal,
+    execution: NodeExecutionKind,
   ): Promise<unknown> {
     const context = await resolveContext(sql, given);
     const started = performance.now();
@@ -98,6 +106,7 @@ export function createAttemptRunner(
       type: node.type,
       attempt,
       input: prepared ? scrub(prepared) : null,
+      execution,
     });
     if (id === undefined) throw refused(`run ${runId} has finished`);
     const finish = (status: AttemptEnd["status"], output: unknown, error: unknown) => {
@@ -136,14 +145,14 @@ export function createAttemptRunner(
   }
 
   /** One attempt in a span of its own, named by the node, under the activity's span (a group runs several). */
-  return (input, attempt, signal) =>
+  return (input, attempt, signal, execution = "activity") =>
     withSpan(`node ${input.node.name}`, {
       "weft.run_id": input.runId,
       "weft.node_id": input.node.id,
       "weft.node_name": input.node.name,
       "weft.node_type": input.node.type,
       "weft.attempt": attempt,
-    }, () => runAttemptUntraced(input, attempt, signal));
+    }, () => runAttemptUntraced(input, attempt, signal, execution));
 }
 
 /** The error as a failure that says the same with every secret spelling replaced (its Retry-After kept). */

@@ -16,6 +16,8 @@ export interface AttemptStart {
   attempt: number;
   /** The rendered config, or null when rendering failed. */
   input: unknown;
+  /** How the attempt runs (core/node-execution.ts). */
+  execution?: "local" | "activity";
 }
 
 export interface AttemptEnd {
@@ -39,16 +41,17 @@ export function createNodeExecutionLog(sql: Sql) {
   const started = groupCommit<AttemptStart, number | undefined>(async (items) => {
     const rows = await sql`
       WITH locks AS MATERIALIZED (${lockRuns(items.map((i) => i.run_id))})
-      INSERT INTO node_executions (run_id, node_id, node_name, type, status, attempt, input)
-      SELECT a.run_id, a.node_id, a.node_name, a.type, 'running', a.attempt, a.input
+      INSERT INTO node_executions (run_id, node_id, node_name, type, status, attempt, input, execution)
+      SELECT a.run_id, a.node_id, a.node_name, a.type, 'running', a.attempt, a.input, a.execution
         FROM ROWS FROM (jsonb_to_recordset(${sql.json(items as never)})
-               AS (run_id uuid, node_id uuid, node_name text, type text, attempt int, input jsonb))
-             WITH ORDINALITY AS a(run_id, node_id, node_name, type, attempt, input, ord)
+               AS (run_id uuid, node_id uuid, node_name text, type text, attempt int, input jsonb, execution text))
+             WITH ORDINALITY AS a(run_id, node_id, node_name, type, attempt, input, execution, ord)
        WHERE (SELECT count(*) FROM locks) >= 0
          -- A run that has finished takes no new attempts: whoever replays its workflow writes nothing.
          AND EXISTS (SELECT 1 FROM workflow_runs r WHERE r.id = a.run_id AND r.status IN ('pending', 'running', 'waiting'))
        ORDER BY a.ord
-      ON CONFLICT (run_id, node_id, attempt) DO UPDATE SET status = 'running', started_at = now(), input = excluded.input
+      ON CONFLICT (run_id, node_id, attempt) DO UPDATE SET status = 'running', started_at = now(), input = excluded.input,
+        execution = excluded.execution
       RETURNING id, run_id, node_id, attempt`;
     const ids = new Map(rows.map((r) => [key(r as never), Number(r.id)]));
     return items.map((i) => ids.get(key(i)));
