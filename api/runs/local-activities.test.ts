@@ -34,12 +34,14 @@ const t = useApiHarness({
   },
 });
 
-type Exec =
-  & { node_name: string; attempt: number; status: string; execution: string | null; error: any }
-  & Record<
-    string,
-    any
-  >;
+type Exec = {
+  node_name: string;
+  attempt: number;
+  status: string;
+  execution: string | null;
+  started_at: string;
+  finished_at: string;
+};
 const key = () => crypto.randomUUID();
 const short = (path: string, extra: Record<string, unknown> = {}) => ({
   url: `${t.upstream.url}${path}`,
