@@ -1,7 +1,8 @@
 /**
  * How runDag calls its activities: bookkeeping and expressions as local activities, each node as an activity
- * (a short one as a local activity) with its own retry policy and timeout, sibling nodes as one group activity. The patch names mark histories
- * recorded after a change of these calls, so older histories replay the calls they made.
+ * (a short one as a local activity) with its own retry policy and timeout, sibling nodes as one group activity.
+ * The patch names mark histories recorded after a change of these calls, so older histories replay the calls
+ * they made.
  */
 import {
   ActivityCancellationType,
