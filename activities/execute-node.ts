@@ -10,6 +10,7 @@ import type { DbTargets } from "./db/index.ts";
 import type { ExpressionPool } from "./expressions/pool.ts";
 import type { EgressPolicy } from "./http/egress-policy.ts";
 import { type AttemptDeps, createAttemptRunner } from "./node-attempt.ts";
+import { resumeLocalNode } from "./local-node.ts";
 import { createNodeGroup } from "./node-group.ts";
 import { createHandlers, createRender, type Handler } from "./node-handlers.ts";
 import { createRunGuard, type RunGuard } from "./runs/run-guard.ts";
@@ -40,9 +41,13 @@ export function createExecuteNode(attemptDeps: AttemptDeps, guard: RunGuard = cr
   const { sql } = attemptDeps;
   const runAttempt = createAttemptRunner(attemptDeps);
 
-  /** One node as its own Temporal activity: Temporal retries it, its attempt is Temporal's. */
+  /**
+   * One node as its own Temporal activity, or as a local activity (workflows/activity-options.ts): Temporal
+   * retries it; a regular activity's attempt is Temporal's, a local one goes on from what was recorded.
+   */
   async function executeNode(input: ExecuteNodeInput): Promise<unknown> {
     const ctx = Context.current();
+    if (ctx.info.isLocal) return await executeLocally(input, ctx);
     const attempt = ctx.info.attempt;
     // Heartbeats let Temporal notice a dead worker quickly and deliver cancellation to this attempt; they start
     // before the run guard's lookup and any bookkeeping write, so a slow query under load is not mistaken for a
@@ -56,6 +61,14 @@ export function createExecuteNode(attemptDeps: AttemptDeps, guard: RunGuard = cr
     } finally {
       clearInterval(heartbeat);
     }
+  }
+
+  /** A local activity cannot heartbeat: a lost worker shows as its workflow task timing out instead. */
+  async function executeLocally(input: ExecuteNodeInput, ctx: Context): Promise<unknown> {
+    await guard.forNodes(input.runId, [input.node], input.context);
+    const start = await resumeLocalNode(sql, input.runId, input.node, ctx.info.attempt);
+    if (start.done) return start.output;
+    return await runAttempt(input, start.attempt, ctx.cancellationSignal, "local");
   }
 
   /** Sibling nodes as one activity, each member retried here with its own policy (node-group.ts). */

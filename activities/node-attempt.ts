@@ -6,6 +6,7 @@
  */
 import { ApplicationFailure } from "@temporalio/common";
 import { type ExecuteNodeInput, type FailureType, outputRef, type SnapshotNode } from "../core/contract.ts";
+import type { NodeExecutionKind } from "../core/node-execution.ts";
 import { isNodeType, nodeKinds } from "../core/node-kinds.ts";
 import { nodePolicy } from "../core/node-policy.ts";
 import { INLINE_OUTPUT_LIMIT_BYTES, jsonBytes } from "../core/output-ref.ts";
@@ -37,7 +38,13 @@ export interface AttemptDeps {
   runningRowFirst?: boolean;
 }
 
-export type RunAttempt = (input: ExecuteNodeInput, attempt: number, signal: AbortSignal) => Promise<unknown>;
+/** `execution`: how the attempt runs, as its row records it (a group member or map item runs in an activity). */
+export type RunAttempt = (
+  input: ExecuteNodeInput,
+  attempt: number,
+  signal: AbortSignal,
+  execution?: NodeExecutionKind,
+) => Promise<unknown>;
 
 /** A config ready to run, or why it cannot: what the attempt records either way. */
 interface Prepared {
@@ -87,12 +94,13 @@ export function createAttemptRunner(
     { runId, node, context: given }: ExecuteNodeInput,
     attempt: number,
     signal: AbortSignal,
+    execution: NodeExecutionKind,
   ): Promise<unknown> {
     const context = await resolveContext(sql, given);
     const started = performance.now();
     const handler = handlers[node.type];
     const { prepared, error: prepareError, scrub, hasSecrets } = await prepare(runId, node, context);
-    const begun = { run_id: runId, node_id: node.id, node_name: node.name, type: node.type, attempt };
+    const begun = { run_id: runId, node_id: node.id, node_name: node.name, type: node.type, attempt, execution };
     const input = prepared ? scrub(prepared) : null;
     const record = attemptRecorder(log, begun, input, started, runningRowFirst);
     // A run that has finished runs nothing more: checked before the handler acts, unless it acts on nothing.
@@ -133,14 +141,14 @@ export function createAttemptRunner(
   }
 
   /** One attempt in a span of its own, named by the node, under the activity's span (a group runs several). */
-  return (input, attempt, signal) =>
+  return (input, attempt, signal, execution = "activity") =>
     withSpan(`node ${input.node.name}`, {
       "weft.run_id": input.runId,
       "weft.node_id": input.node.id,
       "weft.node_name": input.node.name,
       "weft.node_type": input.node.type,
       "weft.attempt": attempt,
-    }, () => runAttemptUntraced(input, attempt, signal));
+    }, () => runAttemptUntraced(input, attempt, signal, execution));
 }
 
 /** The error as a failure that says the same with every secret spelling replaced (its Retry-After kept). */

@@ -1,4 +1,7 @@
-/** Keys every node type accepts: per-node timeout and retry policy (core/node-policy.ts reads them). */
+/**
+ * Keys every node type accepts: per-node timeout and retry policy (core/node-policy.ts reads them), and whether the
+ * node may run as a local activity (core/node-execution.ts).
+ */
 import { z } from "zod";
 import { nodeFailureCodeProblem } from "./failure-types.ts";
 
@@ -19,4 +22,9 @@ export const retryPolicySchema = z.object({
 export const commonConfig = {
   timeout_ms: z.number().int().min(1).max(86_400_000).optional(),
   retry: retryPolicySchema.optional(),
+  /**
+   * true: the node runs as a regular Temporal activity even when it qualifies for a local one (core/node-execution.ts),
+   * so each attempt is its own activity task in the history and a crash never re-runs it from the workflow task.
+   */
+  durable_step: z.boolean({ message: "durable_step must be true or false" }).optional(),
 };

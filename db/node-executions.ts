@@ -21,6 +21,8 @@ export interface AttemptStart {
   input: unknown;
   /** How long ago the attempt began (started_at is back-dated by it); 0 when omitted. */
   elapsed_ms?: number;
+  /** How the attempt runs (core/node-execution.ts). */
+  execution?: "local" | "activity";
 }
 
 export interface AttemptEnd {
@@ -51,16 +53,17 @@ export function createNodeExecutionLog(sql: Sql) {
   const started = groupCommit<AttemptStart, number | undefined>(async (items) => {
     const rows = await sql`
       WITH locks AS MATERIALIZED (${lockRuns(items.map((i) => i.run_id))})
-      INSERT INTO node_executions (run_id, node_id, node_name, type, status, attempt, input, started_at)
-      SELECT a.run_id, a.node_id, a.node_name, a.type, 'running', a.attempt, a.input,
+      INSERT INTO node_executions (run_id, node_id, node_name, type, status, attempt, input, execution, started_at)
+      SELECT a.run_id, a.node_id, a.node_name, a.type, 'running', a.attempt, a.input, a.execution,
              now() - coalesce(a.elapsed_ms, 0) * interval '1 millisecond'
         FROM ROWS FROM (jsonb_to_recordset(${sql.json(items as never)})
-               AS (run_id uuid, node_id uuid, node_name text, type text, attempt int, input jsonb, elapsed_ms int))
-             WITH ORDINALITY AS a(run_id, node_id, node_name, type, attempt, input, elapsed_ms, ord)
+               AS (run_id uuid, node_id uuid, node_name text, type text, attempt int, input jsonb, execution text,
+                   elapsed_ms int))
+             WITH ORDINALITY AS a(run_id, node_id, node_name, type, attempt, input, execution, elapsed_ms, ord)
        WHERE (SELECT count(*) FROM locks) >= 0 AND ${sql.unsafe(LIVE_RUN)}
        ORDER BY a.ord
       ON CONFLICT (run_id, node_id, attempt) DO UPDATE
-        SET status = 'running', started_at = excluded.started_at, input = excluded.input
+        SET status = 'running', started_at = excluded.started_at, input = excluded.input, execution = excluded.execution
       RETURNING id, run_id, node_id, attempt`;
     const ids = new Map(rows.map((r) => [key(r as never), Number(r.id)]));
     return items.map((i) => ids.get(key(i)));
@@ -85,20 +88,22 @@ export function createNodeExecutionLog(sql: Sql) {
     const written = await sql`
       WITH locks AS MATERIALIZED (${lockRuns(items.map((i) => i.run_id))})
       INSERT INTO node_executions AS n
-        (run_id, node_id, node_name, type, status, attempt, input, output, error, started_at, finished_at, duration_ms)
-      SELECT a.run_id, a.node_id, a.node_name, a.type, a.status, a.attempt, a.input,
+        (run_id, node_id, node_name, type, status, attempt, input, execution, output, error, started_at, finished_at,
+         duration_ms)
+      SELECT a.run_id, a.node_id, a.node_name, a.type, a.status, a.attempt, a.input, a.execution,
              CASE WHEN a.has_output THEN coalesce(a.output, 'null'::jsonb) END, a.error,
              now() - a.duration_ms * interval '1 millisecond', now(), a.duration_ms
         FROM ROWS FROM (jsonb_to_recordset(${sql.json(rows as never)})
-               AS (run_id uuid, node_id uuid, node_name text, type text, attempt int, input jsonb, status text,
-                   output jsonb, has_output boolean, error jsonb, duration_ms int))
-             WITH ORDINALITY AS a(run_id, node_id, node_name, type, attempt, input, status, output, has_output, error,
-                                  duration_ms, ord)
+               AS (run_id uuid, node_id uuid, node_name text, type text, attempt int, input jsonb, execution text,
+                   status text, output jsonb, has_output boolean, error jsonb, duration_ms int))
+             WITH ORDINALITY AS a(run_id, node_id, node_name, type, attempt, input, execution, status, output,
+                                  has_output, error, duration_ms, ord)
        WHERE (SELECT count(*) FROM locks) >= 0 AND ${sql.unsafe(LIVE_RUN)}
        ORDER BY a.ord
       -- A row an earlier try of the same attempt left (its worker died while it ran) is taken over.
       ON CONFLICT (run_id, node_id, attempt) DO UPDATE
-        SET status = excluded.status, input = excluded.input, output = excluded.output, error = excluded.error,
+        SET status = excluded.status, input = excluded.input, execution = excluded.execution,
+            output = excluded.output, error = excluded.error,
             started_at = excluded.started_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms
       RETURNING run_id, node_id, attempt`;
     const keys = new Set(written.map((r) => key(r as never)));

@@ -201,6 +201,24 @@ describe.skipIf(!process.env.RECORD_HISTORIES)("record workflow histories for th
     expect(run.output).toEqual({ shape: { double: 42, city: "LIMA" } });
   });
 
+  it("short nodes as local activities: a chain, local siblings and a node that opts out", async () => {
+    const quick = (path: string) => ({ ...http(path), timeout_ms: 5000 });
+    const wf = await graph(
+      [
+        { name: "shape", type: "transform", config: { expression: '{"n": input.n * 2}' } },
+        { name: "fetch", config: quick("/f?n={{nodes.shape.output.n}}") },
+        { name: "left", config: quick("/l?ms=100") },
+        { name: "right", type: "transform", config: { expression: "nodes.fetch.output.body.n + 1" } },
+        { name: "durable", config: { ...quick("/d"), durable_step: true } },
+      ],
+      [["shape", "fetch"], ["fetch", "left"], ["fetch", "right"], ["right", "durable"]],
+    );
+    const run = await record("local-activities", wf, "succeeded", { n: 21 });
+    expect(run.output.durable.body.path).toBe("/d");
+    expect(run.node_executions.map((e: { node_name: string; execution: string }) => [e.node_name, e.execution]))
+      .toEqual(expect.arrayContaining([["shape", "local"], ["left", "local"], ["durable", "activity"]]));
+  });
+
   it("control flow: a map with a failed item, an event sent while waiting, a delay and a sub-workflow", async () => {
     const child = await graph([{ name: "inner", type: "transform", config: { expression: "input.x + 1" } }], []);
     const wf = await graph(

@@ -1,7 +1,8 @@
 /**
  * How runDag calls its activities: bookkeeping and expressions as local activities, each node as an activity
- * with its own retry policy and timeout, sibling nodes as one group activity. The patch names mark histories
- * recorded after a change of these calls, so older histories replay the calls they made.
+ * (a short one as a local activity) with its own retry policy and timeout, sibling nodes as one group activity.
+ * The patch names mark histories recorded after a change of these calls, so older histories replay the calls
+ * they made.
  */
 import {
   ActivityCancellationType,
@@ -12,7 +13,7 @@ import {
 } from "@temporalio/workflow";
 import type { SnapshotNode, WorkflowActivities } from "../core/contract.ts";
 import { isNodeType, nodeKinds } from "../core/node-kinds.ts";
-import { nodePolicy, RECORD_SLACK_MS, worstCaseMs } from "../core/node-policy.ts";
+import { type NodePolicy, nodePolicy, RECORD_SLACK_MS, worstCaseMs } from "../core/node-policy.ts";
 
 /** Marks histories whose conditions and approval messages are evaluated by expressionActivities. */
 export const BOUNDED_EXPRESSIONS_PATCH = "weft-bounded-expressions";
@@ -24,6 +25,15 @@ export const GROUPS_PATCH = "weft-node-groups";
  * local activity; older histories replay the call.
  */
 export const LEAN_BOOKKEEPING_PATCH = "weft-lean-bookkeeping";
+
+/** Marks histories whose short nodes run as local activities (core/node-execution.ts); older ones replay without. */
+export const LOCAL_ACTIVITIES_PATCH = "weft-local-activities";
+
+/**
+ * A local node's retry backoff up to this long waits in the worker inside the workflow task; a longer one (a
+ * late attempt's backoff, a long Retry-After) becomes a Temporal timer, so no workflow task is held through it.
+ */
+export const LOCAL_RETRY_THRESHOLD_MS = 5_000;
 
 /** Node types a group may hold: they run in the worker's own process on the run's queue. */
 export const GROUPABLE: ReadonlySet<string> = new Set(["http_request", "transform", "db_write"]);
@@ -60,13 +70,23 @@ export function nodeActivity(node: SnapshotNode, gpuTaskQueue: string | undefine
     // Activities heartbeat every second: a dead worker is noticed in seconds, and cancellation arrives.
     heartbeatTimeout: "10s",
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: {
-      maximumAttempts: policy.maxAttempts,
-      initialInterval: policy.initialIntervalMs,
-      backoffCoefficient: policy.backoffCoefficient,
-      maximumInterval: policy.maxIntervalMs,
-      nonRetryableErrorTypes: policy.nonRetryableErrorTypes,
-    },
+    retry: retryPolicy(policy),
+  }).executeNode;
+}
+
+/**
+ * A short node as a local activity (the same executeNode function): no activity task, its result reaches the
+ * history when the workflow task completes. Retry policy and timeout as for nodeActivity; no heartbeat (a lost
+ * worker is noticed by the workflow task timing out).
+ */
+export function localNodeActivity(node: SnapshotNode) {
+  const policy = nodePolicy(node.config);
+  return proxyLocalActivities<WorkflowActivities>({
+    summary: `${node.name} (${node.type}) · local`,
+    startToCloseTimeout: policy.timeoutMs + RECORD_SLACK_MS,
+    localRetryThreshold: LOCAL_RETRY_THRESHOLD_MS,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: retryPolicy(policy),
   }).executeNode;
 }
 
@@ -85,6 +105,15 @@ export function groupActivity(nodes: SnapshotNode[]) {
     retry: { maximumAttempts: Math.max(...policies.map((p) => p.maxAttempts)) + 1, initialInterval: "1s" },
   }).executeNodeGroup;
 }
+
+/** A node's retry policy as Temporal's, for its activity or local activity. */
+const retryPolicy = (policy: NodePolicy) => ({
+  maximumAttempts: policy.maxAttempts,
+  initialInterval: policy.initialIntervalMs,
+  backoffCoefficient: policy.backoffCoefficient,
+  maximumInterval: policy.maxIntervalMs,
+  nonRetryableErrorTypes: policy.nonRetryableErrorTypes,
+});
 
 /** What failed, as the run records it: an activity's own failure rather than Temporal's wrapper. */
 export function failureMessage(err: unknown): string {

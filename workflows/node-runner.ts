@@ -1,13 +1,23 @@
 /**
- * Starting a run's nodes and settling them: each node as its own activity (or, for approval nodes, a wait for a
- * decision), two or more groupable siblings as one group activity behind GROUPS_PATCH, at most max_parallel at a
- * time. Node activities run in one cancellation scope: fail_fast cancels it, and cancelling the run cancels it.
+ * Starting a run's nodes and settling them: each node as its own activity (a short one as a local activity behind
+ * LOCAL_ACTIVITIES_PATCH; an approval node as a wait for a decision), two or more groupable siblings that do not
+ * run locally as one group activity behind GROUPS_PATCH, at most max_parallel at a time. Node activities run in
+ * one cancellation scope: fail_fast cancels it, and cancelling the run cancels it.
  */
 import { CancellationScope, isCancellation, patched } from "@temporalio/workflow";
 import type { SnapshotNode, WorkflowSnapshot } from "../core/contract.ts";
 import type { DagScheduler } from "../core/dag-scheduler.ts";
+import { runsLocally } from "../core/node-execution.ts";
 import { nodeReferences } from "../core/node-kinds.ts";
-import { failureMessage, GROUPABLE, groupActivity, GROUPS_PATCH, nodeActivity } from "./activity-options.ts";
+import {
+  failureMessage,
+  GROUPABLE,
+  groupActivity,
+  GROUPS_PATCH,
+  LOCAL_ACTIVITIES_PATCH,
+  localNodeActivity,
+  nodeActivity,
+} from "./activity-options.ts";
 import type { NodeContext, RunState } from "./run-state.ts";
 
 export interface NodeRunnerDeps {
@@ -34,6 +44,7 @@ export class NodeRunner {
   private settledCount = 0;
   private wake: (() => void) | null = null;
   private groups: boolean | undefined;
+  private local: boolean | undefined;
 
   constructor(private readonly deps: NodeRunnerDeps) {
     this.failFast = deps.snapshot.on_failure !== "continue";
@@ -49,17 +60,25 @@ export class NodeRunner {
     this.wake = null;
   }
 
-  /** Starts what the queue holds within max_parallel: two or more groupable nodes go as one activity. */
+  /**
+   * Starts what the queue holds within max_parallel: two or more groupable nodes go as one activity, unless they
+   * run locally (parallel local activities cost no activity task each, which is what the group saved).
+   */
   startQueued() {
     const { byId } = this.deps.state.graph;
     const take = this.queue.splice(0, Math.max(0, this.deps.snapshot.max_parallel - this.running.size));
-    const groupable = take.filter((id) => GROUPABLE.has(byId.get(id)!.type));
+    const groupable = take.filter((id) => GROUPABLE.has(byId.get(id)!.type) && !this.runsLocally(byId.get(id)!));
     if (groupable.length >= 2 && (this.groups ??= patched(GROUPS_PATCH))) {
       this.startGroup(groupable);
       for (const id of take) if (!groupable.includes(id)) this.start(id);
     } else {
       for (const id of take) this.start(id);
     }
+  }
+
+  /** Whether this node runs as a local activity; histories from before the patch ran every node as an activity. */
+  private runsLocally(node: SnapshotNode): boolean {
+    return runsLocally(node.type, node.config) && (this.local ??= patched(LOCAL_ACTIVITIES_PATCH));
   }
 
   private settle(ids: string[]) {
@@ -90,6 +109,8 @@ export class NodeRunner {
       ? () => control(context)
       : node.type === "approval"
       ? () => awaitApproval(node, context)
+      : this.runsLocally(node)
+      ? () => localNodeActivity(node)({ runId: state.runId, node, context })
       : () => nodeActivity(node, gpuTaskQueue)({ runId: state.runId, node, context });
     const done = this.scope.run(execute)
       .then(

@@ -73,10 +73,10 @@ describe("runDag", () => {
     expect(fakes.finished).toMatchObject([{ status: "failed", output: { ok: "fine" } }]);
   });
 
-  it("starts groupable siblings as one group activity; each member keeps its own outcome", async () => {
+  it("starts groupable siblings that do not run locally as one group activity; each keeps its outcome", async () => {
     const fakes = fakeActivities({ root: () => 0, t1: () => "one", t2: () => fail("two"), t3: () => "three" });
     const g = graph(
-      [node("root"), node("t1", "transform"), node("t2", "transform"), node("t3", "http_request"), node("x")],
+      [node("root"), node("t1", "db_write"), node("t2", "http_request"), node("t3", "http_request"), node("x")],
       [edge("root", "t1"), edge("root", "t2"), edge("root", "t3"), edge("t2", "x")],
       { on_failure: "continue" },
     );
@@ -85,6 +85,26 @@ describe("runDag", () => {
     expect(cause(error)?.message).toBe('node "t2" failed: two');
     expect(fakes.finished).toMatchObject([{ status: "failed", output: { t1: "one", t3: "three" } }]);
     expect(fakes.outcomes).toMatchObject([{ node_name: "x", status: "skipped" }]);
+  });
+
+  it("starts short siblings as parallel local activities, and long ones of the same fan-out as a group", async () => {
+    const fakes = fakeActivities({});
+    const short = { timeout_ms: 5000 };
+    const g = graph(
+      [
+        node("root"),
+        node("t1", "transform"),
+        node("h1", "http_request", short),
+        node("h2", "http_request"),
+        node("h3", "http_request"),
+        node("d1", "db_write", { ...short, durable_step: true }),
+      ],
+      ["t1", "h1", "h2", "h3", "d1"].map((n) => edge("root", n)),
+    );
+    const { result } = await run(g, fakes);
+    expect(result?.status).toBe("succeeded");
+    expect(fakes.groups).toEqual([["h2", "h3", "d1"]]);
+    expect([...fakes.executed].sort()).toEqual(["d1", "h1", "h2", "h3", "root", "t1"]);
   });
 
   it("reuses outputs handed over from an earlier run without executing those nodes", async () => {

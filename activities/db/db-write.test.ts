@@ -177,33 +177,44 @@ describe("exactly once", () => {
     await Promise.all([crashing?.stop("SIGKILL"), healthy?.stop()]);
   });
 
-  it("a worker killed right after the commit does not make the next attempt write twice", async () => {
-    const queue = `weft-crash-${process.pid}`;
-    const crashApp = await setupApp({ WEFT_TASK_QUEUE: queue });
-    crashing = await startWorker(queue, { WEFT_TEST_FAULT: "crash_after_db_commit" }, "test/fault-worker.ts");
-    const exited = new Promise((r) => crashing!.proc.once("exit", r));
-    const marker = `once-${crypto.randomUUID()}`;
-    const { workflowId } = await buildWorkflow(crashApp.app, t.alice.token, [{
-      name: "db",
-      type: "db_write",
-      config: { operation: "insert", table, values: { customer: marker }, returning: ["id"] },
-    }]);
-    const started = (await call(crashApp.app, "POST", `/api/workflows/${workflowId}/execute`, {
-      token: t.alice.token,
-      body: { input: {} },
-    })).body;
-    await exited; // the worker died after committing, before Temporal heard of it
-    expect((await admin.unsafe(`SELECT count(*)::int AS n FROM ${qualified} WHERE customer = $1`, [marker]))[0].n).toBe(
-      1,
-    );
-    healthy = await startWorker(queue);
-    const run = await waitForRun(crashApp.app, t.alice.token, workflowId, started.run_id, 90_000);
-    expect(run.status).toBe("succeeded");
-    expect((await admin.unsafe(`SELECT count(*)::int AS n FROM ${qualified} WHERE customer = $1`, [marker]))[0].n).toBe(
-      1,
-    );
-    const attempts = run.node_executions.map((n: { attempt: number; status: string }) => [n.attempt, n.status]);
-    expect(attempts).toEqual([[1, "failed"], [2, "succeeded"]]);
-    expect(run.output.db.replayed).toBe(true);
-  }, 120_000);
+  // A local db_write (timeout_ms ≤ 10 s) is re-executed from its workflow task on the next worker: the attempt
+  // after the lost one still finds the ledger row.
+  it.each([["an activity", {}], ["a local activity", { timeout_ms: 5000 }]])(
+    "a worker killed right after the commit does not make the next attempt write twice (%s)",
+    async (_kind, extra) => {
+      const queue = `weft-crash-${process.pid}-${Object.keys(extra).length}`;
+      const crashApp = await setupApp({ WEFT_TASK_QUEUE: queue });
+      crashing = await startWorker(queue, { WEFT_TEST_FAULT: "crash_after_db_commit" }, "test/fault-worker.ts");
+      const exited = new Promise((r) => crashing!.proc.once("exit", r));
+      const marker = `once-${crypto.randomUUID()}`;
+      const { workflowId } = await buildWorkflow(crashApp.app, t.alice.token, [{
+        name: "db",
+        type: "db_write",
+        config: { operation: "insert", table, values: { customer: marker }, returning: ["id"], ...extra },
+      }]);
+      const started = (await call(crashApp.app, "POST", `/api/workflows/${workflowId}/execute`, {
+        token: t.alice.token,
+        body: { input: {} },
+      })).body;
+      await exited; // the worker died after committing, before Temporal heard of it
+      expect((await admin.unsafe(`SELECT count(*)::int AS n FROM ${qualified} WHERE customer = $1`, [marker]))[0].n)
+        .toBe(
+          1,
+        );
+      healthy = await startWorker(queue);
+      const run = await waitForRun(crashApp.app, t.alice.token, workflowId, started.run_id, 90_000);
+      expect(run.status).toBe("succeeded");
+      expect((await admin.unsafe(`SELECT count(*)::int AS n FROM ${qualified} WHERE customer = $1`, [marker]))[0].n)
+        .toBe(
+          1,
+        );
+      const attempts = run.node_executions.map((n: { attempt: number; status: string }) => [n.attempt, n.status]);
+      expect(attempts).toEqual([[1, "failed"], [2, "succeeded"]]);
+      expect(run.output.db.replayed).toBe(true);
+      const executions = new Set(run.node_executions.map((n: { execution: string | null }) => n.execution));
+      expect([...executions]).toEqual(["timeout_ms" in extra ? "local" : "activity"]);
+      await Promise.all([crashing?.stop("SIGKILL"), healthy?.stop()]);
+    },
+    120_000,
+  );
 });

@@ -25,6 +25,9 @@ const nodeFields = {
   }),
   config: z.record(z.string(), z.unknown()).openapi({
     example: { method: "GET", url: "https://example.com/{{input.id}}" },
+    description: "The node type's settings. Every type also takes `timeout_ms`, `retry` and `durable_step` " +
+      "(boolean): `transform` nodes, and `http_request`/`db_write` nodes whose `timeout_ms` is at most 10000, run " +
+      "as Temporal local activities unless `durable_step` is true (docs/engine.md, Local activities).",
   }),
   position_x: z.number().finite(),
   position_y: z.number().finite(),

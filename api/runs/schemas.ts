@@ -25,6 +25,11 @@ export const NodeExecutionSchema = z.object({
   started_at: z.string(),
   finished_at: z.string().nullable(),
   duration_ms: z.number().int().nullable(),
+  execution: z.enum(["local", "activity"]).nullable().openapi({
+    description: "How the attempt ran: `local` (a Temporal local activity inside the workflow task) or `activity` " +
+      "(a regular activity, a node group or a map's items); null for what the run decided itself (skipped, " +
+      "reused, approvals, control flow)",
+  }),
   items: z.object({
     total: z.number().int(),
     succeeded: z.number().int(),

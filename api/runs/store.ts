@@ -46,6 +46,7 @@ export interface NodeExecutionRow {
   started_at: string;
   finished_at: string | null;
   duration_ms: number | null;
+  execution: "local" | "activity" | null;
 }
 
 /** The run, if it is the workspace's and belongs to that workflow; another workspace's is a 404 like a missing one. */
@@ -68,7 +69,8 @@ export async function listRuns(sql: Sql, workflowId: string, page: { limit: numb
 
 export async function nodeExecutions(sql: Sql, runId: string): Promise<NodeExecutionRow[]> {
   const rows = await sql<NodeExecutionRow[]>`
-    SELECT node_id, node_name, type, status, attempt, input, output, error, started_at, finished_at, duration_ms
+    SELECT node_id, node_name, type, status, attempt, input, output, error, started_at, finished_at, duration_ms,
+      execution
     FROM node_executions WHERE run_id = ${runId} ORDER BY started_at, id`;
   const maps = rows.filter((r) => r.type === "map");
   if (maps.length) {
