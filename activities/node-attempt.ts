@@ -102,7 +102,10 @@ export function createAttemptRunner(
     const { prepared, error: prepareError, scrub, hasSecrets } = await prepare(runId, node, context);
     const begun = { run_id: runId, node_id: node.id, node_name: node.name, type: node.type, attempt, execution };
     const input = prepared ? scrub(prepared) : null;
-    const record = attemptRecorder(log, begun, input, started, runningRowFirst);
+    // A local attempt with effects writes its running row first: a worker lost mid-attempt restarts the workflow
+    // task, whose attempt count starts again, so that row is the only trace of the lost attempt (local-node.ts).
+    const rowFirst = runningRowFirst || (execution === "local" && !SIDE_EFFECT_FREE.has(node.type));
+    const record = attemptRecorder(log, begun, input, started, rowFirst);
     // A run that has finished runs nothing more: checked before the handler acts, unless it acts on nothing.
     if (!prepareError && !(await record.admit(SIDE_EFFECT_FREE.has(node.type)))) {
       throw refused(`run ${runId} has finished`);
