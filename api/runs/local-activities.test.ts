@@ -189,6 +189,25 @@ describe("semantics of a local node", () => {
     ]);
   });
 
+  it("fail_fast cancels a running local sibling at once: it is recorded cancelled", async () => {
+    const { workflowId } = await t.buildWorkflow(
+      [
+        { name: "start", type: "transform", config: { expression: "1" } },
+        { name: "slow", config: short("/sibling?ms=6000") },
+        { name: "broken", config: short("/flaky?fail=99", { query: { ms: "300" }, retry: { max_attempts: 1 } }) },
+      ],
+      [["start", "slow"], ["start", "broken"]],
+    );
+    const began = Date.now();
+    const run = await t.runToEnd(workflowId);
+    // The workflow cancels its own local activity in the same workflow task: no wait for a heartbeat.
+    expect(Date.now() - began).toBeLessThan(4000);
+    expect(run.status).toBe("failed");
+    const byName = Object.fromEntries(run.node_executions.map((e: Exec) => [e.node_name, e]));
+    expect(byName.broken).toMatchObject({ status: "failed", execution: "local" });
+    expect(byName.slow).toMatchObject({ status: "cancelled", execution: "local" });
+  });
+
   it("cancelling the run mid local node records the node cancelled and ends the run cancelled", async () => {
     const { workflowId } = await t.buildWorkflow([
       { name: "slow", config: short("/cancel?ms=9500", { timeout_ms: 10_000 }) },
