@@ -189,9 +189,28 @@ describe("semantics of a local node", () => {
     ]);
   });
 
+  it("fail_fast cancels a running local sibling at once: it is recorded cancelled", async () => {
+    const { workflowId } = await t.buildWorkflow(
+      [
+        { name: "start", type: "transform", config: { expression: "1" } },
+        { name: "slow", config: short("/sibling?ms=6000") },
+        { name: "broken", config: short("/flaky?fail=99", { query: { ms: "300" }, retry: { max_attempts: 1 } }) },
+      ],
+      [["start", "slow"], ["start", "broken"]],
+    );
+    const began = Date.now();
+    const run = await t.runToEnd(workflowId);
+    // The workflow cancels its own local activity in the same workflow task: no wait for a heartbeat.
+    expect(Date.now() - began).toBeLessThan(4000);
+    expect(run.status).toBe("failed");
+    const byName = Object.fromEntries(run.node_executions.map((e: Exec) => [e.node_name, e]));
+    expect(byName.broken).toMatchObject({ status: "failed", execution: "local" });
+    expect(byName.slow).toMatchObject({ status: "cancelled", execution: "local" });
+  });
+
   it("cancelling the run mid local node records the node cancelled and ends the run cancelled", async () => {
     const { workflowId } = await t.buildWorkflow([
-      { name: "slow", config: short("/cancel?ms=9500", { timeout_ms: 10_000 }) },
+      { name: "slow", config: short("/cancel?ms=9900", { timeout_ms: 10_000 }) },
       { name: "next", type: "transform", config: { expression: "1" } },
     ]);
     const started = (await t.execute(workflowId)).body;
@@ -210,7 +229,7 @@ describe("semantics of a local node", () => {
     } while (!["cancelled", "failed", "succeeded"].includes(run.status));
     // The cancellation reaches the workflow when its task is next completed: a workflow task that runs a local
     // activity is heartbeated by the SDK at 80% of its 10 s timeout, so within ~8 s, before the request ends.
-    expect(Date.now() - began, JSON.stringify(run.node_executions)).toBeLessThan(9000);
+    expect(Date.now() - began, JSON.stringify(run.node_executions)).toBeLessThan(9900);
     expect(run.status).toBe("cancelled");
     expect(run.node_executions).toMatchObject([{ node_name: "slow", status: "cancelled", execution: "local" }]);
     expect((await temporalFinalStatus(t.temporal, started.temporal.workflow_id)).status.name).toBe("CANCELLED");
