@@ -1,0 +1,21 @@
+/** A run as `GET …/runs/{run_id}` answers it (and `execute?wait` / `hooks/{token}?wait` once it ended). */
+import { isOutputRef } from "../../core/output-ref.ts";
+import { loadRef } from "../../db/output-refs.ts";
+import type { Services } from "../env.ts";
+import { presentRun } from "./present.ts";
+import type { RunRow } from "./store.ts";
+import { nodeExecutions } from "./store.ts";
+import { runUsage } from "./usage.ts";
+
+/** The run with its node executions and token usage; outputs passed by reference are returned whole. */
+export async function runView(services: Pick<Services, "sql" | "config">, row: RunRow) {
+  const { sql } = services;
+  const executions = await nodeExecutions(sql, row.id);
+  for (const e of executions) if (isOutputRef(e.output)) e.output = await loadRef(sql, e.output);
+  if (row.output && typeof row.output === "object") {
+    for (const [name, value] of Object.entries(row.output)) {
+      if (isOutputRef(value)) row.output[name] = await loadRef(sql, value);
+    }
+  }
+  return { ...presentRun(services.config, row), usage: runUsage(executions), node_executions: executions };
+}
