@@ -72,6 +72,28 @@ export class WeftApi {
     );
   }
 
+  /**
+   * One request per run: POST execute?wait=N, answered with the finished run (200); a run still going after N s
+   * (202) is then asked for with GET ?wait until final.
+   */
+  async executeWait(workflowId: string, seconds = 30): Promise<RunView> {
+    this.counts.execute++;
+    const res = await fetch(`${this.base}/api/workflows/${workflowId}/execute?wait=${seconds}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${this.token}` },
+      body: '{"input":{}}',
+    });
+    const text = await res.text();
+    if (res.status === 200) return JSON.parse(text) as RunView;
+    if (res.status !== 202) throw new Error(`execute?wait answered ${res.status}: ${text.slice(0, 300)}`);
+    return await this.waitEnd(workflowId, (JSON.parse(text) as { run_id: string }).run_id);
+  }
+
+  /** Creates (or rotates) the workflow's webhook; its path, `/api/hooks/<token>`. */
+  async hook(workflowId: string): Promise<string> {
+    return (await this.call<{ url_path: string }>("POST", `/api/workflows/${workflowId}/hook`)).url_path;
+  }
+
   /** Asks for the run with `?wait=30` (the API answers when it ends) until it is final; returns the last view. */
   async waitEnd(workflowId: string, runId: string, timeoutMs = 120_000) {
     const until = Date.now() + timeoutMs;
