@@ -4,6 +4,8 @@ export const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 
 export interface RunView {
   status: string;
+  /** When the run's final status was written (PostgreSQL's clock, this machine's). */
+  finished_at?: string | null;
   node_executions: { node_name: string; status: string; duration_ms: number | null }[];
 }
 

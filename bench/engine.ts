@@ -153,6 +153,8 @@ try {
       rawLocal: () => rawRun("rawLocalChain", 3),
     };
     const names = Object.keys(variants) as (keyof typeof variants)[];
+    // Warm-up: one run per client of each, so that no first window pays for a cold worker or JIT.
+    for (const name of names) await Promise.all(Array.from({ length: clients }, () => variants[name]()));
     const c: ThroughputRounds = { weft: [], raw: [], rawLocal: [] };
     for (let i = 0; i < cRounds; i++) {
       for (const name of i % 2 ? [...names].reverse() : names) {
@@ -166,13 +168,19 @@ try {
   const verdicts = [...printed.verdicts];
   let latency, webhook;
   if (parts.includes("d")) {
-    console.log(`\n(d) one-node run, ${dRuns} sequential runs of each, interleaved`);
+    // How long after the run's final write its answer arrived: what waiting on the event hub costs.
+    const answerLag: number[] = [];
     latency = reportLatency(
       await sequential(dRuns, {
-        weft: () => weftWait(wf.single, 1),
+        weft: async () => {
+          const run = await api.executeWait(wf.single, 30);
+          if (run.finished_at) answerLag.push(Date.now() - new Date(run.finished_at).getTime());
+          return run.status === "succeeded" && run.node_executions.length !== 1 ? "failed" : run.status;
+        },
         rawLocal: () => rawRun("rawLocalChain", 1),
         raw: () => rawRun("rawChain", 1),
       }),
+      answerLag,
     );
     verdicts.push(latency.verdict);
   }
