@@ -6,7 +6,7 @@ import type { Services } from "../env.ts";
 import type { Logger } from "../logger.ts";
 import type { Subscription } from "./event-hub.ts";
 import { runView } from "./run-view.ts";
-import { FINAL_RUN_STATUSES, getOwnedRun, runProgress } from "./store.ts";
+import { FINAL_RUN_STATUSES, getOwnedRun, nodeExecutions, runProgress } from "./store.ts";
 
 /**
  * Waits until the run's events say it ended, `timeoutMs` passes or the client goes away. Listens through the
@@ -74,6 +74,10 @@ export async function finishedRun(
 ) {
   if (seconds <= 0) return null;
   await waitForRunEnd(services, logger, run.runId, seconds * 1000, signal, run.fresh ? 0n : undefined);
-  const row = await getOwnedRun(services.sql, run.workflowId, run.runId, run.workspaceId);
-  return FINAL_RUN_STATUSES.has(row.status) ? await runView(services, row) : null;
+  // Both reads at once: the answer leaves one round trip after the wake-up, not two.
+  const [row, executions] = await Promise.all([
+    getOwnedRun(services.sql, run.workflowId, run.runId, run.workspaceId),
+    nodeExecutions(services.sql, run.runId),
+  ]);
+  return FINAL_RUN_STATUSES.has(row.status) ? await runView(services, row, executions) : null;
 }
