@@ -186,6 +186,10 @@ try {
   }
   if (parts.includes("e")) {
     const hookUrl = `${api.base}${await api.hook(wf.hook3)}?wait=10`;
+    // Warm-up: one request per connection, answered before the window opens.
+    await Promise.all(
+      Array.from({ length: clients }, () => fetch(hookUrl, { method: "POST", body: "{}" }).then((r) => r.text())),
+    );
     webhook = reportWebhook(await hookLoad(meter, hookUrl, { seconds, connections: clients }));
     verdicts.push(webhook.verdict);
   }
