@@ -188,7 +188,13 @@ try {
     const hookUrl = `${api.base}${await api.hook(wf.hook3)}?wait=10`;
     // Warm-up: one request per connection, answered before the window opens.
     await Promise.all(
-      Array.from({ length: clients }, () => fetch(hookUrl, { method: "POST", body: "{}" }).then((r) => r.text())),
+      Array.from(
+        { length: clients },
+        () =>
+          fetch(hookUrl, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }).then((r) =>
+            r.text()
+          ),
+      ),
     );
     webhook = reportWebhook(await hookLoad(meter, hookUrl, { seconds, connections: clients }));
     verdicts.push(webhook.verdict);
