@@ -48,6 +48,16 @@ describe("POST …/execute?wait=N", () => {
     expect(await runCount(wf)).toBe(1);
   });
 
+  it("reads the run's events once at the start and once at its end, not after each node", async () => {
+    const wf = await chain(["/slow?ms=100", "/slow?ms=100", "/slow?ms=100"]);
+    const before = t.events.reads;
+    const res = await execute(wf, 30);
+    expect(res.body.status).toBe("succeeded");
+    const events = await t.sql`SELECT count(*)::int AS n FROM run_events WHERE run_id = ${res.body.id}`;
+    expect(events[0].n).toBeGreaterThanOrEqual(6);
+    expect(t.events.reads - before).toBeLessThanOrEqual(3);
+  });
+
   it("a failed run is a 200 with the failed run; a cancelled one too", async () => {
     const failing = await chain(["/ok", "/fail", "/never"]);
     const res = await execute(failing, 30);

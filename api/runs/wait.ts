@@ -30,7 +30,7 @@ export async function waitForRunEnd(
   }
   let sub: Subscription;
   try {
-    sub = await services.events.subscribe(runId, from);
+    sub = await services.events.subscribe(runId, from, true);
   } catch (err) {
     logger.warn("cannot wait for the run's end; answering at once", { run_id: runId, error: (err as Error).message });
     return;
