@@ -54,7 +54,7 @@ describe("POST …/execute?wait=N", () => {
     const res = await execute(wf, 30);
     expect(res.body.status).toBe("succeeded");
     const events = await t.sql`SELECT count(*)::int AS n FROM run_events WHERE run_id = ${res.body.id}`;
-    expect(events[0].n).toBeGreaterThanOrEqual(6);
+    expect(events[0].n).toBeGreaterThanOrEqual(5);
     expect(t.events.reads - before).toBeLessThanOrEqual(3);
   });
 
