@@ -11,6 +11,8 @@ export interface RunView {
 
 export class WeftApi {
   private token = "";
+  /** The last execute?wait answer's Server-Timing phases (start, wait, read) in ms. */
+  serverTiming: Record<string, number> = {};
   /** Requests made, by kind, so the load bench can report what the API served. */
   readonly counts = { execute: 0, poll: 0 };
   constructor(readonly base: string) {}
@@ -86,6 +88,10 @@ export class WeftApi {
       body: '{"input":{}}',
     });
     const text = await res.text();
+    this.serverTiming = Object.fromEntries(
+      (res.headers.get("server-timing") ?? "").split(",").map((p) => /^\s*(\w+);dur=([\d.]+)/.exec(p))
+        .filter((m) => m !== null).map((m) => [m[1], Number(m[2])]),
+    );
     if (res.status === 200) return JSON.parse(text) as RunView;
     if (res.status !== 202) throw new Error(`execute?wait answered ${res.status}: ${text.slice(0, 300)}`);
     return await this.waitEnd(workflowId, (JSON.parse(text) as { run_id: string }).run_id);

@@ -170,17 +170,21 @@ try {
   if (parts.includes("d")) {
     // How long after the run's final write its answer arrived: what waiting on the event hub costs.
     const answerLag: number[] = [];
+    // And where the API says the time went (its Server-Timing: start, wait for the run's end, final reads).
+    const phases: Record<string, number[]> = {};
     latency = reportLatency(
       await sequential(dRuns, {
         weft: async () => {
           const run = await api.executeWait(wf.single, 30);
           if (run.finished_at) answerLag.push(Date.now() - new Date(run.finished_at).getTime());
+          for (const [k, v] of Object.entries(api.serverTiming)) (phases[k] ??= []).push(v);
           return run.status === "succeeded" && run.node_executions.length !== 1 ? "failed" : run.status;
         },
         rawLocal: () => rawRun("rawLocalChain", 1),
         raw: () => rawRun("rawChain", 1),
       }),
       answerLag,
+      phases,
     );
     verdicts.push(latency.verdict);
   }

@@ -12,9 +12,10 @@ import { runView } from "./run-view.ts";
 import type * as routes from "./routes.ts";
 import { startRun } from "./start.ts";
 import { FINAL_RUN_STATUSES, getOwnedRun, listRuns } from "./store.ts";
-import { finishedRun, waitForRunEnd } from "./wait.ts";
+import { finishedRun, StartTiming, waitForRunEnd } from "./wait.ts";
 
 export const execute: AppRouteHandler<typeof routes.executeRoute> = async (c) => {
+  const timing = new StartTiming();
   const services = c.get("services");
   const workflow = c.get("workflow");
   const { input } = c.req.valid("json");
@@ -52,7 +53,9 @@ export const execute: AppRouteHandler<typeof routes.executeRoute> = async (c) =>
   );
   if (replayed) c.header("Idempotent-Replayed", "true");
   const ref = { workflowId: workflow.id, runId: run.run_id, workspaceId, fresh: !replayed };
-  const finished = await finishedRun(services, c.get("logger"), ref, wait, c.req.raw.signal);
+  timing.mark("start");
+  const finished = await finishedRun(services, c.get("logger"), ref, wait, c.req.raw.signal, timing);
+  if (wait > 0) c.header("Server-Timing", timing.header);
   return finished ? c.json(finished, 200) : c.json(run, 202);
 };
 

@@ -62,6 +62,25 @@ export interface StartedRunRef {
 }
 
 /**
+ * The phases of a start's answer as a `Server-Timing` header (`start;dur=…, wait;dur=…, read;dur=…`, ms): where a
+ * one-request run's time goes, the engine's share (`wait`) apart from the API's own.
+ */
+export class StartTiming {
+  private readonly phases: string[] = [];
+  private last = performance.now();
+
+  mark(phase: string) {
+    const now = performance.now();
+    this.phases.push(`${phase};dur=${(now - this.last).toFixed(1)}`);
+    this.last = now;
+  }
+
+  get header() {
+    return this.phases.join(", ");
+  }
+}
+
+/**
  * For execute and webhooks with `?wait=N`: the run as GET answers it once it ended within `seconds`, or null
  * (keep the 202) when it did not, the client left, or `seconds` is 0.
  */
@@ -71,13 +90,17 @@ export async function finishedRun(
   run: StartedRunRef,
   seconds: number,
   signal: AbortSignal,
+  timing?: StartTiming,
 ) {
   if (seconds <= 0) return null;
   await waitForRunEnd(services, logger, run.runId, seconds * 1000, signal, run.fresh ? 0n : undefined);
+  timing?.mark("wait");
   // Both reads at once: the answer leaves one round trip after the wake-up, not two.
   const [row, executions] = await Promise.all([
     getOwnedRun(services.sql, run.workflowId, run.runId, run.workspaceId),
     nodeExecutions(services.sql, run.runId),
   ]);
-  return FINAL_RUN_STATUSES.has(row.status) ? await runView(services, row, executions) : null;
+  const view = FINAL_RUN_STATUSES.has(row.status) ? await runView(services, row, executions) : null;
+  timing?.mark("read");
+  return view;
 }

@@ -6,7 +6,7 @@ import { ApiError, engineUnavailable, notFound } from "../errors.ts";
 import type { AppRouteHandler } from "../openapi.ts";
 import { parseIdempotencyKey } from "../runs/idempotency.ts";
 import { startRun } from "../runs/start.ts";
-import { finishedRun } from "../runs/wait.ts";
+import { finishedRun, StartTiming } from "../runs/wait.ts";
 import type * as routes from "./routes.ts";
 import {
   deleteSchedule,
@@ -36,6 +36,7 @@ function presentSchedule(services: Services, row: ScheduleRow) {
 
 // Public: the token in the path is the credential (app.ts skips bearer auth under /api/hooks/).
 export const webhook: AppRouteHandler<typeof routes.webhookRoute> = async (c) => {
+  const timing = new StartTiming();
   const services = c.get("services");
   const { token } = c.req.valid("param");
   const { wait } = c.req.valid("query");
@@ -72,7 +73,9 @@ export const webhook: AppRouteHandler<typeof routes.webhookRoute> = async (c) =>
   );
   if (replayed) c.header("Idempotent-Replayed", "true");
   const ref = { workflowId: workflow.id, runId: started.run_id, workspaceId: workflow.workspace_id, fresh: !replayed };
-  const finished = await finishedRun(services, c.get("logger"), ref, wait, c.req.raw.signal);
+  timing.mark("start");
+  const finished = await finishedRun(services, c.get("logger"), ref, wait, c.req.raw.signal, timing);
+  if (wait > 0) c.header("Server-Timing", timing.header);
   return finished ? c.json(finished, 200) : c.json(started, 202);
 };
 
