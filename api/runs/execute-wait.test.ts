@@ -46,8 +46,10 @@ describe("POST …/execute?wait=N", () => {
     const lag = answeredAt - new Date(res.body.finished_at).getTime();
     expect(lag).toBeLessThan(500);
     expect(await runCount(wf)).toBe(1);
-    // Where the time went: the start, the wait for the run's end, the final reads.
-    expect(res.headers.get("server-timing")).toMatch(/^start;dur=[\d.]+, wait;dur=[\d.]+, read;dur=[\d.]+$/);
+    // Where the time went: snapshot and checks, the run row, Temporal's start, the wait for the end, the reads.
+    expect(res.headers.get("server-timing")).toMatch(
+      /^prepare;dur=[\d.]+, insert;dur=[\d.]+, temporal;dur=[\d.]+, wait;dur=[\d.]+, read;dur=[\d.]+$/,
+    );
   });
 
   it("reads the run's events once at the start and once at its end, not after each node", async () => {

@@ -38,6 +38,7 @@ export const execute: AppRouteHandler<typeof routes.executeRoute> = async (c) =>
             actorId: actor.id,
             input,
             trigger: "manual",
+            timing,
             audit: (runId) =>
               auditRow(c, {
                 action: "run.started",
@@ -53,7 +54,6 @@ export const execute: AppRouteHandler<typeof routes.executeRoute> = async (c) =>
   );
   if (replayed) c.header("Idempotent-Replayed", "true");
   const ref = { workflowId: workflow.id, runId: run.run_id, workspaceId, fresh: !replayed };
-  timing.mark("start");
   const finished = await finishedRun(services, c.get("logger"), ref, wait, c.req.raw.signal, timing);
   if (wait > 0) c.header("Server-Timing", timing.header);
   return finished ? c.json(finished, 200) : c.json(run, 202);

@@ -62,8 +62,9 @@ export interface StartedRunRef {
 }
 
 /**
- * The phases of a start's answer as a `Server-Timing` header (`start;dur=…, wait;dur=…, read;dur=…`, ms): where a
- * one-request run's time goes, the engine's share (`wait`) apart from the API's own.
+ * The phases of a start's answer as a `Server-Timing` header (ms): `prepare` (snapshot, size check), `insert` (the
+ * run row), `temporal` (the workflow's start) or `replay` (an Idempotency-Key's run), then `wait` (the engine's
+ * share: until the run's end is heard) and `read`: where a one-request run's time goes.
  */
 export class StartTiming {
   private readonly phases: string[] = [];

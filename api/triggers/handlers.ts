@@ -58,6 +58,7 @@ export const webhook: AppRouteHandler<typeof routes.webhookRoute> = async (c) =>
           actorId: workflow.id,
           input,
           trigger: "webhook",
+          timing,
           audit: (runId) => ({
             workspaceId: workflow.workspace_id,
             actor: { type: "webhook", id: workflow.id, label: `webhook of ${workflow.name}` },
@@ -73,7 +74,6 @@ export const webhook: AppRouteHandler<typeof routes.webhookRoute> = async (c) =>
   );
   if (replayed) c.header("Idempotent-Replayed", "true");
   const ref = { workflowId: workflow.id, runId: started.run_id, workspaceId: workflow.workspace_id, fresh: !replayed };
-  timing.mark("start");
   const finished = await finishedRun(services, c.get("logger"), ref, wait, c.req.raw.signal, timing);
   if (wait > 0) c.header("Server-Timing", timing.header);
   return finished ? c.json(finished, 200) : c.json(started, 202);
