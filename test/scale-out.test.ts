@@ -12,7 +12,7 @@ import { connect, type Sql } from "../db/client.ts";
 import { TEST_DATABASE_URL, TEST_TEMPORAL_ADDRESS } from "./env.ts";
 import { json, startUpstream, type Upstream } from "./helpers.ts";
 import type { Spawned } from "./processes.ts";
-import { ApiClient, freePort, type Json, ProcessSet, startApi, startQueueWorker } from "./stack.ts";
+import { ApiClient, freePort, type Json, kill9, ProcessSet, startApi, startQueueWorker, waitFor } from "./stack.ts";
 
 const QUEUE = "weft-scale-out";
 const RUNS = 24;
@@ -22,6 +22,7 @@ let upstream: Upstream;
 let sql: Sql;
 let connection: Connection;
 let apis: ApiClient[] = [];
+let apiProcs: Spawned[] = [];
 let workers: Spawned[] = [];
 
 beforeAll(async () => {
@@ -37,6 +38,7 @@ beforeAll(async () => {
     startQueueWorker(QUEUE, TEST_TEMPORAL_ADDRESS),
   ]);
   for (const p of started) procs.track(p);
+  apiProcs = started.slice(0, 2);
   workers = started.slice(2);
   apis = ports.map((port) => new ApiClient(`http://127.0.0.1:${port}`));
   await apis[0].login("scale-out");
@@ -175,4 +177,48 @@ describe("two API processes and two workers on one Temporal and one PostgreSQL",
     expect([...identities].map((id) => id.split("@")[0]).filter((pid) => pids.includes(pid)).sort())
       .toEqual([...new Set(pids)].sort());
   }, 240_000);
+
+  it(
+    "an API process killed while a client waits: the client's retry with its Idempotency-Key on the other gets the same run",
+    async () => {
+      const wf = await apis[1].chain(
+        "scale-out-retry",
+        ["n1", "n2"].map((name) => ({
+          name,
+          config: { url: `${upstream.url}/retry/{{run.id}}/${name}`, query: { ms: "700" } },
+        })),
+      );
+      const key = `retry-${crypto.randomUUID()}`;
+      const post = (api: ApiClient) =>
+        fetch(`${api.base}/api/workflows/${wf}/execute?wait=30`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${api.token}`, "idempotency-key": key },
+          body: JSON.stringify({ input: {} }),
+        });
+      const first = post(apis[0]).then(() => "answered", () => "connection lost");
+      const [claimed] = await waitFor(
+        "the key's run",
+        async () => {
+          const rows = await sql<{ run_id: string }[]>`SELECT run_id FROM run_idempotency_keys WHERE key = ${key}`;
+          return rows.length ? rows : undefined;
+        },
+        30_000,
+        20,
+      );
+      await kill9(apiProcs[0]);
+      expect(await first).toBe("connection lost");
+
+      const retried = await post(apis[1]);
+      expect(retried.status).toBe(200);
+      expect(retried.headers.get("idempotent-replayed")).toBe("true");
+      const run = await retried.json();
+      expect(run).toMatchObject({ id: claimed.run_id, status: "succeeded" });
+      const runs = await sql`SELECT id FROM workflow_runs WHERE workflow_id = ${wf}`;
+      expect(runs.map((r) => r.id)).toEqual([claimed.run_id]);
+      for (const n of ["n1", "n2"]) {
+        expect(upstream.requests.filter((r) => r.url.startsWith(`/retry/${claimed.run_id}/${n}`)), n).toHaveLength(1);
+      }
+    },
+    120_000,
+  );
 });
