@@ -4,11 +4,15 @@ export const FINAL = new Set(["succeeded", "failed", "cancelled"]);
 
 export interface RunView {
   status: string;
+  /** When the run's final status was written (PostgreSQL's clock, this machine's). */
+  finished_at?: string | null;
   node_executions: { node_name: string; status: string; duration_ms: number | null }[];
 }
 
 export class WeftApi {
   private token = "";
+  /** The last execute?wait answer's Server-Timing phases (start, wait, read) in ms. */
+  serverTiming: Record<string, number> = {};
   /** Requests made, by kind, so the load bench can report what the API served. */
   readonly counts = { execute: 0, poll: 0 };
   constructor(readonly base: string) {}
@@ -70,6 +74,32 @@ export class WeftApi {
       "GET",
       `/api/workflows/${workflowId}/runs/${runId}${waitSeconds ? `?wait=${waitSeconds}` : ""}`,
     );
+  }
+
+  /**
+   * One request per run: POST execute?wait=N, answered with the finished run (200); a run still going after N s
+   * (202) is then asked for with GET ?wait until final.
+   */
+  async executeWait(workflowId: string, seconds = 30): Promise<RunView> {
+    this.counts.execute++;
+    const res = await fetch(`${this.base}/api/workflows/${workflowId}/execute?wait=${seconds}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${this.token}` },
+      body: '{"input":{}}',
+    });
+    const text = await res.text();
+    this.serverTiming = Object.fromEntries(
+      (res.headers.get("server-timing") ?? "").split(",").map((p) => /^\s*(\w+);dur=([\d.]+)/.exec(p))
+        .filter((m) => m !== null).map((m) => [m[1], Number(m[2])]),
+    );
+    if (res.status === 200) return JSON.parse(text) as RunView;
+    if (res.status !== 202) throw new Error(`execute?wait answered ${res.status}: ${text.slice(0, 300)}`);
+    return await this.waitEnd(workflowId, (JSON.parse(text) as { run_id: string }).run_id);
+  }
+
+  /** Creates (or rotates) the workflow's webhook; its path, `/api/hooks/<token>`. */
+  async hook(workflowId: string): Promise<string> {
+    return (await this.call<{ url_path: string }>("POST", `/api/workflows/${workflowId}/hook`)).url_path;
   }
 
   /** Asks for the run with `?wait=30` (the API answers when it ends) until it is final; returns the last view. */

@@ -1,5 +1,8 @@
-/** Bench-only workflows: Weft's runDag, and rawChain, a hand-written chain of HTTP activities (the baseline). */
-import { proxyActivities } from "@temporalio/workflow";
+/**
+ * Bench-only workflows: Weft's runDag, and the baselines a Temporal user writes by hand: rawChain, a chain of
+ * HTTP activities (what most write), and rawLocalChain, the same chain as local activities (what an expert writes).
+ */
+import { proxyActivities, proxyLocalActivities } from "@temporalio/workflow";
 export * from "../workflows/index.ts";
 
 export interface RawActivities {
@@ -10,16 +13,38 @@ export interface RawActivities {
 }
 
 // The same timeout and retry policy runDag gives an http_request node with no options of its own.
-const { rawHttp, rawTransform } = proxyActivities<RawActivities>({
+const options = {
   startToCloseTimeout: 70_000,
   retry: { maximumAttempts: 3, initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 30_000 },
-});
+};
+const { rawHttp, rawTransform } = proxyActivities<RawActivities>(options);
+const local = proxyLocalActivities<RawActivities>(options);
 
-/** Calls rawHttp(url) n times in sequence; returns the summed time spent inside the activities. */
-export async function rawChain(url: string, n: number): Promise<{ activity_ms: number }> {
+/** The result of a raw chain: time inside the activities, and how many HTTP answers were 2xx (the check). */
+export interface RawChainResult {
+  activity_ms: number;
+  ok: number;
+}
+
+async function chainOf(call: RawActivities["rawHttp"], url: string, n: number): Promise<RawChainResult> {
   let total = 0;
-  for (let i = 0; i < n; i++) total += (await rawHttp(url)).activity_ms;
-  return { activity_ms: total };
+  let ok = 0;
+  for (let i = 0; i < n; i++) {
+    const r = await call(url);
+    total += r.activity_ms;
+    if (r.status >= 200 && r.status < 300) ok++;
+  }
+  return { activity_ms: total, ok };
+}
+
+/** Calls rawHttp(url) n times in sequence as regular activities. */
+export function rawChain(url: string, n: number): Promise<RawChainResult> {
+  return chainOf(rawHttp, url, n);
+}
+
+/** The same chain as local activities: run inside the workflow task, no matching round trip per step. */
+export function rawLocalChain(url: string, n: number): Promise<RawChainResult> {
+  return chainOf(local.rawHttp, url, n);
 }
 
 /** One rawHttp, then n more at once: the baseline of Weft's fan-out. */

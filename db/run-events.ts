@@ -3,6 +3,8 @@ import { jsonValue, type Sql } from "./client.ts";
 
 /** Carries the run id of every appended event, at commit. */
 export const RUN_EVENTS_CHANNEL = "weft_run_events";
+/** Carries the run id of a run's final status event only (db/migrations/042_run_final_notify.sql). */
+export const RUN_FINAL_CHANNEL = "weft_run_final";
 
 export interface RunEvent {
   /** run_events.id as a string: it is a bigint, and the SSE event id. */

@@ -1,6 +1,6 @@
 /** One LISTEN connection per API process, fanning run-event notifications out to the streams of each run. */
 import type { Sql } from "../../db/client.ts";
-import { readRunEvents, RUN_EVENTS_CHANNEL, type RunEvent } from "../../db/run-events.ts";
+import { readRunEvents, RUN_EVENTS_CHANNEL, RUN_FINAL_CHANNEL, type RunEvent } from "../../db/run-events.ts";
 import type { Logger } from "../logger.ts";
 
 const BATCH = 500;
@@ -21,7 +21,11 @@ export class Subscription {
   /** A slow client's queue is full: reads skip it rather than buffer without bound. */
   lagging = false;
 
-  constructor(public cursor: bigint, private readonly hooks: SubscriptionHooks) {}
+  /**
+   * `endOnly`: the subscriber only looks for the run's end (a `?wait`), so the run's other events need not be read
+   * for it as they come; they arrive with the final one.
+   */
+  constructor(public cursor: bigint, private readonly hooks: SubscriptionHooks, readonly endOnly = false) {}
 
   /** Takes events read from `from` on; a batch starting past the cursor would leave a gap, so it waits. */
   offer(from: bigint, events: RunEvent[]) {
@@ -93,17 +97,21 @@ export class RunEventHub {
 
   constructor(private readonly sql: Sql, private readonly logger: Logger) {}
 
+  /** Reads of run events made so far (each one query), for tests and profiling. */
+  reads = 0;
+
   /**
    * Subscribes to a run's events after `afterId`. Listening is established first and the replay is simply the
-   * feed's first read, so an event committed at any moment is either replayed or notified, never neither.
+   * feed's first read, so an event committed at any moment is either replayed or notified, never neither. An
+   * `endOnly` subscriber's feed is read again only when the run ends (or a stream shares the feed).
    */
-  async subscribe(runId: string, afterId: bigint): Promise<Subscription> {
+  async subscribe(runId: string, afterId: bigint, endOnly = false): Promise<Subscription> {
     if (this.closed) throw new Error("the server is shutting down");
     await this.listen();
     const sub = new Subscription(afterId, {
       closed: (s) => this.unsubscribe(runId, s),
       drained: () => this.poke(runId),
-    });
+    }, endOnly);
     let feed = this.feeds.get(runId);
     if (!feed) this.feeds.set(runId, feed = { subs: new Set(), reading: false, dirty: false });
     feed.subs.add(sub);
@@ -141,6 +149,7 @@ export class RunEventHub {
           let from: bigint | null = null;
           for (const sub of feed.subs) if (!sub.lagging && (from === null || sub.cursor < from)) from = sub.cursor;
           if (from === null) break;
+          this.reads++;
           const events = await readRunEvents(this.sql, runId, from.toString(), BATCH);
           for (const sub of feed.subs) sub.offer(from, events);
           if (events.length < BATCH) break;
@@ -161,11 +170,24 @@ export class RunEventHub {
     if (!feed.subs.size) this.feeds.delete(runId);
   }
 
-  /** LISTENs once; on every reconnect of the listener all feeds re-read, catching up what went unnotified. */
+  /** An event was appended: read it for the run's streams; a feed of `?wait`s alone waits for the run's end. */
+  private notified(runId: string) {
+    const feed = this.feeds.get(runId);
+    if (feed && [...feed.subs].some((sub) => !sub.endOnly)) this.poke(runId);
+  }
+
+  /**
+   * LISTENs once on both channels (every event; a run's end); on every reconnect of the listener all feeds re-read,
+   * catching up what went unnotified.
+   */
   private listen(): Promise<unknown> {
-    this.listening ??= this.sql.listen(RUN_EVENTS_CHANNEL, (runId) => this.poke(runId), () => {
+    const catchUp = () => {
       for (const runId of this.feeds.keys()) this.poke(runId);
-    }).catch((err) => {
+    };
+    this.listening ??= Promise.all([
+      this.sql.listen(RUN_EVENTS_CHANNEL, (runId) => this.notified(runId), catchUp),
+      this.sql.listen(RUN_FINAL_CHANNEL, (runId) => this.poke(runId), catchUp),
+    ]).catch((err) => {
       this.listening = null;
       throw err;
     });

@@ -1,7 +1,5 @@
 /** Run handlers: execute snapshots the graph and starts the Temporal workflow; reads come from PostgreSQL. */
-import { isOutputRef } from "../../core/output-ref.ts";
 import { withIncomingTrace, withSpan } from "../../core/tracing.ts";
-import { loadRef } from "../../db/output-refs.ts";
 import { approveUpdate, updateArgs } from "../../core/contract.ts";
 import { ApiError } from "../errors.ts";
 import { appendAudit } from "../../db/audit-log.ts";
@@ -10,25 +8,27 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from "../temporal/cl
 import type { AppRouteHandler } from "../openapi.ts";
 import { parseIdempotencyKey } from "./idempotency.ts";
 import { presentRun } from "./present.ts";
+import { runView } from "./run-view.ts";
 import type * as routes from "./routes.ts";
 import { startRun } from "./start.ts";
-import { FINAL_RUN_STATUSES, getOwnedRun, listRuns, nodeExecutions } from "./store.ts";
-import { runUsage } from "./usage.ts";
-import { waitForRunEnd } from "./wait.ts";
+import { FINAL_RUN_STATUSES, getOwnedRun, listRuns } from "./store.ts";
+import { finishedRun, StartTiming, waitForRunEnd } from "./wait.ts";
 
 export const execute: AppRouteHandler<typeof routes.executeRoute> = async (c) => {
+  const timing = new StartTiming();
   const services = c.get("services");
   const workflow = c.get("workflow");
   const { input } = c.req.valid("json");
+  const { wait } = c.req.valid("query");
   const actor = c.get("actor");
   const workspaceId = c.get("workspace").id;
+  const key = parseIdempotencyKey(c.req.header("idempotency-key"));
   // One trace per run, from here through the workflow to each node; a caller's traceparent continues its trace.
-  return await withIncomingTrace(
+  const { replayed, ...run } = await withIncomingTrace(
     c.req.raw.headers,
     () =>
       withSpan("weft.execute", { "weft.workflow_id": workflow.id, "weft.tenant_id": workspaceId }, async (span) => {
-        const key = parseIdempotencyKey(c.req.header("idempotency-key"));
-        const { replayed, ...run } = await startRun(
+        const started = await startRun(
           services,
           c.get("logger"),
           {
@@ -38,6 +38,7 @@ export const execute: AppRouteHandler<typeof routes.executeRoute> = async (c) =>
             actorId: actor.id,
             input,
             trigger: "manual",
+            timing,
             audit: (runId) =>
               auditRow(c, {
                 action: "run.started",
@@ -47,11 +48,15 @@ export const execute: AppRouteHandler<typeof routes.executeRoute> = async (c) =>
           },
           key,
         );
-        span.setAttribute("weft.run_id", run.run_id);
-        if (replayed) c.header("Idempotent-Replayed", "true");
-        return c.json(run, 202);
+        span.setAttribute("weft.run_id", started.run_id);
+        return started;
       }),
   );
+  if (replayed) c.header("Idempotent-Replayed", "true");
+  const ref = { workflowId: workflow.id, runId: run.run_id, workspaceId, fresh: !replayed };
+  const finished = await finishedRun(services, c.get("logger"), ref, wait, c.req.raw.signal, timing);
+  if (wait > 0) c.header("Server-Timing", timing.header);
+  return finished ? c.json(finished, 200) : c.json(run, 202);
 };
 
 export const list: AppRouteHandler<typeof routes.listRunsRoute> = async (c) => {
@@ -72,16 +77,7 @@ export const get: AppRouteHandler<typeof routes.getRunRoute> = async (c) => {
     await waitForRunEnd(services, c.get("logger"), run_id, wait * 1000, c.req.raw.signal);
     row = await reconciler.reconcile(await getOwnedRun(sql, id, run_id, owner));
   }
-  const executions = await nodeExecutions(sql, run_id);
-  // Outputs passed through Temporal by reference are returned whole, as if they never left.
-  for (const e of executions) if (isOutputRef(e.output)) e.output = await loadRef(sql, e.output);
-  if (row.output && typeof row.output === "object") {
-    for (const [name, value] of Object.entries(row.output)) {
-      if (isOutputRef(value)) row.output[name] = await loadRef(sql, value);
-    }
-  }
-  const usage = runUsage(executions);
-  return c.json({ ...presentRun(services.config, row), usage, node_executions: executions }, 200);
+  return c.json(await runView(services, row), 200);
 };
 
 export const cancel: AppRouteHandler<typeof routes.cancelRunRoute> = async (c) => {

@@ -16,12 +16,14 @@ import {
   ExecuteBody,
   ExecuteResponse,
   GetRunQuery,
+  IdempotencyHeaders,
   RetryBody,
   RUN_STATUSES,
   RunParams,
   RunSchema,
   RunSummarySchema,
   SearchRunsQuery,
+  StartRunQuery,
   WorkflowParams,
 } from "./schemas.ts";
 
@@ -34,18 +36,22 @@ export const executeRoute = createRoute({
   path: "/api/workflows/{id}/execute",
   tags,
   security,
-  summary: "Start a durable run of the workflow's current version (202; poll the run)",
+  summary: "Start a durable run of the workflow's current version (202; with `wait`, 200 and the run once it ends)",
+  description: "With `wait=N` the answer is held until the run ends, at most N seconds: one request per run. " +
+    "A repeat with the same Idempotency-Key waits on the same run.",
   request: {
     params: WorkflowParams,
-    headers: z.object({
-      "idempotency-key": z.string().optional().openapi({
-        description: "Same key, same user, within 24 h: the same run is returned instead of a new one",
-      }),
-    }),
+    query: StartRunQuery,
+    headers: IdempotencyHeaders,
     ...jsonBody(ExecuteBody),
   },
   responses: {
-    202: jsonResponse("The run was accepted", ExecuteResponse),
+    200: jsonResponse("The run ended within `wait` seconds: it as GET …/runs/{run_id} answers it", RunSchema),
+    202: jsonResponse("The run was accepted (and, with `wait`, has not ended yet)", ExecuteResponse),
+    409: jsonResponse(
+      "The Idempotency-Key named another workflow, or its first request is still starting",
+      ErrorSchema,
+    ),
     ...errorResponses,
     ...graphTooLargeResponse,
   },

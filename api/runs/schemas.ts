@@ -87,10 +87,26 @@ export const ExecuteResponse = z.object({
 export const WorkflowParams = z.object({ id: uuid.openapi({ param: { name: "id", in: "path" } }) });
 export const RunParams = WorkflowParams.extend({ run_id: uuid.openapi({ param: { name: "run_id", in: "path" } }) });
 
+/** `?wait=N`: seconds (0–60) to hold the answer until the run ends; anything else is a 400. */
+const waitSeconds = (description: string) =>
+  z.string().regex(/^(?:[0-9]|[1-5][0-9]|60)$/, "whole seconds from 0 to 60").default("0").transform(Number)
+    .openapi({ description, type: "integer", minimum: 0, maximum: 60 });
+
 export const GetRunQuery = z.object({
-  wait: z.coerce.number().int().min(0).max(60).default(0).openapi({
-    description: "Seconds to wait for an unfinished run to end before answering (0–60; 0 answers at once)",
+  wait: waitSeconds("Seconds to wait for an unfinished run to end before answering (0–60; 0 answers at once)"),
+});
+
+export const IdempotencyHeaders = z.object({
+  "idempotency-key": z.string().optional().openapi({
+    description: "Same key, same caller, within 24 h: the same run is returned (and waited on) instead of a new one",
   }),
+});
+
+export const StartRunQuery = z.object({
+  wait: waitSeconds(
+    "Seconds (0–60) to wait for the run to end: answered 200 with the finished run (as GET …/runs/{run_id}, a " +
+      "failed or cancelled run included) if it ends in time, else 202 as without `wait`",
+  ),
 });
 
 export const RetryBody = z.object({

@@ -33,6 +33,8 @@ export interface StartRunRequest {
   reuse?: Record<string, unknown>;
   /** Its audit row (`run.started`, `run.retried`), written with the run row; given the new run's id. */
   audit: (runId: string) => AuditRow;
+  /** Marks the start's phases (prepare, insert, temporal; or replay) for a Server-Timing answer. */
+  timing?: { mark(phase: string): void };
 }
 
 /** What execute and a webhook answer with 202. */
@@ -90,7 +92,10 @@ export async function startRun(
     return run ? { ...run, replayed: true as const } : null;
   };
   const earlier = await replay();
-  if (earlier) return earlier;
+  if (earlier) {
+    request.timing?.mark("replay");
+    return earlier;
+  }
   // An invalid graph is answered INVALID_GRAPH by the error mapper (api/errors.ts).
   const snapshot = request.snapshot ?? await snapshotWorkflow(sql, workflow);
   const runId = crypto.randomUUID();
@@ -101,14 +106,17 @@ export async function startRun(
     services.codec,
     config.WEFT_MAX_WORKFLOW_INPUT_BYTES,
   );
+  request.timing?.mark("prepare");
   if (!(await insertRunOnce(sql, run, idempotencyKey, keyScope, request.audit(runId)))) {
     const winner = await replay();
+    request.timing?.mark("replay");
     if (winner) return winner;
     // The key's other request rolled back meanwhile (its start failed): the client may simply try again.
     throw new ApiError("CONFLICT", "a request with this Idempotency-Key was being processed; try again", undefined, {
       retryAfterSeconds: 1,
     });
   }
+  request.timing?.mark("insert");
   let temporalRunId: string;
   try {
     temporalRunId = await launchRun(services, { runId, workspaceId, input, snapshot, reuse });
@@ -118,6 +126,7 @@ export async function startRun(
     logger.error("temporal start failed", { run_id: runId, error: (err as Error).message });
     throw engineUnavailable("the run was not started", { retryAfterSeconds: START_RETRY_AFTER_SECONDS });
   }
+  request.timing?.mark("temporal");
   const temporalWorkflowId = temporalWorkflowIdOf(runId);
   logger.info("run started", {
     run_id: runId,

@@ -4,7 +4,9 @@ import { withIncomingTrace, withSpan } from "../../core/tracing.ts";
 import type { Services } from "../env.ts";
 import { ApiError, engineUnavailable, notFound } from "../errors.ts";
 import type { AppRouteHandler } from "../openapi.ts";
+import { parseIdempotencyKey } from "../runs/idempotency.ts";
 import { startRun } from "../runs/start.ts";
+import { finishedRun, StartTiming } from "../runs/wait.ts";
 import type * as routes from "./routes.ts";
 import {
   deleteSchedule,
@@ -34,35 +36,47 @@ function presentSchedule(services: Services, row: ScheduleRow) {
 
 // Public: the token in the path is the credential (app.ts skips bearer auth under /api/hooks/).
 export const webhook: AppRouteHandler<typeof routes.webhookRoute> = async (c) => {
+  const timing = new StartTiming();
   const services = c.get("services");
   const { token } = c.req.valid("param");
+  const { wait } = c.req.valid("query");
   const input = c.req.valid("json");
+  const key = parseIdempotencyKey(c.req.header("idempotency-key"));
+  const workflow = await hookWorkflow(services.sql, await hashHookToken(token));
+  if (!workflow) throw notFound("webhook");
   // A caller's traceparent continues its trace through the run (core/tracing.ts).
-  return await withIncomingTrace(c.req.raw.headers, () =>
-    withSpan("weft.webhook", {}, async (span) => {
-      const workflow = await hookWorkflow(services.sql, await hashHookToken(token));
-      if (!workflow) throw notFound("webhook");
-      // Attributed to the hook: the actor is the webhook of this workflow, not a person.
-      const started = await startRun(services, c.get("logger"), {
-        workflow,
-        workspaceId: workflow.workspace_id,
-        // The run's owner_id stays the workflow's creator, as before workspaces.
-        startedBy: workflow.owner_id,
-        actorId: workflow.id,
-        input,
-        trigger: "webhook",
-        audit: (runId) => ({
+  const { replayed, ...started } = await withIncomingTrace(
+    c.req.raw.headers,
+    () =>
+      withSpan("weft.webhook", {}, async (span) => {
+        // Attributed to the hook: the actor (and the Idempotency-Key's owner) is the webhook of this workflow.
+        const run = await startRun(services, c.get("logger"), {
+          workflow,
           workspaceId: workflow.workspace_id,
-          actor: { type: "webhook", id: workflow.id, label: `webhook of ${workflow.name}` },
-          action: "run.started",
-          resource: { type: "run", id: runId },
-          details: { workflow_id: workflow.id, trigger: "webhook" },
-          requestId: c.get("requestId"),
-        }),
-      });
-      span.setAttributes({ "weft.run_id": started.run_id, "weft.workflow_id": workflow.id });
-      return c.json(started, 202);
-    }));
+          // The run's owner_id stays the workflow's creator, as before workspaces.
+          startedBy: workflow.owner_id,
+          actorId: workflow.id,
+          input,
+          trigger: "webhook",
+          timing,
+          audit: (runId) => ({
+            workspaceId: workflow.workspace_id,
+            actor: { type: "webhook", id: workflow.id, label: `webhook of ${workflow.name}` },
+            action: "run.started",
+            resource: { type: "run", id: runId },
+            details: { workflow_id: workflow.id, trigger: "webhook" },
+            requestId: c.get("requestId"),
+          }),
+        }, key);
+        span.setAttributes({ "weft.run_id": run.run_id, "weft.workflow_id": workflow.id });
+        return run;
+      }),
+  );
+  if (replayed) c.header("Idempotent-Replayed", "true");
+  const ref = { workflowId: workflow.id, runId: started.run_id, workspaceId: workflow.workspace_id, fresh: !replayed };
+  const finished = await finishedRun(services, c.get("logger"), ref, wait, c.req.raw.signal, timing);
+  if (wait > 0) c.header("Server-Timing", timing.header);
+  return finished ? c.json(finished, 200) : c.json(started, 202);
 };
 
 export const rotateHook: AppRouteHandler<typeof routes.rotateHookRoute> = async (c) => {

@@ -1,7 +1,15 @@
 /** Trigger schemas and routes: a workflow's webhook (public endpoint + owner management) and its cron schedules. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { bearerSecurity, errorResponses, graphTooLargeResponse, jsonBody, jsonResponse, uuid } from "../openapi.ts";
-import { ExecuteResponse } from "../runs/schemas.ts";
+import {
+  bearerSecurity,
+  errorResponses,
+  ErrorSchema,
+  graphTooLargeResponse,
+  jsonBody,
+  jsonResponse,
+  uuid,
+} from "../openapi.ts";
+import { ExecuteResponse, IdempotencyHeaders, RunSchema, StartRunQuery } from "../runs/schemas.ts";
 import { WorkflowParams } from "../workflows/routes.ts";
 import { isTimeZone } from "./timezone.ts";
 
@@ -59,9 +67,16 @@ export const webhookRoute = createRoute({
   tags,
   security: [],
   summary: "Start a run of the token's workflow with the JSON body as input (no bearer token: the URL is the secret)",
-  request: { params: HookParams, ...jsonBody(WebhookInput) },
+  description: "With `wait=N` the answer is held until the run ends, at most N seconds (a synchronous webhook); " +
+    "a repeat with the same Idempotency-Key gets (and waits on) the same run.",
+  request: { params: HookParams, query: StartRunQuery, headers: IdempotencyHeaders, ...jsonBody(WebhookInput) },
   responses: {
-    202: jsonResponse("The run was accepted", ExecuteResponse),
+    200: jsonResponse("The run ended within `wait` seconds: it as GET …/runs/{run_id} answers it", RunSchema),
+    202: jsonResponse("The run was accepted (and, with `wait`, has not ended yet)", ExecuteResponse),
+    409: jsonResponse(
+      "The Idempotency-Key named another workflow, or its first request is still starting",
+      ErrorSchema,
+    ),
     ...errorResponses,
     ...graphTooLargeResponse,
   },
