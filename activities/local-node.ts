@@ -7,7 +7,7 @@
  */
 import { type FailureType, type NodeError, outputRef, type SnapshotNode } from "../core/contract.ts";
 import { nodePolicy } from "../core/node-policy.ts";
-import { INLINE_OUTPUT_LIMIT_BYTES, jsonBytes } from "../core/output-ref.ts";
+import { jsonBytes, LOCAL_INLINE_OUTPUT_LIMIT_BYTES } from "../core/output-ref.ts";
 import type { Sql } from "../db/client.ts";
 import { recordLostAttempts } from "../db/lost-attempts.ts";
 import { nonRetryable } from "./errors.ts";
@@ -37,7 +37,10 @@ export async function resumeLocalNode(
     WHERE run_id = ${runId} AND node_id = ${node.id} AND attempt > 0 ORDER BY attempt DESC LIMIT 1`;
   if (last?.status === "succeeded") {
     const bytes = jsonBytes(last.output);
-    return { done: true, output: bytes <= INLINE_OUTPUT_LIMIT_BYTES ? last.output : outputRef(runId, node.id, bytes) };
+    return {
+      done: true,
+      output: bytes <= LOCAL_INLINE_OUTPUT_LIMIT_BYTES ? last.output : outputRef(runId, node.id, bytes),
+    };
   }
   const policy = nodePolicy(node.config);
   const error = last?.status === "failed" ? last.error : null;

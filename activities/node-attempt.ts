@@ -9,7 +9,7 @@ import { type ExecuteNodeInput, type FailureType, outputRef, type SnapshotNode }
 import type { NodeExecutionKind } from "../core/node-execution.ts";
 import { isNodeType, nodeKinds } from "../core/node-kinds.ts";
 import { nodePolicy } from "../core/node-policy.ts";
-import { INLINE_OUTPUT_LIMIT_BYTES, jsonBytes } from "../core/output-ref.ts";
+import { inlineLimit, jsonBytes } from "../core/output-ref.ts";
 import { createRedactor } from "../core/redact.ts";
 import { placedSecrets, renderWithSecrets, secretPlacementProblems } from "../core/secret-placement.ts";
 import { withSpan } from "../core/tracing.ts";
@@ -127,7 +127,7 @@ export function createAttemptRunner(
       ended = true;
       await finish("succeeded", output, null);
       const bytes = jsonBytes(output);
-      return bytes <= INLINE_OUTPUT_LIMIT_BYTES ? output : outputRef(runId, node.id, bytes);
+      return bytes <= inlineLimit(execution) ? output : outputRef(runId, node.id, bytes);
     } catch (err) {
       if (ended) throw err;
       const cancelled = signal.aborted;

@@ -5,7 +5,7 @@
 import { ApplicationFailure } from "@temporalio/common";
 import { describe, expect, it } from "vitest";
 import type { ExecuteNodeInput, SnapshotNode } from "../core/contract.ts";
-import { INLINE_OUTPUT_LIMIT_BYTES } from "../core/output-ref.ts";
+import { INLINE_OUTPUT_LIMIT_BYTES, LOCAL_INLINE_OUTPUT_LIMIT_BYTES } from "../core/output-ref.ts";
 import { attemptRunner, handler, mockEnvironment } from "../test/node-attempts.ts";
 import { nonRetryable } from "./errors.ts";
 
@@ -43,6 +43,18 @@ describe("a node attempt", () => {
       $weft_ref: { run_id: "run-1", node_id: n.id, bytes: big.length + 2 },
     });
     expect(a.finished[0].output).toBe(big);
+  });
+
+  it("run locally, hands back by reference from a far smaller size: its output rides the workflow task", async () => {
+    const medium = "x".repeat(LOCAL_INLINE_OUTPUT_LIMIT_BYTES);
+    const a = attemptRunner({ medium: handler(() => Promise.resolve(medium)) });
+    const n = node("medium");
+    const env = mockEnvironment();
+    const ref = { $weft_ref: { run_id: "run-1", node_id: n.id, bytes: medium.length + 2 } };
+    await expect(env.run(() => a.runAttempt(input(n), 1, env.context.cancellationSignal, "local"))).resolves
+      .toEqual(ref);
+    // The same output from a regular activity stays inline.
+    await expect(attempt(a.runAttempt, n)).resolves.toBe(medium);
   });
 
   it("an unknown node type fails without retrying, recorded with no input", async () => {

@@ -8,6 +8,15 @@ export { isOutputRef, type OutputRef, outputRef } from "./contract.ts";
 
 /** Outputs whose JSON is larger than this are passed by reference. */
 export const INLINE_OUTPUT_LIMIT_BYTES = 256 * 1024;
+/**
+ * A local activity's output travels back with its workflow task's completion, beside every other local node's of
+ * that task (workflows/local-budget.ts bounds how many): outputs above this are passed by reference instead.
+ */
+export const LOCAL_INLINE_OUTPUT_LIMIT_BYTES = 16 * 1024;
+
+/** The largest output a node passes inline, by how it runs. */
+export const inlineLimit = (execution: "local" | "activity" | undefined): number =>
+  execution === "local" ? LOCAL_INLINE_OUTPUT_LIMIT_BYTES : INLINE_OUTPUT_LIMIT_BYTES;
 
 export function jsonBytes(value: unknown): number {
   return new TextEncoder().encode(JSON.stringify(value ?? null)).length;

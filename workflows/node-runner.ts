@@ -18,6 +18,7 @@ import {
   localNodeActivity,
   nodeActivity,
 } from "./activity-options.ts";
+import { LocalTaskBudget } from "./local-budget.ts";
 import type { NodeContext, RunState } from "./run-state.ts";
 
 export interface NodeRunnerDeps {
@@ -45,6 +46,9 @@ export class NodeRunner {
   private wake: (() => void) | null = null;
   private groups: boolean | undefined;
   private local: boolean | undefined;
+  private readonly localBudget = new LocalTaskBudget();
+  /** Queued nodes chosen to run locally in this pass (decided once: the budget is spent as they start). */
+  private localNow = new Map<string, (output: unknown) => void>();
 
   constructor(private readonly deps: NodeRunnerDeps) {
     this.failFast = deps.snapshot.on_failure !== "continue";
@@ -67,7 +71,12 @@ export class NodeRunner {
   startQueued() {
     const { byId } = this.deps.state.graph;
     const take = this.queue.splice(0, Math.max(0, this.deps.snapshot.max_parallel - this.running.size));
-    const groupable = take.filter((id) => GROUPABLE.has(byId.get(id)!.type) && !this.runsLocally(byId.get(id)!));
+    this.localNow.clear();
+    for (const id of take) {
+      const settle = this.runsLocally(byId.get(id)!) ? this.localBudget.reserve() : null;
+      if (settle) this.localNow.set(id, settle);
+    }
+    const groupable = take.filter((id) => GROUPABLE.has(byId.get(id)!.type) && !this.localNow.has(id));
     if (groupable.length >= 2 && (this.groups ??= patched(GROUPS_PATCH))) {
       this.startGroup(groupable);
       for (const id of take) if (!groupable.includes(id)) this.start(id);
@@ -76,7 +85,10 @@ export class NodeRunner {
     }
   }
 
-  /** Whether this node runs as a local activity; histories from before the patch ran every node as an activity. */
+  /**
+   * Whether this node may run as a local activity (it does when this workflow task's budget has room); histories
+   * from before the patch ran every node as an activity.
+   */
   private runsLocally(node: SnapshotNode): boolean {
     return runsLocally(node.type, node.config) && (this.local ??= patched(LOCAL_ACTIVITIES_PATCH));
   }
@@ -105,12 +117,17 @@ export class NodeRunner {
     state.running(id);
     const context = state.contextFor(node, nodeReferences(node.type, node.config));
     const control = controlRunner(node);
+    const local = this.localNow.get(id);
     const execute = control
       ? () => control(context)
       : node.type === "approval"
       ? () => awaitApproval(node, context)
-      : this.runsLocally(node)
-      ? () => localNodeActivity(node)({ runId: state.runId, node, context })
+      : local
+      ? async () => {
+        const output = await localNodeActivity(node)({ runId: state.runId, node, context });
+        local(output);
+        return output;
+      }
       : () => nodeActivity(node, gpuTaskQueue)({ runId: state.runId, node, context });
     const done = this.scope.run(execute)
       .then(

@@ -7,6 +7,7 @@ import type { TestWorkflowEnvironment } from "@temporalio/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SnapshotNode } from "../core/contract.ts";
 import { approveUpdate } from "./approvals.ts";
+import { LOCAL_TASK_BUDGET_BYTES } from "./local-budget.ts";
 import { fakeActivities } from "../test/fake-activities.ts";
 import { cause, edge, graph, startWorkflowTestEnv, type WorkflowTestEnv } from "../test/workflow-env.ts";
 
@@ -105,6 +106,36 @@ describe("runDag", () => {
     expect(result?.status).toBe("succeeded");
     expect(fakes.groups).toEqual([["h2", "h3", "d1"]]);
     expect([...fakes.executed].sort()).toEqual(["d1", "h1", "h2", "h3", "root", "t1"]);
+  });
+
+  it("bounds what one workflow task carries back from local nodes: past the budget a node runs as an activity", async () => {
+    // 160 transforms in a chain, each answering 15 KB: ~2.5 MB of local results, more than one task may carry.
+    const names = Array.from({ length: 160 }, (_, i) => `t${i}`);
+    const fakes = fakeActivities(Object.fromEntries(names.map((n) => [n, () => "x".repeat(15_000)])));
+    const g = graph(
+      names.map((n) => node(n, "transform")),
+      names.slice(1).map((n, i) => edge(names[i], n)),
+    );
+    const { result, handle } = await run(g, fakes);
+    expect(result?.status).toBe("succeeded");
+    expect(fakes.executed).toEqual(names);
+    const { events } = await handle.fetchHistory();
+    const kinds = events!.map((e) =>
+      e.markerRecordedEventAttributes?.markerName === "core_local_activity"
+        ? "local"
+        : e.activityTaskScheduledEventAttributes
+        ? "activity"
+        : e.workflowTaskCompletedEventAttributes
+        ? "task"
+        : "other"
+    );
+    // Some nodes ran as regular activities, and no task completed with more local results than the budget allows.
+    expect(kinds.filter((k) => k === "activity").length).toBeGreaterThan(0);
+    const perTask = kinds.join(" ").split("task").map((part) => part.split("local").length - 1);
+    // Every node once, locally or not; the one more local activity is the run's final bookkeeping.
+    expect(perTask.reduce((a, b) => a + b, 0) + kinds.filter((k) => k === "activity").length).toBe(161);
+    expect(Math.max(...perTask)).toBeLessThanOrEqual(Math.floor(LOCAL_TASK_BUDGET_BYTES / 16_000));
+    expect(Math.max(...perTask)).toBeGreaterThan(50);
   });
 
   it("reuses outputs handed over from an earlier run without executing those nodes", async () => {
