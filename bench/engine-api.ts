@@ -34,7 +34,11 @@ export class WeftApi {
       .access_token;
   }
 
-  /** Creates a workflow of http_request nodes all calling `url`; `edges` are pairs of node names. */
+  /**
+   * Creates a workflow of http_request nodes all calling `url`; `edges` are pairs of node names. Each node has a
+   * 5 s timeout (a short call, as these are), so it runs as a local activity
+   * (core/node-execution.ts); BENCH_DURABLE_STEP=1 makes every node a regular activity instead.
+   */
   async createGraph(name: string, nodes: string[], edges: [string, string][], url: string, maxParallel?: number) {
     const wf = await this.call<{ id: string }>("POST", "/api/workflows", {
       name,
@@ -45,7 +49,7 @@ export class WeftApi {
       const created = await this.call<{ id: string }>("POST", `/api/workflows/${wf.id}/nodes`, {
         name: node,
         type: "http_request",
-        config: { url, method: "GET" },
+        config: NODE_CONFIG(url),
       });
       ids.set(node, created.id);
     }
@@ -131,4 +135,11 @@ export const chain = (n: number) => ({
 export const fanOut = (n: number) => ({
   nodes: ["start", ...Array.from({ length: n }, (_, i) => `leaf${i + 1}`)],
   edges: Array.from({ length: n }, (_, i) => ["start", `leaf${i + 1}`] as [string, string]),
+});
+
+const NODE_CONFIG = (url: string) => ({
+  url,
+  method: "GET",
+  timeout_ms: 5000,
+  ...(process.env.BENCH_DURABLE_STEP === "1" ? { durable_step: true } : {}),
 });
