@@ -29,6 +29,7 @@ export function runWorkflowInput(config: EngineServices["config"], run: Launchab
     maxHistoryEvents: config.WEFT_MAX_HISTORY_EVENTS,
     gpuTaskQueue: config.WEFT_GPU_TASK_QUEUE,
     maxDepth: config.WEFT_MAX_SUB_WORKFLOW_DEPTH,
+    mapBatchItems: config.WEFT_MAP_BATCH_ITEMS,
   };
 }
 
