@@ -6,7 +6,7 @@
  * The node's one execution records the counts and, at the end, `{items, failed}`.
  */
 import { ActivityCancellationType, isCancellation, patched, proxyActivities } from "@temporalio/workflow";
-import { DEFAULT_MAX_SUB_WORKFLOW_DEPTH, type MapConfig } from "../../core/control-nodes.ts";
+import { DEFAULT_MAX_SUB_WORKFLOW_DEPTH, MAP_WAIT_ITEM_TYPES, type MapConfig } from "../../core/control-nodes.ts";
 import type { MapBatchInput, MapCounts, RunDagInput, SnapshotNode, WorkflowActivities } from "../../core/contract.ts";
 import { isNodeType, nodeKinds } from "../../core/node-kinds.ts";
 import { nodePolicy, worstCaseMs } from "../../core/node-policy.ts";
@@ -20,6 +20,8 @@ import {
   runChildItems,
 } from "./map-children.ts";
 import { type ControlDeps, nodeError, nodeFailure } from "./control.ts";
+import { runWaitItems } from "./map-waits.ts";
+import type { EventQueue } from "./wait-for-event.ts";
 
 /** Items per activity: small enough that a lost worker repeats little, large enough that the history stays short. */
 export const MAP_CHUNK_ITEMS = 500;
@@ -45,7 +47,7 @@ function itemsActivity(item: { type: string; config: Record<string, unknown> }, 
   }).executeMapItems;
 }
 
-export function mapRunner(deps: ControlDeps) {
+export function mapRunner(deps: ControlDeps, events: EventQueue) {
   const { args } = deps;
   return async (node: SnapshotNode, context: NodeContext): Promise<unknown> => {
     const config = node.config as MapConfig;
@@ -62,7 +64,9 @@ export function mapRunner(deps: ControlDeps) {
     );
     try {
       const counts = await mapActivities.prepareMap(request);
-      if (config.node) await runItemChunks(config, counts, request);
+      if (config.node && MAP_WAIT_ITEM_TYPES.includes(config.node.type)) {
+        await runWaitItems(deps, events, config, counts, request);
+      } else if (config.node) await runItemChunks(config, counts, request);
       else await runChildRuns(deps, config, counts, node, context);
       const finished = await mapActivities.finishMap(request);
       const { failed, total } = finished.counts;
