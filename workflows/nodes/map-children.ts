@@ -15,13 +15,7 @@ import {
   uuid4,
 } from "@temporalio/workflow";
 import type { MapConfig } from "../../core/control-nodes.ts";
-import {
-  type MapBatchInput,
-  type SnapshotNode,
-  WORKFLOW_TYPES,
-  type WorkflowActivities,
-  workflowIds,
-} from "../../core/contract.ts";
+import { type MapBatchInput, WORKFLOW_TYPES, type WorkflowActivities, workflowIds } from "../../core/contract.ts";
 import { bookkeeping, record } from "../activity-options.ts";
 import type { mapBatch } from "../map-batch.ts";
 import { startChildRun } from "./child-runs.ts";
