@@ -28,7 +28,7 @@ describe("scheduled runs", () => {
     expect(created.status).toBe(201);
     const schedule = h.temporal.schedule.getHandle(created.body.temporal.schedule_id);
     const action = (await schedule.describe()).action;
-    expect(action.type === "startWorkflow" && action.args[0]).toMatchObject({ maxDepth: 1, mapBatchItems: 7 });
+    expect(action.type === "startWorkflow" && action.args?.[0]).toMatchObject({ maxDepth: 1, mapBatchItems: 7 });
     await schedule.trigger();
     const runId = await until(async () => {
       const [row] = await h.sql`SELECT id FROM workflow_runs WHERE workflow_id = ${workflowId}
