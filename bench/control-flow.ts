@@ -48,7 +48,7 @@ async function weftOnce(workflowId: string) {
   const wall = performance.now() - t0;
   const run = await api.getRun(workflowId, runId);
   if (run.status !== "succeeded") throw new Error(`run ${runId} is ${run.status}`);
-  return { wall, history: (await handle.describe()).historyLength };
+  return { wall, history: (await handle.describe()).historyLength, runId, temporalWorkflowId };
 }
 
 async function rawOnce(work: { url?: string; expression?: string }) {
@@ -88,17 +88,12 @@ async function alternate(variants: Record<string, Once>, warmups = 1) {
 
 /** (d): one run of the map over a workflow; the longest history among the map's run and its batches. */
 async function mapWorkflowOnce(workflowId: string) {
-  const t0 = performance.now();
-  const { runId, temporalWorkflowId } = await api.execute(workflowId);
-  const handle = temporal.workflow.getHandle(temporalWorkflowId);
-  await handle.result();
-  const wall = performance.now() - t0;
-  const run = await api.call<{ status: string; node_executions: { node_id: string }[] }>(
+  const { wall, history: mapHistory, runId, temporalWorkflowId } = await weftOnce(workflowId);
+  const run = await api.call<{ node_executions: { node_id: string }[] }>(
     "GET",
     `/api/workflows/${workflowId}/runs/${runId}`,
   );
-  if (run.status !== "succeeded") throw new Error(`run ${runId} is ${run.status}`);
-  let history = (await handle.describe()).historyLength;
+  let history = mapHistory;
   for (let b = 0;; b++) {
     const batch = temporal.workflow.getHandle(`${temporalWorkflowId}-map-${run.node_executions[0].node_id}-${b}`);
     const length = await batch.describe().then((d) => d.historyLength, () => null);
