@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { useApiHarness } from "../../test/harness.ts";
 import { until, waitForRun } from "../../test/helpers.ts";
+import { readRunEvents } from "../../db/run-events.ts";
 
 const h = useApiHarness();
 const token = () => h.alice.token;
@@ -66,6 +67,49 @@ describe("maps of delay and wait_for_event", () => {
     const items = await itemsOf(workflowId, runId);
     expect(items.map((i) => [i.status, i.attempts])).toEqual([["succeeded", 1], ["succeeded", 1], ["succeeded", 1]]);
     expect(items[2].output).toMatchObject({ data: { id: "c" }, timed_out: false });
+  }, 120_000);
+
+  it("a timed-out item fails the map; the retry waits again only for the items that did not succeed", async () => {
+    const { workflowId } = await h.buildWorkflow([{
+      name: "each",
+      type: "map",
+      config: {
+        items: "['a', 'b']",
+        node: { type: "wait_for_event", config: { event: "go.{{item}}", timeout_ms: 1500 } },
+        concurrency: 2,
+      },
+    }]);
+    const runId = (await h.execute(workflowId)).body.run_id as string;
+    const signal = (run: string, id: string) =>
+      h.call("POST", `/api/workflows/${workflowId}/runs/${run}/signals/go.${id}`, {
+        token: token(),
+        body: { data: id },
+      });
+    expect((await signal(runId, "a")).status).toBe(202);
+    const first = await waitForRun(h.app, token(), workflowId, runId, 60_000);
+    expect(first.status).toBe("failed");
+    expect(first.error.message).toMatch(/1 of 2 items failed/);
+    expect(first.node_executions[0].output.failed).toMatchObject([
+      { index: 1, error: { type: "EventTimeout", message: 'no "go.b" event within 1500 ms' } },
+    ]);
+    // Item ends reach the run's event stream.
+    const events = (await readRunEvents(h.sql, runId, "0", 100)).filter((e) => e.type === "map_items");
+    const ended = events.flatMap((e) => (e.data as { items: { index: number; status: string }[] }).items);
+    expect(ended).toEqual(expect.arrayContaining([
+      { index: 0, status: "succeeded" },
+      expect.objectContaining({ index: 1, status: "failed" }),
+    ]));
+
+    const retry = await h.call("POST", `/api/workflows/${workflowId}/runs/${runId}/retry`, { token: token() });
+    expect(retry.status).toBe(202);
+    const again = retry.body.run_id as string;
+    await until(() => itemsOf(workflowId, again), (items) => items[1]?.status === "running");
+    expect((await signal(again, "b")).status).toBe(202);
+    const second = await waitForRun(h.app, token(), workflowId, again, 60_000);
+    expect(second.status).toBe("succeeded");
+    expect(second.output.each.items.map((i: { data: string }) => i.data)).toEqual(["a", "b"]);
+    // Item a came from the first run (no attempt here); b waited again.
+    expect((await itemsOf(workflowId, again)).map((i) => i.attempts)).toEqual([0, 1]);
   }, 120_000);
 
   it("each item sleeps its own rendered duration", async () => {
