@@ -70,6 +70,9 @@ describe("control-flow node configs", () => {
     expect(item("delay", { duration_ms: "soon" })[0].path).toBe("config.node.config.duration_ms");
     expect(item("delay", { until: "{{item.at}}" })).toEqual([]);
     expect(item("delay", {})[0].message).toMatch(/exactly one of duration_ms or until/);
+    const tooMany = issues("map", { items: "[1..1001]", node: { type: "delay", config: { duration_ms: 1 } } });
+    expect(tooMany).toEqual([{ path: "config.items", message: "a map of delay takes at most 1000 items" }]);
+    expect(issues("map", { items: "[1..1000]", node: { type: "delay", config: { duration_ms: 1 } } })).toEqual([]);
   });
 
   it("knows what a map reads: its items, its per-item node (expressions included) and its child input", () => {

@@ -66,6 +66,7 @@ export const mapItemWaitForEventConfigSchema = waitForEventConfigSchema.extend({
 /** Per-item node types the map's own workflow runs (timers and events), not an activity: at most this many items. */
 export const MAP_WAIT_ITEM_TYPES: readonly string[] = ["delay", "wait_for_event"];
 export const MAX_MAP_WAIT_ITEMS = 1000;
+const LITERAL_RANGE = /^\s*\[\s*(\d+)\s*\.\.\s*(\d+)\s*\]\s*$/;
 
 /**
  * Runs one node, or one sub-workflow run, per item of an array. `items` is a whole-value template or a JSONata
@@ -89,6 +90,15 @@ export const mapConfigSchema = z.object({
       code: "custom",
       message: `a map cannot run ${config.node.type} per item (nest it in a sub-workflow and map over that)`,
       path: ["node", "type"],
+    });
+  }
+  const range = config.node && MAP_WAIT_ITEM_TYPES.includes(config.node.type) && LITERAL_RANGE.exec(config.items);
+  if (range && Number(range[2]) - Number(range[1]) + 1 > MAX_MAP_WAIT_ITEMS) {
+    // Only a literal range is counted here; any other list is counted when the run evaluates it.
+    ctx.addIssue({
+      code: "custom",
+      message: `a map of ${config.node!.type} takes at most ${MAX_MAP_WAIT_ITEMS} items`,
+      path: ["items"],
     });
   }
   if (config.node && (config.version !== undefined || config.input !== undefined)) {

@@ -27,6 +27,12 @@ describe("maps of delay and wait_for_event", () => {
     const badEvent = await save({ items: "[1]", node: { type: "wait_for_event", config: { event: "bad name" } } });
     expect(badEvent.status).toBe(400);
     expect(badEvent.body.error.details[0]).toMatchObject({ field: "config.node.config.event" });
+    const tooMany = await save({ items: "[1..5000]", node: { type: "wait_for_event", config: { event: "e" } } });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error.details[0]).toMatchObject({
+      field: "config.items",
+      message: "a map of wait_for_event takes at most 1000 items",
+    });
     const badDelay = await save({ items: "[1]", node: { type: "delay", config: { duration_ms: "soon" } } });
     expect(badDelay.status).toBe(400);
     expect(badDelay.body.error.details[0]).toMatchObject({ field: "config.node.config.duration_ms" });
