@@ -76,6 +76,27 @@ describe("map of delay", () => {
     });
   });
 
+  it(
+    "costs the history a few events an item, so MAX_MAP_WAIT_ITEMS items stay far inside Temporal's limit",
+    async () => {
+      // One at a time, the worst case: every item is a timer, a workflow task and a record of its own.
+      const items = 20;
+      const fakes = fakeActivities({});
+      const { result, handle } = await stack.runDag(
+        graph([
+          mapNode({ items: `[1..${items}]`, node: { type: "delay", config: { duration_ms: 1 } }, concurrency: 1 }),
+        ], []),
+        fakes,
+      );
+      expect((result?.output.each as { items: unknown[] }).items).toHaveLength(items);
+      const events = (await handle.describe()).historyLength;
+      const perItem = events / items;
+      console.log(`map of ${items} delay items, concurrency 1: ${events} history events (${perItem} an item)`);
+      expect(perItem * MAX_MAP_WAIT_ITEMS).toBeLessThan(12_000);
+    },
+    120_000,
+  );
+
   it("refuses more than MAX_MAP_WAIT_ITEMS items, before any waits", async () => {
     const fakes = fakeActivities({});
     const { error } = await stack.runDag(
