@@ -51,6 +51,8 @@ export const configSchema = z.object({
   WEFT_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).max(50_000).default(10_000),
   /** How deep sub_workflow nodes (and maps over workflows) may nest runs started through the API. */
   WEFT_MAX_SUB_WORKFLOW_DEPTH: z.coerce.number().int().min(1).max(100).default(10),
+  /** A map over a workflow with more items starts its child runs in batches of this many (workflows/map-batch.ts). */
+  WEFT_MAP_BATCH_ITEMS: z.coerce.number().int().min(1).max(1000).default(500),
   /** Temporal's blob size limit for a workflow's input (2 MiB by default); larger runs answer 413 GRAPH_TOO_LARGE. */
   WEFT_MAX_WORKFLOW_INPUT_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
   WEFT_READ_CACHE: flag("true"),

@@ -3,7 +3,11 @@
  * (a) a map over 1,000 transform items and (b) over 1,000 http_request items (a local server), concurrency 16,
  *     vs rawMap: 1,000 activities, 16 at a time with Promise.all;
  * (c) a sub_workflow round trip (parent → child of one transform node → parent) vs one plain transform node.
+ * (d) `map-workflow` mode: a map over a tiny sub-workflow (one transform node) of `items` items, its child runs
+ *     started through mapBatch workflows (WEFT_MAP_BATCH_ITEMS, 500), vs rawMap over as many transform items;
+ *     reports the longest history among the map's run and its batches.
  * Usage: node --import tsx bench/control-flow.ts [rounds=5] [items=1000]
+ *        node --import tsx bench/control-flow.ts map-workflow [items=10000] [rounds=1]
  * Results: bench/results/control-flow.json (control-flow-<items>.json for another count); docs/benchmarks.md has the numbers and what they mean.
  */
 import { randomUUID } from "node:crypto";
@@ -12,7 +16,11 @@ import { BENCH_TASK_QUEUE, startEngineBench } from "./engine-stack.ts";
 import type { rawMap } from "./engine-workflows.ts";
 import { median } from "./stack.ts";
 
-const [rounds, items] = [5, 1000].map((d, i) => Number(process.argv[2 + i] ?? d));
+const mapWorkflowMode = process.argv[2] === "map-workflow";
+const args = process.argv.slice(mapWorkflowMode ? 3 : 2);
+const [rounds, items] = mapWorkflowMode
+  ? [Number(args[1] ?? 1), Number(args[0] ?? 10_000)]
+  : [5, 1000].map((d, i) => Number(args[i] ?? d));
 const CONCURRENCY = 16;
 const { api, temporal, url, stop } = await startEngineBench("control-flow");
 
@@ -40,7 +48,7 @@ async function weftOnce(workflowId: string) {
   const wall = performance.now() - t0;
   const run = await api.getRun(workflowId, runId);
   if (run.status !== "succeeded") throw new Error(`run ${runId} is ${run.status}`);
-  return { wall, history: (await handle.describe()).historyLength };
+  return { wall, history: (await handle.describe()).historyLength, runId, temporalWorkflowId };
 }
 
 async function rawOnce(work: { url?: string; expression?: string }) {
@@ -56,9 +64,9 @@ async function rawOnce(work: { url?: string; expression?: string }) {
 
 type Once = () => Promise<{ wall: number; history: number }>;
 /** A warm-up of each, then `rounds` rounds alternating the order. */
-async function alternate(variants: Record<string, Once>) {
+async function alternate(variants: Record<string, Once>, warmups = 1) {
   const names = Object.keys(variants);
-  for (const name of names) await variants[name]();
+  for (let w = 0; w < warmups; w++) for (const name of names) await variants[name]();
   const out: Record<string, { wall: number[]; history: number }> = {};
   for (const name of names) out[name] = { wall: [], history: 0 };
   for (let i = 0; i < rounds; i++) {
@@ -76,6 +84,49 @@ async function alternate(variants: Record<string, Once>) {
       [k, v],
     ) => [k, { median_ms: Math.round(median(v.wall)), wall_ms: v.wall.map(Math.round), history_events: v.history }]),
   );
+}
+
+/**
+ * (d): one run of the map over a workflow; the longest history among the map's run and every execution of its
+ * batches (a batch continues as new when Temporal suggests it: each execution is listed by visibility).
+ */
+async function mapWorkflowOnce(workflowId: string) {
+  const { wall, history: mapHistory, temporalWorkflowId } = await weftOnce(workflowId);
+  const lengths: number[] = [];
+  for await (const e of temporal.workflow.list({ query: `WorkflowType = 'mapBatch'` })) {
+    if (e.workflowId.startsWith(`${temporalWorkflowId}-map-`)) lengths.push(e.historyLength);
+  }
+  console.log(
+    `  map run: ${mapHistory} events; ${lengths.length} batch executions, the longest ${
+      Math.max(0, ...lengths)
+    } events`,
+  );
+  return { wall, history: Math.max(mapHistory, ...lengths) };
+}
+
+if (mapWorkflowMode) {
+  try {
+    const child = await graph("bench map child", [["inner", "transform", { expression: "input.x * 2" }]]);
+    const map = await graph("bench map workflow", [[
+      "each",
+      "map",
+      { items: `[1..${items}]`, workflow_id: child, input: { x: "{{item}}" }, concurrency: CONCURRENCY },
+    ]]);
+    console.log(`(d) map over ${items} sub-workflow items vs rawMap over ${items} transform items, ${rounds} rounds`);
+    const d = await alternate({ weft: () => mapWorkflowOnce(map), raw: () => rawOnce({ expression: "item * 2" }) }, 0);
+    const result = {
+      items,
+      concurrency: CONCURRENCY,
+      rounds,
+      map_workflow: { ...d, ratio: d.weft.median_ms / d.raw.median_ms },
+    };
+    console.log(JSON.stringify(result, null, 2));
+    mkdirSync("bench/results", { recursive: true });
+    writeFileSync(`bench/results/control-flow-map-workflow-${items}.json`, JSON.stringify(result, null, 2) + "\n");
+  } finally {
+    await stop();
+  }
+  process.exit(0);
 }
 
 try {

@@ -164,6 +164,20 @@ export interface MapCounts {
   pending?: number[];
 }
 
+/** A map's per-item delay or wait_for_event (the workflow runs it): the item's config rendered, or why not. */
+export interface MapItemConfig {
+  index: number;
+  config?: Record<string, unknown>;
+  error?: string;
+}
+
+/** Item rows as the workflow-side items of a map move: started (running), then ended with an output or error. */
+export interface MapItemsRecord {
+  runId: string;
+  node: SnapshotNode;
+  items: { index: number; status: "running" | "succeeded" | "failed"; output?: unknown; error?: NodeError }[];
+}
+
 // ---- Ingestion and retention.
 
 export interface IngestionRef {
@@ -201,6 +215,8 @@ export interface WorkflowActivities {
   executeMapItems(r: MapItemsRequest): Promise<MapCounts>;
   mapItemInput(r: MapRequest & { index: number }): Promise<Record<string, unknown>>;
   finishMap(r: MapRequest): Promise<{ output: unknown; counts: MapCounts }>;
+  mapItemConfigs(r: MapRequest): Promise<MapItemConfig[]>;
+  recordMapItems(r: MapItemsRecord): Promise<void>;
   embedIngestion(r: IngestionRef): Promise<{ embedded: number }>;
   commitIngestion(r: IngestionRef): Promise<{ document_count: number } | null>;
   failIngestion(r: IngestionRef & { message: string }): Promise<void>;

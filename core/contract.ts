@@ -19,6 +19,7 @@ export interface WorkflowSignatures {
   ingestDocuments(input: IngestDocumentsInput): Promise<{ document_count: number }>;
   searchCollection(input: SearchCollectionInput): Promise<SearchCollectionResult>;
   pruneRuns(input?: PruneRunsInput): Promise<{ deleted: number }>;
+  mapBatch(input: MapBatchInput): Promise<MapBatchResult>;
 }
 export type WorkflowType = keyof WorkflowSignatures;
 export type WorkflowArgs<K extends WorkflowType> = Parameters<WorkflowSignatures[K]>;
@@ -29,6 +30,7 @@ export const WORKFLOW_TYPES = {
   ingestDocuments: "ingestDocuments",
   searchCollection: "searchCollection",
   pruneRuns: "pruneRuns",
+  mapBatch: "mapBatch",
 } as const satisfies { [K in WorkflowType]: K };
 
 /** A start's arguments, checked against the workflow's contract signature: `args: workflowArgs("runDag", input)`. */
@@ -88,6 +90,9 @@ export const workflowIds = {
   ingestion: (ingestionId: string) => `${WORKFLOW_ID_PREFIX.ingestion}${ingestionId}`,
   /** One search, under the id of its registered request (vector_search_requests). */
   search: (requestId: string) => `${WORKFLOW_ID_PREFIX.search}${requestId}`,
+  /** One batch of a map over a workflow (workflows/map-batch.ts): the run's id, so its payloads are the run's tenant's. */
+  mapBatch: (runId: string, nodeId: string, batch: number) =>
+    `${WORKFLOW_ID_PREFIX.run}${runId}-map-${nodeId}-${batch}`,
   /** The hourly retention Schedule (its firings run pruneRuns). */
   retentionSchedule: "weft-run-retention",
 } as const;
@@ -149,6 +154,31 @@ export interface RunDagInput {
    * runs need no patch marker; runs started by a workflow decide by the `weft-lean-bookkeeping` patch).
    */
   leanStart?: boolean;
+  /** A map over a workflow with more items than this starts its child runs through mapBatch workflows. */
+  mapBatchItems?: number;
+}
+
+/** What a run hands on to the runs (and map batches) it starts. */
+export type RunLimits = Pick<
+  RunDagInput,
+  "searchAttributes" | "gpuTaskQueue" | "maxHistoryEvents" | "maxDepth" | "mapBatchItems"
+>;
+
+/** One batch of a map over a workflow: a child run per listed item, `concurrency` at a time. */
+export interface MapBatchInput {
+  /** The map's run: its id, its depth and the limits its child runs get. */
+  run: RunLimits & Pick<RunDagInput, "runId" | "depth">;
+  node: SnapshotNode;
+  context: Record<string, unknown>;
+  indices: number[];
+  concurrency: number;
+  /** Items of this batch that failed in its executions before a continue-as-new. */
+  failedBefore?: number;
+}
+
+export interface MapBatchResult {
+  /** Items of this batch that failed (under "fail", the batch stops at the first). */
+  failed: number;
 }
 
 /** Why a run failed: the first failure, and the node it happened at. */
@@ -183,6 +213,10 @@ export interface ScheduledRunInput {
   searchAttributes?: boolean;
   /** The API's GPU task queue, handed to each firing's runDag (RunDagInput.gpuTaskQueue). */
   gpuTaskQueue?: string;
+  /** The API's run limits, handed to each firing's runDag like an API-started run's (absent: the defaults). */
+  maxDepth?: number;
+  maxHistoryEvents?: number;
+  mapBatchItems?: number;
 }
 
 export interface IngestDocumentsInput {

@@ -59,6 +59,22 @@ describe("control-flow node configs", () => {
     });
   });
 
+  it("takes delay and wait_for_event per item, templated over the item where the plain node is literal", () => {
+    const item = (type: string, config: unknown) => issues("map", { items: "x", node: { type, config } });
+    expect(parseNodeConfig("map", { items: "x", node: { type: "wait_for_event", config: { event: "t.{{item.id}}" } } }))
+      .toMatchObject({ ok: true, config: { node: { config: { event: "t.{{item.id}}", on_timeout: "fail" } } } });
+    expect(issues("wait_for_event", { event: "t.{{item.id}}" })[0].path).toBe("config.event");
+    expect(item("wait_for_event", { event: "no spaces {{item}}" })[0].path).toBe("config.node.config.event");
+    expect(item("delay", { duration_ms: "{{item.wait_ms}}" })).toEqual([]);
+    expect(issues("delay", { duration_ms: "{{item.wait_ms}}" })[0].path).toBe("config.duration_ms");
+    expect(item("delay", { duration_ms: "soon" })[0].path).toBe("config.node.config.duration_ms");
+    expect(item("delay", { until: "{{item.at}}" })).toEqual([]);
+    expect(item("delay", {})[0].message).toMatch(/exactly one of duration_ms or until/);
+    const tooMany = issues("map", { items: "[1..1001]", node: { type: "delay", config: { duration_ms: 1 } } });
+    expect(tooMany).toEqual([{ path: "config.items", message: "a map of delay takes at most 1000 items" }]);
+    expect(issues("map", { items: "[1..1000]", node: { type: "delay", config: { duration_ms: 1 } } })).toEqual([]);
+  });
+
   it("knows what a map reads: its items, its per-item node (expressions included) and its child input", () => {
     const refs = nodeReferences("map", {
       items: "nodes.fetch.output.list",

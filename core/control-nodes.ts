@@ -10,7 +10,7 @@ export const EVENT_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 /** How deep sub-workflows may nest (a run started by a sub_workflow node is one level deeper than its parent). */
 export const DEFAULT_MAX_SUB_WORKFLOW_DEPTH = 10;
 /** Node types a map may not run per item: an approval per item, or a map in a map (nest through a sub-workflow). */
-export const MAP_EXCLUDED_ITEM_TYPES: readonly string[] = ["approval", "map", "delay", "wait_for_event"];
+export const MAP_EXCLUDED_ITEM_TYPES: readonly string[] = ["approval", "map"];
 export const MAX_MAP_CONCURRENCY = 256;
 const YEAR_MS = 366 * 86_400_000;
 
@@ -25,19 +25,29 @@ export const subWorkflowConfigSchema = z.object({
   input: z.record(z.string(), z.unknown()).default({}),
 }).strict();
 
-/** A durable timer: a fixed wait, or until a time (ISO 8601, or a template that renders to one). */
-export const delayConfigSchema = z.object({
-  duration_ms: z.number().int().min(0).max(YEAR_MS).optional(),
-  until: z.string().min(1).max(2000).superRefine((value, ctx) => {
-    if (!value.includes("{{") && Number.isNaN(Date.parse(value))) {
-      ctx.addIssue({ code: "custom", message: "must be an ISO 8601 time (2026-12-24T18:00:00Z) or a template" });
-    }
-  }).optional(),
-}).strict().superRefine((config, ctx) => {
+const onlyOne = (config: { duration_ms?: unknown; until?: unknown }, ctx: z.RefinementCtx) => {
   if ((config.duration_ms === undefined) === (config.until === undefined)) {
     ctx.addIssue({ code: "custom", message: "give exactly one of duration_ms or until", path: [] });
   }
+};
+const until = z.string().min(1).max(2000).superRefine((value, ctx) => {
+  if (!value.includes("{{") && Number.isNaN(Date.parse(value))) {
+    ctx.addIssue({ code: "custom", message: "must be an ISO 8601 time (2026-12-24T18:00:00Z) or a template" });
+  }
 });
+const durationMs = z.number().int().min(0).max(YEAR_MS);
+/** A whole-value template (`"{{item.wait_ms}}"`): what a map's per-item node may give instead of a number. */
+const wholeTemplate = z.string().regex(/^\{\{[^{}]+\}\}$/, { message: "must be a number or one whole template" });
+
+/** A durable timer: a fixed wait, or until a time (ISO 8601, or a template that renders to one). */
+export const delayConfigSchema = z.object({ duration_ms: durationMs.optional(), until: until.optional() }).strict()
+  .superRefine(onlyOne);
+
+/** A map's per-item delay: as a delay, and duration_ms may be a template over the item. */
+export const mapItemDelayConfigSchema = z.object({
+  duration_ms: z.union([durationMs, wholeTemplate]).optional(),
+  until: until.optional(),
+}).strict().superRefine(onlyOne);
 
 /** Waits for an event sent to the run through the API (`POST …/runs/{run_id}/signals/{event}`). */
 export const waitForEventConfigSchema = z.object({
@@ -45,6 +55,18 @@ export const waitForEventConfigSchema = z.object({
   timeout_ms: z.number().int().min(1).max(YEAR_MS).optional(),
   on_timeout: z.enum(["fail", "continue"]).default("fail"),
 }).strict();
+
+/** A map's per-item wait_for_event: the event name may hold templates over the item (`ticket.{{item.id}}`). */
+export const mapItemWaitForEventConfigSchema = waitForEventConfigSchema.extend({
+  event: z.string().max(2000).regex(/^(?:[A-Za-z0-9_.-]|\{\{[^{}]+\}\})+$/, {
+    message: "event names are 1 to 64 of A-Z a-z 0-9 _ . - (templates over the item allowed)",
+  }),
+}).strict();
+
+/** Per-item node types the map's own workflow runs (timers and events), not an activity: at most this many items. */
+export const MAP_WAIT_ITEM_TYPES: readonly string[] = ["delay", "wait_for_event"];
+export const MAX_MAP_WAIT_ITEMS = 1000;
+const LITERAL_RANGE = /^\s*\[\s*(\d+)\s*\.\.\s*(\d+)\s*\]\s*$/;
 
 /**
  * Runs one node, or one sub-workflow run, per item of an array. `items` is a whole-value template or a JSONata
@@ -68,6 +90,15 @@ export const mapConfigSchema = z.object({
       code: "custom",
       message: `a map cannot run ${config.node.type} per item (nest it in a sub-workflow and map over that)`,
       path: ["node", "type"],
+    });
+  }
+  const range = config.node && MAP_WAIT_ITEM_TYPES.includes(config.node.type) && LITERAL_RANGE.exec(config.items);
+  if (range && Number(range[2]) - Number(range[1]) + 1 > MAX_MAP_WAIT_ITEMS) {
+    // Only a literal range is counted here; any other list is counted when the run evaluates it.
+    ctx.addIssue({
+      code: "custom",
+      message: `a map of ${config.node!.type} takes at most ${MAX_MAP_WAIT_ITEMS} items`,
+      path: ["items"],
     });
   }
   if (config.node && (config.version !== undefined || config.input !== undefined)) {

@@ -4,6 +4,8 @@ import { isNodeType, nodeKinds, type NodeType } from "./node-kinds.ts";
 import {
   delayConfigSchema,
   mapConfigSchema,
+  mapItemDelayConfigSchema,
+  mapItemWaitForEventConfigSchema,
   subWorkflowConfigSchema,
   waitForEventConfigSchema,
 } from "./control-nodes.ts";
@@ -187,11 +189,21 @@ export function parseNodeConfig(
   type: NodeType,
   config: unknown,
 ): { ok: true; config: Record<string, unknown> } | { ok: false; issues: ConfigIssue[] } {
-  const result = nodeTypes[type].schema.safeParse(config ?? {});
-  if (result.success) {
-    const parsed = result.data as Record<string, unknown>;
-    return type === "map" ? parseMapItemNode(parsed) : { ok: true, config: parsed };
-  }
+  const result = parseWith(nodeTypes[type].schema, config);
+  return result.ok && type === "map" ? parseMapItemNode(result.config) : result;
+}
+
+const MAP_ITEM_SCHEMAS: Partial<Record<string, z.ZodTypeAny>> = {
+  delay: mapItemDelayConfigSchema,
+  wait_for_event: mapItemWaitForEventConfigSchema,
+};
+
+function parseWith(
+  schema: z.ZodTypeAny,
+  config: unknown,
+): { ok: true; config: Record<string, unknown> } | { ok: false; issues: ConfigIssue[] } {
+  const result = schema.safeParse(config ?? {});
+  if (result.success) return { ok: true, config: result.data as Record<string, unknown> };
   return {
     ok: false,
     issues: result.error.issues.map((i) => ({ path: ["config", ...i.path].join("."), message: i.message })),
@@ -207,7 +219,9 @@ function parseMapItemNode(
   if (!isNodeType(node.type)) {
     return { ok: false, issues: [{ path: "config.node.type", message: `unknown node type "${node.type}"` }] };
   }
-  const inner = parseNodeConfig(node.type, node.config);
+  // A per-item delay or wait_for_event may template what the plain node takes literally (core/control-nodes.ts).
+  const itemSchema = MAP_ITEM_SCHEMAS[node.type];
+  const inner = itemSchema ? parseWith(itemSchema, node.config) : parseNodeConfig(node.type, node.config);
   if (!inner.ok) {
     return {
       ok: false,

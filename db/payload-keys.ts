@@ -128,7 +128,8 @@ export function createTenantOf(sql: Sql): TenantOf {
   // which is what payloads sealed before workspaces name).
   const patterns: [RegExp, (id: string) => Promise<{ tenant: unknown }[]>][] = [
     [
-      new RegExp(`^${WORKFLOW_ID_PREFIX.run}(${UUID})$`),
+      // A map batch (weft-run-<run>-map-<node>-<n>) carries its run's data: the run's tenant.
+      new RegExp(`^${WORKFLOW_ID_PREFIX.run}(${UUID})(-map-${UUID}-[0-9]+)?$`),
       (id) => sql`SELECT workspace_id AS tenant FROM workflow_runs WHERE id = ${id}`,
     ],
     [

@@ -35,6 +35,7 @@ export function fakeActivities(behaviours: Record<string, Behaviour>) {
     children: [] as { trigger: string; workflowId: string; input: unknown; runId: string }[],
     /** Chunks of map items run, [from, to). */
     mapChunks: [] as { from: number; to: number }[],
+    mapItemRecords: [] as { index: number; status: string }[][],
     approvals: [] as { node: string; input: unknown; status?: string }[],
     /** markRunStarted calls: only histories from before the weft-lean-bookkeeping patch make them. */
     started: 0,

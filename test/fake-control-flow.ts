@@ -22,12 +22,16 @@ export const CONTROL_FLOW_ACTIVITIES: (keyof WorkflowActivities)[] = [
   "executeMapItems",
   "mapItemInput",
   "finishMap",
+  "mapItemConfigs",
+  "recordMapItems",
 ];
 
 interface ControlRecord {
   controls: { node: string; status: string; input?: unknown; output?: unknown; error?: unknown }[];
   children: { trigger: string; workflowId: string; input: unknown; runId: string }[];
   mapChunks: { from: number; to: number }[];
+  /** Item records of maps the workflow runs itself (delay, wait_for_event per item), call by call. */
+  mapItemRecords: { index: number; status: string }[][];
 }
 
 type ItemBehaviour = (ctx: { item: unknown; index: number }) => unknown;
@@ -99,6 +103,31 @@ export function controlFlowFakes(
     mapItemInput: ({ runId, node, index }) => {
       const item = mapOf(runId, node.id).items[index];
       return Promise.resolve({ item, index });
+    },
+    mapItemConfigs: ({ runId, node, context }) => {
+      const m = mapOf(runId, node.id);
+      const value = (node.config as MapConfig).node!.config;
+      return Promise.all(m.items.flatMap((item, index) => {
+        const done = m.outcomes[index];
+        if (done && "ok" in done) return [];
+        return [(async () => {
+          try {
+            const config = await renderTemplate(value, { ...context, item, index });
+            return { index, config: config as Record<string, unknown> };
+          } catch (err) {
+            return { index, error: (err as Error).message };
+          }
+        })()];
+      }));
+    },
+    recordMapItems: ({ runId, node, items }) => {
+      record.mapItemRecords.push(items.map((i) => ({ index: i.index, status: i.status })));
+      const m = mapOf(runId, node.id);
+      for (const i of items) {
+        if (i.status === "succeeded") m.outcomes[i.index] = { ok: i.output };
+        if (i.status === "failed") m.outcomes[i.index] = { error: i.error!.message };
+      }
+      return Promise.resolve();
     },
     finishMap: ({ runId, node }) => {
       const m = mapOf(runId, node.id);

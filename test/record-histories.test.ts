@@ -67,6 +67,8 @@ async function record(
 describe.skipIf(!process.env.RECORD_HISTORIES)("record workflow histories for the replay test", () => {
   t = useApiHarness({
     names: ["replay", "bob"],
+    // Small map batches, so a map over a workflow of a few items records mapBatch children.
+    env: { WEFT_MAP_BATCH_ITEMS: "2" },
     upstream: (req, _body, res) => {
       const url = new URL(req.url!, "http://x");
       const answer = () =>
@@ -250,6 +252,52 @@ describe.skipIf(!process.env.RECORD_HISTORIES)("record workflow histories for th
       expect(res.status).toBe(202);
     });
     expect(run.output).toEqual({ call: { inner: 42 } });
+  });
+
+  it("a map over a workflow in batches (mapBatch children), and one batch's own history", async () => {
+    const child = await graph([{ name: "inner", type: "transform", config: { expression: "input.n * 2" } }], []);
+    const wf = await graph([{
+      name: "each",
+      type: "map",
+      config: { items: "[1, 2, 3]", workflow_id: child, input: { n: "{{item}}" }, concurrency: 2 },
+    }], []);
+    const run = await record("map-batches", wf, "succeeded");
+    expect(run.output.each.items).toEqual([{ inner: 2 }, { inner: 4 }, { inner: 6 }]);
+    const batch = t.temporal.workflow.getHandle(`weft-run-${run.id}-map-${run.node_executions[0].node_id}-0`);
+    const file = `${DIR}/map-batch.json`;
+    writeFileSync(
+      file,
+      JSON.stringify(toJson(History, History.fromObject(await batch.fetchHistory())), null, 2) + "\n",
+    );
+    execFileSync("node_modules/.bin/deno", ["fmt", "--quiet", file]);
+  });
+
+  it("maps of wait_for_event (events sent to the run by rendered name) and of delay", async () => {
+    const wf = await graph(
+      [
+        {
+          name: "tickets",
+          type: "map",
+          config: { items: "['a', 'b']", node: { type: "wait_for_event", config: { event: "t.{{item}}" } } },
+        },
+        {
+          name: "pauses",
+          type: "map",
+          config: { items: "[100, 50]", node: { type: "delay", config: { duration_ms: "{{item}}" } } },
+        },
+      ],
+      [["tickets", "pauses"]],
+    );
+    const run = await record("map-waits", wf, "succeeded", {}, async (runId) => {
+      for (const id of ["b", "a"]) {
+        const res = await call(t.app, "POST", `/api/workflows/${wf}/runs/${runId}/signals/t.${id}`, {
+          token,
+          body: { data: id },
+        });
+        expect(res.status).toBe(202);
+      }
+    });
+    expect(run.output.pauses.items.map((i: { waited_ms: number }) => i.waited_ms)).toEqual([100, 50]);
   });
 
   it("a failed run that starts its error workflow", async () => {

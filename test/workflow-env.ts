@@ -42,10 +42,13 @@ let seq = 0;
 /** Starts the server and a worker on `taskQueue`; each activity call goes to the fakes of the run it is for. */
 export async function startWorkflowTestEnv(taskQueue: string): Promise<WorkflowTestEnv> {
   const fakesByWorkflow = new Map<string, FakeActivities>();
-  // A child run's activities go to its parent's fakes.
-  const fakesFor = (id: string) =>
-    fakesByWorkflow.get(id) ??
+  // A child run's activities go to its parent's fakes; a map batch's (weft-run-<run>-map-…) to its run's.
+  const fakesFor = (id: string): FakeActivities => {
+    const batchOf = /^(weft-run-[0-9a-f-]{36})-map-/.exec(id);
+    if (batchOf) return fakesFor(batchOf[1]);
+    return fakesByWorkflow.get(id) ??
       [...fakesByWorkflow.values()].find((f) => f.children.some((c) => workflowIds.run(c.runId) === id))!;
+  };
   Runtime.install({ logger: new DefaultLogger("ERROR") });
   const [env, { code }] = await Promise.all([
     TestWorkflowEnvironment.createLocal({

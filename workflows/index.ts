@@ -4,6 +4,7 @@ export { scheduledRun } from "./scheduled-run.ts";
 export { ingestDocuments } from "./ingest-documents.ts";
 export { searchCollection } from "./search-collection.ts";
 export { pruneRuns } from "./prune-runs.ts";
+export { mapBatch } from "./map-batch.ts";
 
 import type { WorkflowSignatures, WorkflowType } from "../core/contract.ts";
 import type * as registered from "./index.ts";

@@ -24,7 +24,17 @@ export async function scheduledRun(args: ScheduledRunInput): Promise<RunDagResul
   // Same id scheme as API-started runs (weft-run-<run id>), so reconciliation and UI links work unchanged.
   return await executeChild<typeof runDag>(WORKFLOW_TYPES.runDag, {
     workflowId: workflowIds.run(runId),
-    args: [{ runId, input, snapshot, searchAttributes: args.searchAttributes, gpuTaskQueue: args.gpuTaskQueue }],
+    // The API's limits ride on the schedule's action (absent on schedules made before: the run's defaults).
+    args: [{
+      runId,
+      input,
+      snapshot,
+      searchAttributes: args.searchAttributes,
+      gpuTaskQueue: args.gpuTaskQueue,
+      maxDepth: args.maxDepth,
+      maxHistoryEvents: args.maxHistoryEvents,
+      mapBatchItems: args.mapBatchItems,
+    }],
     // Firings recorded before workspaces started their child without WeftWorkspaceId; they replay that way
     // (test/histories/scheduled-run.before-workspace-attribute.json). args.ownerId is the workspace.
     ...(args.searchAttributes

@@ -18,6 +18,7 @@ import { type LastAttempt, runMember } from "../node-group.ts";
 import type { RunGuard } from "../runs/run-guard.ts";
 import { finishMap } from "./finish.ts";
 import { mapItemEvents } from "./item-events.ts";
+import { createMapWaitActivities } from "./waits.ts";
 
 /** More items than this in one map is refused: split the list, or map over sub-workflows that each take a part. */
 export const MAX_MAP_ITEMS = 100_000;
@@ -162,5 +163,6 @@ export function createMapActivities({ attempts, guard, expressions }: MapActivit
     },
 
     finishMap: (r: MapRequest) => finishMap(sql, guard, r),
+    ...createMapWaitActivities(sql, guard, expressions),
   };
 }

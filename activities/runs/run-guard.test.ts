@@ -133,3 +133,36 @@ describe("runDag started straight through Temporal", () => {
     expect(victimServer.requests.length).toBe(2);
   });
 });
+
+describe("mapBatch started straight through Temporal", () => {
+  /** A map batch for the victim's run, under `workflowId`, as an attacker would start one. */
+  async function attackBatch(workflowId: string) {
+    const node = victim.snapshot.nodes[0];
+    const handle = await t.temporal.workflow.start("mapBatch", {
+      taskQueue: TEST_TASK_QUEUE,
+      workflowId,
+      args: [{
+        run: { runId: victim.runId },
+        node: { ...node, config: { ...node.config, workflow_id: victim.workflowId } },
+        context: { input: victim.input, nodes: {}, run: { id: victim.runId } },
+        indices: [0],
+        concurrency: 1,
+      }],
+    });
+    return await handle.result();
+  }
+  const childRuns = async () =>
+    (await t.sql`SELECT count(*)::int AS n FROM workflow_runs WHERE parent_run_id = ${victim.runId}`)[0].n;
+
+  it("under a workflow id that is not one of the run's batches, or with a node the run does not have: refused", async () => {
+    const before = await recorded(victim.runId);
+    // Each refusal is the batch's one item failing: no child run is created, nothing is written.
+    expect(await attackBatch(`attacker-${randomUUID()}`)).toEqual({ failed: 1 });
+    // Under the run's batch id form, the changed node is not the run's node as recorded.
+    expect(await attackBatch(`weft-run-${victim.runId}-map-${victim.snapshot.nodes[0].id}-0`)).toEqual({ failed: 1 });
+    expect(await childRuns()).toBe(0);
+    expect(attackerServer.requests).toEqual([]);
+    expect(victimServer.requests.length).toBe(2);
+    expect(await recorded(victim.runId)).toEqual(before);
+  });
+});

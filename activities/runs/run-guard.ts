@@ -69,11 +69,14 @@ export function createRunGuard(sql: Sql) {
     return hit;
   };
 
-  /** The run, when the current activity's workflow is `runDag` under `weft-run-<runId>`; throws otherwise. */
+  /** The run, when the current activity's workflow is its `runDag` (or a map batch of it); throws otherwise. */
   async function forRun(runId: unknown): Promise<RunBinding> {
     const wf = currentWorkflow();
     if (typeof runId !== "string" || !/^[0-9a-f-]{36}$/i.test(runId)) throw refused("not a run id");
-    if (wf.type !== WORKFLOW_TYPES.runDag || wf.id !== workflowIds.run(runId)) {
+    // A map's batches (workflows/map-batch.ts, weft-run-<run>-map-…) act for the map's run.
+    const own = wf.type === WORKFLOW_TYPES.runDag && wf.id === workflowIds.run(runId);
+    const batch = wf.type === WORKFLOW_TYPES.mapBatch && wf.id.startsWith(`${workflowIds.run(runId)}-map-`);
+    if (!own && !batch) {
       throw refused(`workflow ${wf.type} ${wf.id} was not started by Weft for run ${runId}`);
     }
     const binding = await load(runId);

@@ -31,6 +31,7 @@ export function runWorkflowInput(config: EngineServices["config"], run: Launchab
     maxDepth: config.WEFT_MAX_SUB_WORKFLOW_DEPTH,
     // The run is marked running by its first node_executions row (docs/engine.md: bookkeeping per run).
     leanStart: true,
+    mapBatchItems: config.WEFT_MAP_BATCH_ITEMS,
   };
 }
 

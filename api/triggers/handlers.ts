@@ -150,6 +150,10 @@ export const createSchedule: AppRouteHandler<typeof routes.createScheduleRoute> 
       scheduleId,
       searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES,
       gpuTaskQueue: config.WEFT_GPU_TASK_QUEUE,
+      // A firing's run gets the limits an API-started run gets (api/runs/launch.ts runWorkflowInput).
+      maxDepth: config.WEFT_MAX_SUB_WORKFLOW_DEPTH,
+      maxHistoryEvents: config.WEFT_MAX_HISTORY_EVENTS,
+      mapBatchItems: config.WEFT_MAP_BATCH_ITEMS,
     });
   } catch (err) {
     // The schedule never existed: its row goes, and the record says so.

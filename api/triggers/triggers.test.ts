@@ -175,6 +175,9 @@ describe("schedules", () => {
         scheduleId: schedule.id,
         searchAttributes: true,
         gpuTaskQueue: "weft-gpu",
+        maxDepth: 10,
+        maxHistoryEvents: 10_000,
+        mapBatchItems: 500,
       },
     ]);
 

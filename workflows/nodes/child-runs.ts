@@ -10,7 +10,13 @@ import {
   patched,
   startChild,
 } from "@temporalio/workflow";
-import { type ChildRunCreated, type RunDagInput, WORKFLOW_TYPES, workflowIds } from "../../core/contract.ts";
+import {
+  type ChildRunCreated,
+  type RunDagInput,
+  type RunLimits,
+  WORKFLOW_TYPES,
+  workflowIds,
+} from "../../core/contract.ts";
 import { runSearchAttributes, WORKSPACE_SEARCH_ATTRIBUTE_PATCH } from "../../core/search-attributes.ts";
 import type { runDag } from "../run-dag.ts";
 
@@ -19,7 +25,7 @@ import type { runDag } from "../run-dag.ts";
  * fails); otherwise cancelling this run cancels the child, and this run waits for it to end.
  */
 export async function startChildRun(
-  parent: RunDagInput,
+  parent: RunLimits,
   created: ChildRunCreated,
   extra: Pick<RunDagInput, "depth" | "errorRun">,
   abandon = false,
@@ -32,6 +38,7 @@ export async function startChildRun(
     gpuTaskQueue: parent.gpuTaskQueue,
     maxHistoryEvents: parent.maxHistoryEvents,
     maxDepth: parent.maxDepth,
+    mapBatchItems: parent.mapBatchItems,
     ...extra,
   };
   return await startChild<typeof runDag>(WORKFLOW_TYPES.runDag, {

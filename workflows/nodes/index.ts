@@ -16,7 +16,7 @@ export function controlRunners(deps: ControlDeps, events: EventQueue) {
     delay: delayRunner(deps),
     wait_for_event: waitForEventRunner(deps, events),
     sub_workflow: subWorkflowRunner(deps),
-    map: mapRunner(deps),
+    map: mapRunner(deps, events),
   };
   return (node: SnapshotNode): ((context: NodeContext) => Promise<unknown>) | undefined => {
     const runner = Object.hasOwn(runners, node.type) ? runners[node.type] : undefined;

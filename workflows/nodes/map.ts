@@ -5,27 +5,26 @@
  * the history some twenty activities; a child run per item starts from here, at most `concurrency` at a time.
  * The node's one execution records the counts and, at the end, `{items, failed}`.
  */
-import {
-  ActivityCancellationType,
-  CancellationScope,
-  isCancellation,
-  proxyActivities,
-  proxyLocalActivities,
-  uuid4,
-} from "@temporalio/workflow";
-import { DEFAULT_MAX_SUB_WORKFLOW_DEPTH, type MapConfig } from "../../core/control-nodes.ts";
-import type { MapCounts, SnapshotNode, WorkflowActivities } from "../../core/contract.ts";
+import { ActivityCancellationType, isCancellation, patched, proxyActivities } from "@temporalio/workflow";
+import { DEFAULT_MAX_SUB_WORKFLOW_DEPTH, MAP_WAIT_ITEM_TYPES, type MapConfig } from "../../core/control-nodes.ts";
+import type { MapBatchInput, MapCounts, RunDagInput, SnapshotNode, WorkflowActivities } from "../../core/contract.ts";
 import { isNodeType, nodeKinds } from "../../core/node-kinds.ts";
 import { nodePolicy, worstCaseMs } from "../../core/node-policy.ts";
 import { bookkeeping, record } from "../activity-options.ts";
 import type { NodeContext } from "../run-state.ts";
-import { startChildRun } from "./child-runs.ts";
+import {
+  DEFAULT_MAP_BATCH_ITEMS,
+  MAP_BATCHES_PATCH,
+  MAX_MAP_CHILD_RUNS,
+  runChildBatches,
+  runChildItems,
+} from "./map-children.ts";
 import { type ControlDeps, nodeError, nodeFailure } from "./control.ts";
+import { runWaitItems } from "./map-waits.ts";
+import type { EventQueue } from "./wait-for-event.ts";
 
 /** Items per activity: small enough that a lost worker repeats little, large enough that the history stays short. */
 export const MAP_CHUNK_ITEMS = 500;
-/** A child run per item costs the history some eight events: a map over a workflow takes this many at most. */
-export const MAX_MAP_CHILD_RUNS = 1000;
 const DAY_MS = 86_400_000;
 
 const mapActivities = proxyActivities<WorkflowActivities>({
@@ -33,11 +32,6 @@ const mapActivities = proxyActivities<WorkflowActivities>({
   heartbeatTimeout: "30s",
   retry: { maximumAttempts: 10, initialInterval: "1s", maximumInterval: "30s" },
 });
-/** One item's child input: a local activity, one history event per item rather than three. */
-const itemInput = proxyLocalActivities<WorkflowActivities>({
-  startToCloseTimeout: "1m",
-  retry: { maximumAttempts: 10, initialInterval: "500ms", maximumInterval: "10s" },
-}).mapItemInput;
 
 /** The activity that runs a chunk of items: on the GPU queue for GPU node types, bounded by its slowest items. */
 function itemsActivity(item: { type: string; config: Record<string, unknown> }, concurrency: number, gpu?: string) {
@@ -53,7 +47,7 @@ function itemsActivity(item: { type: string; config: Record<string, unknown> }, 
   }).executeMapItems;
 }
 
-export function mapRunner(deps: ControlDeps) {
+export function mapRunner(deps: ControlDeps, events: EventQueue) {
   const { args } = deps;
   return async (node: SnapshotNode, context: NodeContext): Promise<unknown> => {
     const config = node.config as MapConfig;
@@ -70,7 +64,9 @@ export function mapRunner(deps: ControlDeps) {
     );
     try {
       const counts = await mapActivities.prepareMap(request);
-      if (config.node) await runItemChunks(config, counts, request);
+      if (config.node && MAP_WAIT_ITEM_TYPES.includes(config.node.type)) {
+        await runWaitItems(deps, events, config, counts, request);
+      } else if (config.node) await runItemChunks(config, counts, request);
       else await runChildRuns(deps, config, counts, node, context);
       const finished = await mapActivities.finishMap(request);
       const { failed, total } = finished.counts;
@@ -118,7 +114,10 @@ export function mapRunner(deps: ControlDeps) {
   }
 }
 
-/** A child run per item, `concurrency` at a time; under "fail" the first failed item cancels the others. */
+/**
+ * A child run per item, `concurrency` at a time: from this workflow up to the run's batch size, through mapBatch
+ * workflows beyond it (map-children.ts).
+ */
 async function runChildRuns(
   { args }: ControlDeps,
   config: MapConfig,
@@ -126,7 +125,11 @@ async function runChildRuns(
   node: SnapshotNode,
   context: NodeContext,
 ) {
-  if (counts.total > MAX_MAP_CHILD_RUNS) {
+  // Items a re-run took from the run it retries (prepareMap) are not run again.
+  const pending = counts.pending ?? Array.from({ length: counts.total }, (_, i) => i);
+  const batchItems = args.mapBatchItems ?? DEFAULT_MAP_BATCH_ITEMS;
+  const batched = pending.length > batchItems && patched(MAP_BATCHES_PATCH);
+  if (!batched && counts.total > MAX_MAP_CHILD_RUNS) {
     throw nodeFailure(
       "MapItemsInvalid",
       `a map over a workflow takes at most ${MAX_MAP_CHILD_RUNS} items (got ${counts.total}): map a node, or split the list`,
@@ -135,42 +138,13 @@ async function runChildRuns(
   const depth = (args.depth ?? 0) + 1;
   const maxDepth = args.maxDepth ?? DEFAULT_MAX_SUB_WORKFLOW_DEPTH;
   if (depth > maxDepth) throw nodeFailure("NestingTooDeep", `sub-workflows nest deeper than ${maxDepth} levels`);
-  const scope = new CancellationScope();
-  // Items a re-run took from the run it retries (prepareMap) are not run again.
-  const pending = counts.pending ?? Array.from({ length: counts.total }, (_, i) => i);
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (next < pending.length && !failed) {
-      const index = pending[next++];
-      try {
-        await runChild(index);
-      } catch (err) {
-        // Once an item failed under "fail", the others end cancelled: that is not the run being cancelled.
-        if (failed) return;
-        if (isCancellation(err)) throw err;
-        if (config.on_item_failure !== "continue") {
-          failed = true;
-          scope.cancel();
-        }
-      }
-    }
-  };
-  const runChild = async (index: number) => {
-    const input = await itemInput({ runId: args.runId, node, context, index });
-    const created = await record(() =>
-      bookkeeping.createChildRun({
-        parentRunId: args.runId,
-        parentNode: node.name,
-        runId: uuid4(),
-        workflowId: config.workflow_id!,
-        version: config.version ?? "latest",
-        input,
-        trigger: "map",
-        item: { nodeId: node.id, index },
-      })
-    );
-    await (await startChildRun(args, created, { depth })).result();
-  };
-  await scope.run(() => Promise.all(Array.from({ length: Math.min(config.concurrency, pending.length) }, worker)));
+  const items = { run: runLimits(args), node, context };
+  if (batched) await runChildBatches(items, pending, batchItems);
+  else await runChildItems(items, pending, config.concurrency);
+}
+
+/** What the map's child runs and batches take from its run. */
+function runLimits(args: RunDagInput): MapBatchInput["run"] {
+  const { runId, depth, searchAttributes, gpuTaskQueue, maxHistoryEvents, maxDepth, mapBatchItems } = args;
+  return { runId, depth, searchAttributes, gpuTaskQueue, maxHistoryEvents, maxDepth, mapBatchItems };
 }
