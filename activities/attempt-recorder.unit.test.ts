@@ -33,6 +33,7 @@ describe("an attempt's node_executions writes", () => {
       node_name: "n",
       type: "http_request",
       attempt: 1,
+      execution: "activity",
       input: { v: 1 },
       status: "succeeded",
       output: { got: { v: 1 } },

@@ -49,7 +49,7 @@ export async function resumeLocalNode(
   }
   const attempt = Math.max(temporalAttempt, (last?.attempt ?? 0) + 1);
   // Closes an attempt left running by a dead worker and fills in attempt numbers that never got a row.
-  if (attempt > 1) await recordLostAttempts(sql, runId, node, attempt);
+  if (attempt > 1) await recordLostAttempts(sql, runId, node, attempt, "local");
   return { done: false, attempt };
 }
 

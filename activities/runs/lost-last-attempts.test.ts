@@ -65,6 +65,8 @@ describe("a node's last attempt lost with its worker", () => {
       config: {
         url: `${t.upstream.url}${path}`,
         timeout_ms: 1000,
+        // A regular activity: a local one lost with its worker is run again (test/local-durability.test.ts).
+        durable_step: true,
         retry: { max_attempts: 2, initial_interval_ms: 100 },
       },
     }]);
