@@ -94,6 +94,8 @@ describe("the Temporal UI in Chromium", () => {
     await page.goto(signInLink(user.token, new URL(run.temporal.ui_url).pathname), { waitUntil: "networkidle2" });
     expect(page.url()).toBe(run.temporal.ui_url);
     const text = await waitForText(page, /Reykjavik/);
+    // The transform ran as a local activity, and the run's page says so (core/node-execution.ts).
+    await waitForText(page, /city \(transform\) · local/);
     await screenshot(page, "temporal-ui-run-decoded");
     expect(text).not.toMatch(CODEC_ERROR);
     expect(decodeStatuses.length).toBeGreaterThan(0);
