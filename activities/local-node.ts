@@ -5,9 +5,9 @@
  * answered from the row without running again, a final failure is failed again, a lost attempt is closed as
  * `AttemptLost` and the next attempt number taken (docs/engine.md, Local activities).
  */
-import { type FailureType, type NodeError, outputRef, type SnapshotNode } from "../core/contract.ts";
-import { nodePolicy } from "../core/node-policy.ts";
-import { jsonBytes, LOCAL_INLINE_OUTPUT_LIMIT_BYTES } from "../core/output-ref.ts";
+import type { FailureType, NodeError, SnapshotNode } from "../core/contract.ts";
+import { failsForGood, nodePolicy } from "../core/node-policy.ts";
+import { inlineOrRef, LOCAL_INLINE_OUTPUT_LIMIT_BYTES } from "../core/output-ref.ts";
 import type { Sql } from "../db/client.ts";
 import { recordLostAttempts } from "../db/lost-attempts.ts";
 import { nonRetryable } from "./errors.ts";
@@ -36,24 +36,15 @@ export async function resumeLocalNode(
     SELECT attempt, status, output, error FROM node_executions
     WHERE run_id = ${runId} AND node_id = ${node.id} AND attempt > 0 ORDER BY attempt DESC LIMIT 1`;
   if (last?.status === "succeeded") {
-    const bytes = jsonBytes(last.output);
-    return {
-      done: true,
-      output: bytes <= LOCAL_INLINE_OUTPUT_LIMIT_BYTES ? last.output : outputRef(runId, node.id, bytes),
-    };
+    return { done: true, output: inlineOrRef(runId, node.id, last.output, LOCAL_INLINE_OUTPUT_LIMIT_BYTES) };
   }
   const policy = nodePolicy(node.config);
   const error = last?.status === "failed" ? last.error : null;
-  if (last && error && isFinal(error, last.attempt, policy)) {
+  if (last && error && failsForGood(policy, error, last.attempt)) {
     throw nonRetryable(error.type as FailureType, error.message);
   }
   const attempt = Math.max(temporalAttempt, (last?.attempt ?? 0) + 1);
   // Closes an attempt left running by a dead worker and fills in attempt numbers that never got a row.
   if (attempt > 1) await recordLostAttempts(sql, runId, node, attempt, "local");
   return { done: false, attempt };
-}
-
-/** A failure Temporal would not retry: the node's failure ended it. */
-function isFinal(error: NodeError, attempt: number, policy: ReturnType<typeof nodePolicy>): boolean {
-  return !error.retryable || policy.nonRetryableErrorTypes.includes(error.type) || attempt >= policy.maxAttempts;
 }

@@ -5,11 +5,11 @@
  * run their attempts here.
  */
 import { ApplicationFailure } from "@temporalio/common";
-import { type ExecuteNodeInput, type FailureType, outputRef, type SnapshotNode } from "../core/contract.ts";
+import type { ExecuteNodeInput, FailureType, SnapshotNode } from "../core/contract.ts";
 import type { NodeExecutionKind } from "../core/node-execution.ts";
 import { isNodeType, nodeKinds } from "../core/node-kinds.ts";
 import { nodePolicy } from "../core/node-policy.ts";
-import { inlineLimit, jsonBytes } from "../core/output-ref.ts";
+import { inlineLimit, inlineOrRef } from "../core/output-ref.ts";
 import { createRedactor } from "../core/redact.ts";
 import { placedSecrets, renderWithSecrets, secretPlacementProblems } from "../core/secret-placement.ts";
 import { withSpan } from "../core/tracing.ts";
@@ -126,8 +126,7 @@ export function createAttemptRunner(
       const output = scrub((await withDeadline(timeoutMs, signal, run)) ?? null);
       ended = true;
       await finish("succeeded", output, null);
-      const bytes = jsonBytes(output);
-      return bytes <= inlineLimit(execution) ? output : outputRef(runId, node.id, bytes);
+      return inlineOrRef(runId, node.id, output, inlineLimit(execution));
     } catch (err) {
       if (ended) throw err;
       const cancelled = signal.aborted;

@@ -11,7 +11,7 @@ import {
   outputRef,
   type SnapshotNode,
 } from "../core/contract.ts";
-import { backoffMs, nodePolicy, RECORD_SLACK_MS } from "../core/node-policy.ts";
+import { backoffMs, failsForGood, nodePolicy, RECORD_SLACK_MS } from "../core/node-policy.ts";
 import { INLINE_OUTPUT_LIMIT_BYTES, isOutputRef, jsonBytes } from "../core/output-ref.ts";
 import type { Sql } from "../db/client.ts";
 import { ATTEMPT_LOST } from "../db/lost-attempts.ts";
@@ -121,7 +121,7 @@ export async function runMember(
           retryable: true,
         }
         : describeError(err);
-      if (!error.retryable || policy.nonRetryableErrorTypes.includes(error.type) || attempt >= policy.maxAttempts) {
+      if (failsForGood(policy, error, attempt)) {
         return { status: "failed", error };
       }
       // A Retry-After the handler passed on wins over the policy's backoff, as it does with Temporal.

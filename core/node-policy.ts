@@ -14,6 +14,11 @@ export interface NodePolicy {
 }
 
 export const DEFAULT_NODE_TIMEOUT_MS = 60_000;
+
+/** Whether an attempt that failed with `error` was the node's last: Temporal would not retry it. */
+export function failsForGood(policy: NodePolicy, error: { type: string; retryable: boolean }, attempt: number) {
+  return !error.retryable || policy.nonRetryableErrorTypes.includes(error.type) || attempt >= policy.maxAttempts;
+}
 /** An attempt gets its node's timeout plus this much room to record its result. */
 export const RECORD_SLACK_MS = 10_000;
 

@@ -2,7 +2,7 @@
  * Large node outputs travel through Temporal by reference: the output itself stays in PostgreSQL
  * (node_executions.output) and Temporal carries `{"$weft_ref": {...}}`, so no run meets the 2 MB payload limit.
  */
-import { isOutputRef } from "./contract.ts";
+import { isOutputRef, outputRef } from "./contract.ts";
 
 export { isOutputRef, type OutputRef, outputRef } from "./contract.ts";
 
@@ -20,6 +20,12 @@ export const inlineLimit = (execution: "local" | "activity" | undefined): number
 
 export function jsonBytes(value: unknown): number {
   return new TextEncoder().encode(JSON.stringify(value ?? null)).length;
+}
+
+/** A node's output as Temporal carries it: itself up to `limit` bytes of JSON, a reference to its row above. */
+export function inlineOrRef(runId: string, nodeId: string, output: unknown, limit = INLINE_OUTPUT_LIMIT_BYTES) {
+  const bytes = jsonBytes(output);
+  return bytes <= limit ? output : outputRef(runId, nodeId, bytes);
 }
 
 /** Whether any upstream output in a template context is a reference. */

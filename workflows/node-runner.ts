@@ -47,8 +47,6 @@ export class NodeRunner {
   private groups: boolean | undefined;
   private local: boolean | undefined;
   private readonly localBudget = new LocalTaskBudget();
-  /** Queued nodes chosen to run locally in this pass (decided once: the budget is spent as they start). */
-  private localNow = new Map<string, (output: unknown) => void>();
 
   constructor(private readonly deps: NodeRunnerDeps) {
     this.failFast = deps.snapshot.on_failure !== "continue";
@@ -71,17 +69,18 @@ export class NodeRunner {
   startQueued() {
     const { byId } = this.deps.state.graph;
     const take = this.queue.splice(0, Math.max(0, this.deps.snapshot.max_parallel - this.running.size));
-    this.localNow.clear();
+    // Which nodes run locally is decided once, here: each reserves its share of the workflow task's budget.
+    const local = new Map<string, (output: unknown) => void>();
     for (const id of take) {
       const settle = this.runsLocally(byId.get(id)!) ? this.localBudget.reserve() : null;
-      if (settle) this.localNow.set(id, settle);
+      if (settle) local.set(id, settle);
     }
-    const groupable = take.filter((id) => GROUPABLE.has(byId.get(id)!.type) && !this.localNow.has(id));
+    const groupable = take.filter((id) => GROUPABLE.has(byId.get(id)!.type) && !local.has(id));
     if (groupable.length >= 2 && (this.groups ??= patched(GROUPS_PATCH))) {
       this.startGroup(groupable);
-      for (const id of take) if (!groupable.includes(id)) this.start(id);
+      for (const id of take) if (!groupable.includes(id)) this.start(id, local.get(id));
     } else {
-      for (const id of take) this.start(id);
+      for (const id of take) this.start(id, local.get(id));
     }
   }
 
@@ -111,13 +110,13 @@ export class NodeRunner {
     this.deps.scheduler.resolveOutgoing(id, false);
   }
 
-  private start(id: string) {
+  /** `local`: run as a local activity, settling the budget it reserved with its output. */
+  private start(id: string, local?: (output: unknown) => void) {
     const { state, gpuTaskQueue, resolveOutgoing, awaitApproval, controlRunner } = this.deps;
     const node = state.graph.byId.get(id)!;
     state.running(id);
     const context = state.contextFor(node, nodeReferences(node.type, node.config));
     const control = controlRunner(node);
-    const local = this.localNow.get(id);
     const execute = control
       ? () => control(context)
       : node.type === "approval"

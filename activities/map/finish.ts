@@ -4,8 +4,8 @@
  * that did not succeed) and the failures — with its final status. Large outputs go back by reference.
  */
 import type { MapConfig } from "../../core/control-nodes.ts";
-import { type MapCounts, type MapRequest, type NodeError, outputRef } from "../../core/contract.ts";
-import { INLINE_OUTPUT_LIMIT_BYTES, jsonBytes } from "../../core/output-ref.ts";
+import type { MapCounts, MapRequest, NodeError } from "../../core/contract.ts";
+import { inlineOrRef } from "../../core/output-ref.ts";
 import type { Sql } from "../../db/client.ts";
 import type { RunGuard } from "../runs/run-guard.ts";
 
@@ -51,6 +51,5 @@ export async function finishMap(
       duration_ms = (extract(epoch FROM now() - started_at) * 1000)::int
     WHERE run_id = ${r.runId} AND node_id = ${r.node.id} AND attempt = 1
       AND EXISTS (SELECT 1 FROM workflow_runs WHERE id = ${r.runId} AND status IN ('running', 'waiting'))`;
-  const bytes = jsonBytes(output);
-  return { output: bytes <= INLINE_OUTPUT_LIMIT_BYTES ? output : outputRef(r.runId, r.node.id, bytes), counts };
+  return { output: inlineOrRef(r.runId, r.node.id, output), counts };
 }

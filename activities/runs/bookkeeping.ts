@@ -15,7 +15,7 @@ import { runDuration, runsFinished } from "../metrics.ts";
 import { ATTEMPT_LOST, recordLostAttempts } from "../../db/lost-attempts.ts";
 import { currentRunTimedOutAttempts } from "./lost-last-attempts.ts";
 import { createRunGuard, type RunBinding, type RunGuard } from "./run-guard.ts";
-import { nodePolicy } from "../../core/node-policy.ts";
+import { failsForGood, nodePolicy } from "../../core/node-policy.ts";
 import { CONTROL_NODE_TYPES } from "../../core/node-kinds.ts";
 
 /** The error type a node the workflow decided about without running it records. */
@@ -174,10 +174,9 @@ async function lostGroupMembers(sql: Sql, run: RunBinding, runId: string, nodeId
     const policy = nodePolicy(node.config);
     if (!row) lost.push({ node, attempt: 1 });
     else if (row.status === "running") lost.push({ node, attempt: row.attempt });
-    else if (
-      row.status === "failed" && row.error?.retryable && row.attempt < policy.maxAttempts &&
-      !policy.nonRetryableErrorTypes.includes(row.error.type)
-    ) lost.push({ node, attempt: row.attempt + 1 });
+    else if (row.status === "failed" && row.error && !failsForGood(policy, row.error, row.attempt)) {
+      lost.push({ node, attempt: row.attempt + 1 });
+    }
   }
   return lost;
 }

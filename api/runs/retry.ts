@@ -1,5 +1,5 @@
 /** Re-running a failed or cancelled run: every successful output is reused, only what failed or follows runs. */
-import { INLINE_OUTPUT_LIMIT_BYTES, jsonBytes, outputRef } from "../../core/output-ref.ts";
+import { inlineOrRef } from "../../core/output-ref.ts";
 import { planReuse } from "../../core/reuse.ts";
 import type { WorkflowSnapshot } from "../../core/snapshot.ts";
 import type { Sql } from "../../db/client.ts";
@@ -15,11 +15,7 @@ import { getOwnedRun, runSnapshot, succeededOutputs } from "./store.ts";
 /** The outputs to reuse by node id; large ones by reference to the earlier run's execution, not copied. */
 async function reusableOutputs(sql: Sql, runId: string) {
   const rows = await succeededOutputs(sql, runId);
-  return new Map(rows.map((r) => {
-    const bytes = jsonBytes(r.output);
-    const value = bytes > INLINE_OUTPUT_LIMIT_BYTES ? outputRef(runId, r.node_id, bytes) : r.output;
-    return [r.node_id, value];
-  }));
+  return new Map(rows.map((r) => [r.node_id, inlineOrRef(runId, r.node_id, r.output)]));
 }
 
 export const retry: AppRouteHandler<typeof retryRunRoute> = async (c) => {
