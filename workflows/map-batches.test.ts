@@ -109,8 +109,10 @@ describe("map over a workflow in batches", () => {
     );
     expect(error?.cause?.name).toBe("CancelledFailure");
     expect(fakes.cancelled).toEqual(["slow", "slow", "slow", "slow"]);
-    // The four child runs and the map's run, each recorded as cancelled.
-    expect(fakes.finished.map((f) => f.status)).toEqual(Array(5).fill("cancelled"));
+    // The four child runs and the map's run, each recorded as cancelled (the final write is a local activity:
+    // at least once, so a run whose workflow task was retried under load may record its end twice, the same).
+    expect(fakes.finished.every((f) => f.status === "cancelled")).toBe(true);
+    expect(new Set(fakes.finished.map((f) => f.runId)).size).toBe(5);
     for (const b of [0, 1]) {
       const batch = await stack.env.client.workflow.getHandle(workflowIds.mapBatch(runId, "id-each", b)).describe();
       expect(batch.status.name).toBe("CANCELLED");
