@@ -9,7 +9,7 @@ import { recordLostAttempts } from "../db/lost-attempts.ts";
 import type { DbTargets } from "./db/index.ts";
 import type { ExpressionPool } from "./expressions/pool.ts";
 import type { EgressPolicy } from "./http/egress-policy.ts";
-import { type AttemptDeps, createAttemptRunner } from "./node-attempt.ts";
+import { type AttemptDeps, createAttemptRunner, EarlierAttempt } from "./node-attempt.ts";
 import { resumeLocalNode } from "./local-node.ts";
 import { createNodeGroup } from "./node-group.ts";
 import { createHandlers, createRender, type Handler } from "./node-handlers.ts";
@@ -63,9 +63,20 @@ export function createExecuteNode(attemptDeps: AttemptDeps, guard: RunGuard = cr
     }
   }
 
-  /** A local activity cannot heartbeat: a lost worker shows as its workflow task timing out instead. */
+  /**
+   * A local activity cannot heartbeat: a lost worker shows as its workflow task timing out instead. Temporal's
+   * first attempt of it runs without reading earlier rows: its own first write keeps a row an earlier try of the
+   * workflow task left (EarlierAttempt), and only then is that row read and gone on from (local-node.ts).
+   */
   async function executeLocally(input: ExecuteNodeInput, ctx: Context): Promise<unknown> {
     await guard.forNodes(input.runId, [input.node], input.context);
+    if (ctx.info.attempt === 1) {
+      try {
+        return await runAttempt(input, 1, ctx.cancellationSignal, "local", true);
+      } catch (err) {
+        if (!(err instanceof EarlierAttempt)) throw err;
+      }
+    }
     const start = await resumeLocalNode(sql, input.runId, input.node, ctx.info.attempt);
     if (start.done) return start.output;
     return await runAttempt(input, start.attempt, ctx.cancellationSignal, "local");

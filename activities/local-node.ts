@@ -1,7 +1,8 @@
 /**
  * A node run as a local activity reaches Temporal's history only when its workflow task completes: if the worker
  * dies first, another worker replays the task and asks for the same nodes again. A node runs once per run, so an
- * attempt first reads the node's last recorded attempt (node_executions) and goes on from it: a success is
+ * attempt goes on from the node's last recorded attempt (node_executions), read here when Temporal's attempt is
+ * past the first or the first one's write found the attempt recorded (execute-node.ts executeLocally): a success is
  * answered from the row without running again, a final failure is failed again, a lost attempt is closed as
  * `AttemptLost` and the next attempt number taken (docs/engine.md, Local activities).
  */

@@ -38,13 +38,27 @@ export interface AttemptDeps {
   runningRowFirst?: boolean;
 }
 
-/** `execution`: how the attempt runs, as its row records it (a group member or map item runs in an activity). */
+/**
+ * `execution`: how the attempt runs, as its row records it (a group member or map item runs in an activity).
+ * `fresh`: a local node's first try, made without reading what earlier tries recorded: when its write finds the
+ * attempt already recorded (or the run finished), it throws EarlierAttempt instead, before its handler acts if it
+ * has effects, and the caller reads what was recorded (local-node.ts).
+ */
 export type RunAttempt = (
   input: ExecuteNodeInput,
   attempt: number,
   signal: AbortSignal,
   execution?: NodeExecutionKind,
+  fresh?: boolean,
 ) => Promise<unknown>;
+
+/** A fresh attempt found its attempt already recorded by an earlier try, or its run finished: nothing was written. */
+export class EarlierAttempt extends Error {
+  constructor(runId: string, nodeId: string) {
+    super(`node ${nodeId} of run ${runId}: attempt 1 was recorded before, or the run has finished`);
+    this.name = "EarlierAttempt";
+  }
+}
 
 /** A config ready to run, or why it cannot: what the attempt records either way. */
 interface Prepared {
@@ -95,27 +109,33 @@ export function createAttemptRunner(
     attempt: number,
     signal: AbortSignal,
     execution: NodeExecutionKind,
+    fresh: boolean,
   ): Promise<unknown> {
     const context = await resolveContext(sql, given);
     const started = performance.now();
     const handler = handlers[node.type];
     const { prepared, error: prepareError, scrub, hasSecrets } = await prepare(runId, node, context);
-    const begun = { run_id: runId, node_id: node.id, node_name: node.name, type: node.type, attempt, execution };
+    const begun = {
+      run_id: runId,
+      node_id: node.id,
+      node_name: node.name,
+      type: node.type,
+      attempt,
+      execution,
+      ...(fresh ? { fresh } : {}),
+    };
+    const notWritten = () => fresh ? new EarlierAttempt(runId, node.id) : refused(`run ${runId} has finished`);
     const input = prepared ? scrub(prepared) : null;
     // A local attempt with effects writes its running row first: a worker lost mid-attempt restarts the workflow
     // task, whose attempt count starts again, so that row is the only trace of the lost attempt (local-node.ts).
     const rowFirst = runningRowFirst || (execution === "local" && !SIDE_EFFECT_FREE.has(node.type));
     const record = attemptRecorder(log, begun, input, started, rowFirst);
     // A run that has finished runs nothing more: checked before the handler acts, unless it acts on nothing.
-    if (!prepareError && !(await record.admit(SIDE_EFFECT_FREE.has(node.type)))) {
-      throw refused(`run ${runId} has finished`);
-    }
+    if (!prepareError && !(await record.admit(SIDE_EFFECT_FREE.has(node.type)))) throw notWritten();
     const finish = async (status: AttemptEnd["status"], output: unknown, error: unknown) => {
       const seconds = (performance.now() - started) / 1000;
       nodeDuration.observe({ type: node.type, status }, seconds);
-      if (!(await record.end(status, output, error || null, Math.round(seconds * 1000)))) {
-        throw refused(`run ${runId} has finished`);
-      }
+      if (!(await record.end(status, output, error || null, Math.round(seconds * 1000)))) throw notWritten();
     };
     let ended = false;
     try {
@@ -143,14 +163,14 @@ export function createAttemptRunner(
   }
 
   /** One attempt in a span of its own, named by the node, under the activity's span (a group runs several). */
-  return (input, attempt, signal, execution = "activity") =>
+  return (input, attempt, signal, execution = "activity", fresh = false) =>
     withSpan(`node ${input.node.name}`, {
       "weft.run_id": input.runId,
       "weft.node_id": input.node.id,
       "weft.node_name": input.node.name,
       "weft.node_type": input.node.type,
       "weft.attempt": attempt,
-    }, () => runAttemptUntraced(input, attempt, signal, execution));
+    }, () => runAttemptUntraced(input, attempt, signal, execution, fresh));
 }
 
 /** The error as a failure that says the same with every secret spelling replaced (its Retry-After kept). */

@@ -8,6 +8,7 @@ import type { ExecuteNodeInput, SnapshotNode } from "../core/contract.ts";
 import { INLINE_OUTPUT_LIMIT_BYTES, LOCAL_INLINE_OUTPUT_LIMIT_BYTES } from "../core/output-ref.ts";
 import { attemptRunner, handler, mockEnvironment } from "../test/node-attempts.ts";
 import { nonRetryable } from "./errors.ts";
+import { EarlierAttempt } from "./node-attempt.ts";
 
 const node = (type: string, config: Record<string, unknown> = {}): SnapshotNode => ({
   id: "00000000-0000-4000-8000-000000000001",
@@ -106,5 +107,28 @@ describe("a node attempt", () => {
     const a = attemptRunner({ echo: handler(() => Promise.resolve(1)) }, {}, false);
     await expect(attempt(a.runAttempt, node("echo"))).rejects.toMatchObject({ type: "RunNotAuthorized" });
     expect(a.finished).toEqual([]);
+  });
+
+  it("a fresh local try whose write is refused says EarlierAttempt, before an effectful handler acts", async () => {
+    let acted = 0;
+    const act = handler(() => Promise.resolve(++acted));
+    for (const lean of [false, true]) {
+      const a = attemptRunner({ http_request: act, transform: act }, {}, false, lean);
+      const env = mockEnvironment();
+      const fresh = (type: string) =>
+        env.run(() => a.runAttempt(input(node(type)), 1, env.context.cancellationSignal, "local", true));
+      await expect(fresh("http_request")).rejects.toBeInstanceOf(EarlierAttempt);
+      expect(acted).toBe(0);
+      // A transform acts on nothing outside the worker: it runs, and its one write finds the attempt recorded.
+      await expect(fresh("transform")).rejects.toBeInstanceOf(EarlierAttempt);
+      acted = 0;
+    }
+  });
+
+  it("a fresh try writes its rows marked fresh (an earlier try's row is kept, not taken over)", async () => {
+    const a = attemptRunner({ http_request: handler(() => Promise.resolve(1)) }, {}, true, true);
+    const env = mockEnvironment();
+    await env.run(() => a.runAttempt(input(node("http_request")), 1, env.context.cancellationSignal, "local", true));
+    expect(a.started).toMatchObject([{ attempt: 1, execution: "local", fresh: true }]);
   });
 });

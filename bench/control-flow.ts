@@ -13,7 +13,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { BENCH_TASK_QUEUE, startEngineBench } from "./engine-stack.ts";
-import type { rawMap } from "./engine-workflows.ts";
+import { type rawMap, rawTaskQueue } from "./engine-workflows.ts";
 import { median } from "./stack.ts";
 
 const mapWorkflowMode = process.argv[2] === "map-workflow";
@@ -54,7 +54,7 @@ async function weftOnce(workflowId: string) {
 async function rawOnce(work: { url?: string; expression?: string }) {
   const t0 = performance.now();
   const handle = await temporal.workflow.start<typeof rawMap>("rawMap", {
-    taskQueue: BENCH_TASK_QUEUE,
+    taskQueue: rawTaskQueue(BENCH_TASK_QUEUE),
     workflowId: `bench-raw-map-${randomUUID()}`,
     args: [items, CONCURRENCY, work],
   });

@@ -1,9 +1,13 @@
 /**
- * Bench-only workflows: Weft's runDag, and the baselines a Temporal user writes by hand: rawChain, a chain of
- * HTTP activities (what most write), and rawLocalChain, the same chain as local activities (what an expert writes).
+ * The baselines a Temporal user writes by hand: rawChain, a chain of HTTP activities (what most write), and
+ * rawLocalChain, the same chain as local activities (what an expert writes). Bundled on their own, as a user's
+ * workflow code would be: a workflow evaluates its bundle's modules afresh, so sharing Weft's bundle would charge
+ * the baselines Weft's module initialisation (bench/engine-worker.ts runs them on a task queue of their own).
  */
 import { proxyActivities, proxyLocalActivities } from "@temporalio/workflow";
-export * from "../workflows/index.ts";
+
+/** The task queue of the hand-written baselines, beside Weft's queue `queue`. */
+export const rawTaskQueue = (queue: string) => `${queue}-raw`;
 
 export interface RawActivities {
   /** One `http_request`'s HTTP work with none of Weft's bookkeeping; `activity_ms` is its time inside the activity. */

@@ -23,7 +23,7 @@ import { closedLoop, hookLoad, sequential } from "./engine-load.ts";
 import { BENCH_TASK_QUEUE as TASK_QUEUE, startEngineBench } from "./engine-stack.ts";
 import { type EngineParts, report, type ThroughputRounds } from "./engine-report.ts";
 import { reportLatency, reportWebhook } from "./engine-report-latency.ts";
-import type { rawChain, rawFanOut } from "./engine-workflows.ts";
+import { type rawChain, type rawFanOut, rawTaskQueue } from "./engine-workflows.ts";
 import { cpuMeter, type Sample } from "./proc-cpu.ts";
 import { BENCH_DATABASE_URL, BENCH_TEMPORAL_PORT } from "./stack.ts";
 
@@ -72,7 +72,7 @@ try {
   const rawOnce = async (type: "rawChain" | "rawFanOut", n: number) => {
     const t0 = performance.now();
     const handle = await temporal.workflow.start<typeof rawChain | typeof rawFanOut>(type, {
-      taskQueue: TASK_QUEUE,
+      taskQueue: rawTaskQueue(TASK_QUEUE),
       workflowId: `bench-raw-${randomUUID()}`,
       args: [url, n],
     });
@@ -85,7 +85,7 @@ try {
   /** A raw chain started and awaited through the Temporal client; "succeeded" when every step answered 2xx. */
   const rawRun = async (type: "rawChain" | "rawLocalChain", n: number) => {
     const r = await temporal.workflow.execute<typeof rawChain>(type, {
-      taskQueue: TASK_QUEUE,
+      taskQueue: rawTaskQueue(TASK_QUEUE),
       workflowId: `bench-raw-${randomUUID()}`,
       args: [url, n],
     });

@@ -20,7 +20,7 @@ import { setup, teardown } from "../test/global-setup.ts";
 import { TEST_DATABASE_URL, TEST_TEMPORAL_ADDRESS, TEST_TEMPORAL_PORT } from "../test/env.ts";
 import { startDenoApi, startWorker } from "../test/processes.ts";
 import { WeftApi } from "./engine-api.ts";
-import type { rawChain } from "./engine-workflows.ts";
+import { type rawChain, rawTaskQueue } from "./engine-workflows.ts";
 import { freePort, spawnLogged, waitForLog } from "./stack.ts";
 
 const [minutes, clients, idleMinutes, sampleS] = [10, 8, 2, 5].map((d, i) => Number(process.argv[2 + i] ?? d));
@@ -178,7 +178,7 @@ try {
     while (performance.now() < loadEnd) {
       try {
         const handle = await temporal.workflow.start<typeof rawChain>("rawChain", {
-          taskQueue: RAW_QUEUE,
+          taskQueue: rawTaskQueue(RAW_QUEUE),
           workflowId: `soak-raw-${randomUUID()}`,
           args: [url, 3],
         });

@@ -4,11 +4,16 @@
  * so they have no activity handler; their bundle-safe facts (what they read) are in core/node-kinds.ts.
  */
 import { z } from "zod";
+import {
+  DEFAULT_MAX_SUB_WORKFLOW_DEPTH,
+  EVENT_NAME_PATTERN,
+  MAP_WAIT_ITEM_TYPES,
+  MAX_MAP_WAIT_ITEMS,
+} from "./node-kinds.ts";
 
-/** Event names a `wait_for_event` waits for and `POST …/signals/{event}` sends. */
-export const EVENT_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
-/** How deep sub-workflows may nest (a run started by a sub_workflow node is one level deeper than its parent). */
-export const DEFAULT_MAX_SUB_WORKFLOW_DEPTH = 10;
+// Defined with the facts the workflow bundle reads, which must not import zod (lint/workflow-bundle.test.ts).
+export { DEFAULT_MAX_SUB_WORKFLOW_DEPTH, EVENT_NAME_PATTERN, MAP_WAIT_ITEM_TYPES, MAX_MAP_WAIT_ITEMS };
+
 /** Node types a map may not run per item: an approval per item, or a map in a map (nest through a sub-workflow). */
 export const MAP_EXCLUDED_ITEM_TYPES: readonly string[] = ["approval", "map"];
 export const MAX_MAP_CONCURRENCY = 256;
@@ -63,9 +68,6 @@ export const mapItemWaitForEventConfigSchema = waitForEventConfigSchema.extend({
   }),
 }).strict();
 
-/** Per-item node types the map's own workflow runs (timers and events), not an activity: at most this many items. */
-export const MAP_WAIT_ITEM_TYPES: readonly string[] = ["delay", "wait_for_event"];
-export const MAX_MAP_WAIT_ITEMS = 1000;
 const LITERAL_RANGE = /^\s*\[\s*(\d+)\s*\.\.\s*(\d+)\s*\]\s*$/;
 
 /**

@@ -5,6 +5,15 @@
  */
 import { referencedNodes } from "./template.ts";
 
+/** How deep sub-workflows may nest (a run started by a sub_workflow node is one level deeper than its parent). */
+export const DEFAULT_MAX_SUB_WORKFLOW_DEPTH = 10;
+/** Per-item node types a map's own workflow runs (timers and events), not an activity. */
+export const MAP_WAIT_ITEM_TYPES: readonly string[] = ["delay", "wait_for_event"];
+/** A map of MAP_WAIT_ITEM_TYPES (its own workflow runs their timers and events) takes at most this many items. */
+export const MAX_MAP_WAIT_ITEMS = 1000;
+/** Event names a `wait_for_event` waits for and `POST …/signals/{event}` sends. */
+export const EVENT_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+
 export const nodeKinds = {
   http_request: { queue: "cpu", expressionFields: [] as string[] },
   transform: { queue: "cpu", expressionFields: ["expression"] },

@@ -112,6 +112,50 @@ describe("node execution log", () => {
     expect(names.map((r) => r.node_name)).toEqual(["a", "b", "d"]);
   });
 
+  it("a fresh start or record keeps the row an earlier try left; others in the same batch are written", async () => {
+    const log = createNodeExecutionLog(sql);
+    const run = await newRun();
+    const [kept, keptRecord, other] = [randomUUID(), randomUUID(), randomUUID()];
+    const base = { run_id: run, node_name: "a", type: "t", attempt: 1 };
+    const earlier = await log.started({ ...base, node_id: kept, input: { try: 1 } });
+    await log.recorded({
+      ...base,
+      node_id: keptRecord,
+      input: { try: 1 },
+      status: "succeeded",
+      output: { first: true },
+      error: null,
+      duration_ms: 1,
+    });
+    const [startedAgain, recordedAgain, otherStart, takenOver] = await Promise.all([
+      log.started({ ...base, node_id: kept, input: { try: 2 }, fresh: true }),
+      log.recorded({
+        ...base,
+        node_id: keptRecord,
+        input: { try: 2 },
+        status: "succeeded",
+        output: { first: false },
+        error: null,
+        duration_ms: 1,
+        fresh: true,
+      }),
+      log.started({ ...base, node_id: other, input: { try: 1 }, fresh: true }),
+      log.started({ ...base, node_id: kept, attempt: 2, input: { try: 3 } }),
+    ]);
+    expect([startedAgain, recordedAgain]).toEqual([undefined, false]);
+    expect(typeof otherStart).toBe("number");
+    expect(typeof takenOver).toBe("number");
+    const rows = await sql`SELECT node_id, attempt, status, input, output FROM node_executions
+                            WHERE run_id = ${run} ORDER BY node_id, attempt`;
+    const of = (id: string, attempt = 1) => rows.find((r) => r.node_id === id && r.attempt === attempt);
+    expect(Number((await sql`SELECT id FROM node_executions WHERE node_id = ${kept} AND attempt = 1`)[0].id))
+      .toBe(earlier);
+    expect(of(kept)).toMatchObject({ status: "running", input: { try: 1 } });
+    expect(of(keptRecord)).toMatchObject({ status: "succeeded", input: { try: 1 }, output: { first: true } });
+    expect(of(other)).toMatchObject({ status: "running", input: { try: 1 } });
+    expect(of(kept, 2)).toMatchObject({ status: "running", input: { try: 3 } });
+  });
+
   it("writes a short attempt as one row: its final status, back-dated started_at and duration", async () => {
     const log = createNodeExecutionLog(sql);
     const run = await newRun("pending");

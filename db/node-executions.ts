@@ -23,6 +23,11 @@ export interface AttemptStart {
   elapsed_ms?: number;
   /** How the attempt runs (core/node-execution.ts). */
   execution?: "local" | "activity";
+  /**
+   * A local node's first try in this workflow task: a row an earlier try left for the same attempt is kept as it
+   * is and nothing is written (the caller reads it and goes on from it: activities/local-node.ts).
+   */
+  fresh?: boolean;
 }
 
 export interface AttemptEnd {
@@ -44,14 +49,31 @@ const LIVE_RUN =
 
 const key = (r: { run_id: string; node_id: string; attempt: number }) => `${r.run_id}/${r.node_id}/${r.attempt}`;
 
+/**
+ * Writes fresh attempts (a conflicting row is kept: ON CONFLICT DO NOTHING) apart from the others (a conflicting
+ * row is taken over), one statement for each kind present, and answers in the items' order.
+ */
+async function byConflict<T extends { fresh?: boolean }, R>(
+  items: T[],
+  write: (items: T[], takeOver: boolean) => Promise<R[]>,
+): Promise<R[]> {
+  const fresh = items.filter((i) => i.fresh);
+  if (!fresh.length || fresh.length === items.length) return await write(items, !fresh.length);
+  const others = items.filter((i) => !i.fresh);
+  const [a, b] = await Promise.all([write(fresh, false), write(others, true)]);
+  let [i, j] = [0, 0];
+  return items.map((item) => item.fresh ? a[i++] : b[j++]);
+}
+
 export function createNodeExecutionLog(sql: Sql) {
   const lockRuns = (runIds: string[]) =>
     sql`SELECT pg_advisory_xact_lock(7723005, k) FROM (
           SELECT DISTINCT hashtext(r::text) AS k FROM unnest(${runIds}::uuid[]) AS r ORDER BY k) AS keys`;
 
   /** The attempt's row id; undefined when the run is no longer live (nothing was written). */
-  const started = groupCommit<AttemptStart, number | undefined>(async (items) => {
-    const rows = await sql`
+  const started = groupCommit<AttemptStart, number | undefined>((all) =>
+    byConflict(all, async (items, takeOver) => {
+      const rows = await sql`
       WITH locks AS MATERIALIZED (${lockRuns(items.map((i) => i.run_id))})
       INSERT INTO node_executions (run_id, node_id, node_name, type, status, attempt, input, execution, started_at)
       SELECT a.run_id, a.node_id, a.node_name, a.type, 'running', a.attempt, a.input, a.execution,
@@ -62,12 +84,17 @@ export function createNodeExecutionLog(sql: Sql) {
              WITH ORDINALITY AS a(run_id, node_id, node_name, type, attempt, input, execution, elapsed_ms, ord)
        WHERE (SELECT count(*) FROM locks) >= 0 AND ${sql.unsafe(LIVE_RUN)}
        ORDER BY a.ord
-      ON CONFLICT (run_id, node_id, attempt) DO UPDATE
-        SET status = 'running', started_at = excluded.started_at, input = excluded.input, execution = excluded.execution
+      ON CONFLICT (run_id, node_id, attempt) ${
+        takeOver
+          ? sql`DO UPDATE
+        SET status = 'running', started_at = excluded.started_at, input = excluded.input, execution = excluded.execution`
+          : sql`DO NOTHING`
+      }
       RETURNING id, run_id, node_id, attempt`;
-    const ids = new Map(rows.map((r) => [key(r as never), Number(r.id)]));
-    return items.map((i) => ids.get(key(i)));
-  });
+      const ids = new Map(rows.map((r) => [key(r as never), Number(r.id)]));
+      return items.map((i) => ids.get(key(i)));
+    })
+  );
 
   const finished = groupCommit<AttemptEnd, void>(async (items) => {
     const rows = items.map((i) => ({ ...i, has_output: i.output !== undefined, output: i.output ?? null }));
@@ -83,9 +110,10 @@ export function createNodeExecutionLog(sql: Sql) {
   });
 
   /** Whether the attempt was written; false when the run is no longer live (nothing was written). */
-  const recorded = groupCommit<AttemptRecord, boolean>(async (items) => {
-    const rows = items.map((i) => ({ ...i, has_output: i.output !== undefined, output: i.output ?? null }));
-    const written = await sql`
+  const recorded = groupCommit<AttemptRecord, boolean>((all) =>
+    byConflict(all, async (items, takeOver) => {
+      const rows = items.map((i) => ({ ...i, has_output: i.output !== undefined, output: i.output ?? null }));
+      const written = await sql`
       WITH locks AS MATERIALIZED (${lockRuns(items.map((i) => i.run_id))})
       INSERT INTO node_executions AS n
         (run_id, node_id, node_name, type, status, attempt, input, execution, output, error, started_at, finished_at,
@@ -101,14 +129,19 @@ export function createNodeExecutionLog(sql: Sql) {
        WHERE (SELECT count(*) FROM locks) >= 0 AND ${sql.unsafe(LIVE_RUN)}
        ORDER BY a.ord
       -- A row an earlier try of the same attempt left (its worker died while it ran) is taken over.
-      ON CONFLICT (run_id, node_id, attempt) DO UPDATE
+      ON CONFLICT (run_id, node_id, attempt) ${
+        takeOver
+          ? sql`DO UPDATE
         SET status = excluded.status, input = excluded.input, execution = excluded.execution,
             output = excluded.output, error = excluded.error,
-            started_at = excluded.started_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms
+            started_at = excluded.started_at, finished_at = excluded.finished_at, duration_ms = excluded.duration_ms`
+          : sql`DO NOTHING`
+      }
       RETURNING run_id, node_id, attempt`;
-    const keys = new Set(written.map((r) => key(r as never)));
-    return items.map((i) => keys.has(key(i)));
-  });
+      const keys = new Set(written.map((r) => key(r as never)));
+      return items.map((i) => keys.has(key(i)));
+    })
+  );
 
   const live = groupCommit<string, boolean>(async (runIds) => {
     const rows = await sql`SELECT id FROM workflow_runs

@@ -63,7 +63,8 @@ bash scripts/ops/setup-tools.sh
 bash scripts/models.sh
 
 # The workflow bundle, rebuilt when workflow or core code changed.
-bundle_sum=$(cat workflows/*.ts core/*.ts package-lock.json | sha256sum | cut -d' ' -f1)
+# Every .ts under workflows/ (workflows/nodes/ included) and core/, sorted so the sum is stable.
+bundle_sum=$(find workflows core -name '*.ts' | LC_ALL=C sort | xargs cat package-lock.json | sha256sum | cut -d' ' -f1)
 if [ ! -f "$STATE/workflow-bundle.js" ] || [ "$(cat "$STATE/bundle.sum" 2>/dev/null)" != "$bundle_sum" ]; then
   echo "setup: bundling workflow code"
   node_modules/.bin/tsx worker/build-bundle.ts "$STATE/workflow-bundle.js" >/dev/null 2>&1

@@ -6,12 +6,8 @@
  * Each item's output is what the plain node answers; a timed-out wait fails its item unless on_timeout continues.
  */
 import { CancellationScope, isCancellation, patched, proxyActivities, sleep } from "@temporalio/workflow";
-import {
-  EVENT_NAME_PATTERN,
-  type MapConfig,
-  MAX_MAP_WAIT_ITEMS,
-  type WaitForEventConfig,
-} from "../../core/control-nodes.ts";
+import type { MapConfig, WaitForEventConfig } from "../../core/control-nodes.ts";
+import { EVENT_NAME_PATTERN, MAX_MAP_WAIT_ITEMS } from "../../core/node-kinds.ts";
 import type { MapCounts, MapItemsRecord, MapRequest, NodeError, WorkflowActivities } from "../../core/contract.ts";
 import { bookkeeping, record } from "../activity-options.ts";
 import { type ControlDeps, nodeFailure } from "./control.ts";

@@ -6,9 +6,9 @@
  * The node's one execution records the counts and, at the end, `{items, failed}`.
  */
 import { ActivityCancellationType, isCancellation, patched, proxyActivities } from "@temporalio/workflow";
-import { DEFAULT_MAX_SUB_WORKFLOW_DEPTH, MAP_WAIT_ITEM_TYPES, type MapConfig } from "../../core/control-nodes.ts";
+import type { MapConfig } from "../../core/control-nodes.ts";
 import type { MapBatchInput, MapCounts, RunDagInput, SnapshotNode, WorkflowActivities } from "../../core/contract.ts";
-import { isNodeType, nodeKinds } from "../../core/node-kinds.ts";
+import { DEFAULT_MAX_SUB_WORKFLOW_DEPTH, isNodeType, MAP_WAIT_ITEM_TYPES, nodeKinds } from "../../core/node-kinds.ts";
 import { nodePolicy, worstCaseMs } from "../../core/node-policy.ts";
 import { bookkeeping, record } from "../activity-options.ts";
 import type { NodeContext } from "../run-state.ts";

@@ -4,7 +4,8 @@
  * the node's. Cancelling this run cancels the child. Nesting is bounded (RunDagInput.maxDepth).
  */
 import { isCancellation, uuid4 } from "@temporalio/workflow";
-import { DEFAULT_MAX_SUB_WORKFLOW_DEPTH, type SubWorkflowConfig } from "../../core/control-nodes.ts";
+import type { SubWorkflowConfig } from "../../core/control-nodes.ts";
+import { DEFAULT_MAX_SUB_WORKFLOW_DEPTH } from "../../core/node-kinds.ts";
 import type { SnapshotNode } from "../../core/contract.ts";
 import { bookkeeping, record } from "../activity-options.ts";
 import type { NodeContext } from "../run-state.ts";

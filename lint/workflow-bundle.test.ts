@@ -1,0 +1,57 @@
+/**
+ * What the workflow bundle reaches. Every workflow execution evaluates its bundle's modules afresh (Temporal's
+ * reusable VM gives each workflow its own module cache), so a package imported by workflow code costs its module
+ * initialisation on every run: zod building its schemas cost ~7 ms of worker CPU per run, twice (core/node-kinds.ts).
+ * This walks the value imports (not `import type`) from the bundle's entry points and names the packages reached.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+/** The bundle's entry points (worker/bundle.ts). */
+const ENTRIES = ["workflows/index.ts", "workflows/tracing.ts", "core/failure-converter.ts"];
+/** Packages the workflow code may use: the SDK, its tracing, and JSONata for edge conditions. */
+const ALLOWED = /^(@temporalio\/|@opentelemetry\/|jsonata$)/;
+
+const IMPORT = /^\s*(?:import|export)\s+(?!type\b)(?:[\s\S]*?\sfrom\s+)?["']([^"']+)["']/gm;
+
+/** Repo files and packages reachable from the entries through value imports. */
+export function reach(
+  entries: string[],
+  read: (file: string) => string,
+): { files: Set<string>; packages: Set<string> } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const queue = [...entries];
+  while (queue.length) {
+    const file = queue.pop()!;
+    if (files.has(file)) continue;
+    files.add(file);
+    for (const [, spec] of read(file).matchAll(IMPORT)) {
+      if (spec.startsWith(".")) queue.push(relative(ROOT, join(ROOT, dirname(file), spec)));
+      else packages.add(spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]);
+    }
+  }
+  return { files, packages };
+}
+
+it("the workflow bundle reaches no package beyond the SDK, its tracing and JSONata (no zod)", () => {
+  const { files, packages } = reach(ENTRIES, (f) => readFileSync(join(ROOT, f), "utf8"));
+  expect(files.size).toBeGreaterThan(20);
+  expect(files).toContain("core/node-kinds.ts");
+  expect([...packages].filter((p) => !p.startsWith("node:") && !ALLOWED.test(p))).toEqual([]);
+  expect(packages).not.toContain("zod");
+});
+
+it("the walk sees value imports and re-exports, not type-only ones", () => {
+  const src: Record<string, string> = {
+    "a.ts": 'import type { A } from "zod";\nimport {\n  b,\n  type C,\n} from "./b.ts";\nexport { d } from "./d.ts";',
+    "b.ts": 'import { z } from "zod";',
+    "d.ts": 'export type { T } from "./e.ts";',
+  };
+  const { files, packages } = reach(["a.ts"], (f) => src[f]);
+  expect([...files].sort()).toEqual(["a.ts", "b.ts", "d.ts"]);
+  expect([...packages]).toEqual(["zod"]);
+});
