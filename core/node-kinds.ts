@@ -3,7 +3,7 @@
  * without the config schemas (core/node-types.ts). The workflow bundle imports this file only: every workflow
  * execution evaluates its bundle's modules afresh, and building the zod schemas cost ~7 ms of worker CPU per run.
  */
-import { referencedNodes } from "./template.ts";
+import { referencedNodes } from "./template-refs.ts";
 
 /** How deep sub-workflows may nest (a run started by a sub_workflow node is one level deeper than its parent). */
 export const DEFAULT_MAX_SUB_WORKFLOW_DEPTH = 10;

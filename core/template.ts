@@ -3,6 +3,10 @@
  * no access to JavaScript, globals or I/O), so user text is never evaluated as JavaScript.
  */
 import jsonata from "jsonata";
+import { templateSpans } from "./template-refs.ts";
+
+// Without JSONata, for the workflow bundle (core/template-refs.ts); re-exported for everyone else.
+export { referencedNodes, templateSpans } from "./template-refs.ts";
 
 const WHOLE = /^\s*\{\{([\s\S]*?)\}\}\s*$/;
 /**
@@ -10,22 +14,6 @@ const WHOLE = /^\s*\{\{([\s\S]*?)\}\}\s*$/;
  * (`ids.0.1`) is one match, so the rewrite is a single linear pass.
  */
 const NUMERIC_SEGMENTS = /(?<=[A-Za-z_\]`])(?:\.\d+(?!\w))+/g;
-
-/**
- * Every `{{ … }}` in a text: where it starts and ends, and the expression inside (up to the first `}}`). A scan
- * with indexOf rather than a lazy regex, which is quadratic on text full of unclosed `{{` (a user's config).
- */
-export function* templateSpans(text: string): Generator<{ start: number; end: number; expression: string }> {
-  for (let from = 0;;) {
-    const start = text.indexOf("{{", from);
-    if (start < 0) return;
-    const close = text.indexOf("}}", start + 2);
-    // No `}}` after this `{{` means none after any later one either.
-    if (close < 0) return;
-    yield { start, end: close + 2, expression: text.slice(start + 2, close) };
-    from = close + 2;
-  }
-}
 
 export class TemplateError extends Error {
   constructor(message: string, readonly template: string) {
@@ -159,30 +147,4 @@ export async function evaluateExpression(
     const message = (err as { message?: string }).message ?? String(err);
     throw new TemplateError(`expression "${expression}" failed: ${message}`, expression);
   }
-}
-
-const NODE_REFERENCE = /\bnodes\s*\.\s*`?([A-Za-z_][A-Za-z0-9_]*)`?/g;
-const ANY_NODES = /\bnodes\b/g;
-
-/**
- * The node names a config's templates (or an expression) refer to as `nodes.<name>`, so a node receives
- * only the outputs it reads; "all" when `nodes` is used in any other way (e.g. `$keys(nodes)`).
- */
-export function referencedNodes(value: unknown, isExpression = false): Set<string> | "all" {
-  const names = new Set<string>();
-  let all = false;
-  const scan = (text: string) => {
-    const direct = [...text.matchAll(NODE_REFERENCE)];
-    for (const m of direct) names.add(m[1]);
-    if ((text.match(ANY_NODES) ?? []).length > direct.length) all = true;
-  };
-  const visit = (v: unknown) => {
-    if (typeof v === "string") {
-      if (isExpression) scan(v);
-      else for (const { expression } of templateSpans(v)) scan(expression);
-    } else if (Array.isArray(v)) v.forEach(visit);
-    else if (v && typeof v === "object") Object.values(v).forEach(visit);
-  };
-  visit(value);
-  return all ? "all" : names;
 }

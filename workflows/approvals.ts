@@ -13,7 +13,7 @@ import {
   type UpdateArgs,
   type UpdateResult,
 } from "../core/contract.ts";
-import { renderTemplate } from "../core/template.ts";
+import { renderTemplate } from "./jsonata.ts";
 import { bookkeeping, expressionActivities, record } from "./activity-options.ts";
 import type { NodeContext } from "./run-state.ts";
 import type { RunWaits } from "./waits.ts";

@@ -7,7 +7,8 @@
 import type { ConditionOutcome, SnapshotEdge } from "../core/contract.ts";
 import { type DagScheduler, isTruthy, type SchedulerEdge } from "../core/dag-scheduler.ts";
 import { contextHasRefs } from "../core/output-ref.ts";
-import { evaluateExpression, referencedNodes } from "../core/template.ts";
+import { referencedNodes } from "../core/template-refs.ts";
+import { evaluateExpression } from "./jsonata.ts";
 import { bookkeeping, expressionActivities, failureMessage, record } from "./activity-options.ts";
 import type { RunState } from "./run-state.ts";
 

@@ -38,8 +38,7 @@ export const interceptors = (): WorkflowInterceptors => {
     outbound: [{
       scheduleActivity: (input, next) => traced ? traced.outbound.scheduleActivity(input, next) : next(input),
       // Short nodes run as local activities (core/node-execution.ts): their spans join the run's trace too.
-      scheduleLocalActivity: (input, next) =>
-        traced ? traced.outbound.scheduleLocalActivity(input, next) : next(input),
+      scheduleLocalActivity: (input, next) => traced ? traced.outbound.scheduleLocalActivity(input, next) : next(input),
       getLogAttributes: (input, next) => traced ? traced.outbound.getLogAttributes(input, next) : next(input),
     }],
     internals: [{ dispose: (input, next) => traced ? traced.internals.dispose(input, next) : next(input) }],
