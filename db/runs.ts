@@ -63,24 +63,48 @@ export function snapshotWorkflow(sql: Sql, workflow: SnapshotSource): Promise<Wo
   return dbSpan("workflows.snapshot", () => snapshotWorkflowUntraced(sql, workflow));
 }
 
+type Graph = Pick<WorkflowSnapshot, "nodes" | "edges" | "hash">;
+
+/**
+ * Validated, hashed graphs by workflow id and version. Every change to a workflow's nodes or edges makes a new
+ * version in the same transaction (api/workflows/store.ts bumpVersion), so a version's graph never changes: a run
+ * of a version this process has snapshotted before reads no nodes or edges and validates and hashes nothing. A
+ * graph is kept only when it was read in one statement with that version still current.
+ */
+const graphs = new Map<string, Graph>();
+const GRAPHS_KEPT = 1_000;
+
 async function snapshotWorkflowUntraced(sql: Sql, workflow: SnapshotSource): Promise<WorkflowSnapshot> {
   const id = workflow.id;
-  const [nodes, edges] = await Promise.all([
-    sql<GraphNodeRow[]>`SELECT id, name, type, config FROM nodes WHERE workflow_id = ${id} ORDER BY created_at, id`,
-    sql<GraphEdgeRow[]>`SELECT id, source_node_id, target_node_id, condition FROM edges
-      WHERE workflow_id = ${id} ORDER BY created_at, id`,
-  ]);
-  const validation = validateWorkflow(nodes, edges);
-  if (!validation.valid) throw new InvalidGraphError(validation.errors);
-  const { nodes: snapNodes, edges: snapEdges } = snapshotGraph(nodes, edges);
+  const key = `${id}:${workflow.version}`;
+  let graph = graphs.get(key);
+  if (!graph) {
+    const [row] = await sql<{ version: number; nodes: GraphNodeRow[]; edges: GraphEdgeRow[] }[]>`
+      SELECT w.version,
+        coalesce((SELECT json_agg(json_build_object('id', n.id, 'name', n.name, 'type', n.type, 'config', n.config)
+                    ORDER BY n.created_at, n.id) FROM nodes n WHERE n.workflow_id = w.id), '[]') AS nodes,
+        coalesce((SELECT json_agg(json_build_object('id', e.id, 'source_node_id', e.source_node_id,
+                    'target_node_id', e.target_node_id, 'condition', e.condition) ORDER BY e.created_at, e.id)
+                    FROM edges e WHERE e.workflow_id = w.id), '[]') AS edges
+      FROM workflows w WHERE w.id = ${id}`;
+    const [nodes, edges] = [row?.nodes ?? [], row?.edges ?? []];
+    const validation = validateWorkflow(nodes, edges);
+    if (!validation.valid) throw new InvalidGraphError(validation.errors);
+    const { nodes: snapNodes, edges: snapEdges } = snapshotGraph(nodes, edges);
+    graph = { nodes: snapNodes, edges: snapEdges, hash: await graphHash(snapNodes, snapEdges) };
+    if (row?.version === workflow.version) {
+      if (graphs.size >= GRAPHS_KEPT) graphs.delete(graphs.keys().next().value!);
+      graphs.set(key, graph);
+    }
+  }
   return {
     workflow_id: id,
     version: workflow.version,
-    hash: await graphHash(snapNodes, snapEdges),
+    hash: graph.hash,
     max_parallel: workflow.max_parallel,
     on_failure: workflow.on_failure ?? "fail_fast",
-    nodes: snapNodes,
-    edges: snapEdges,
+    nodes: graph.nodes,
+    edges: graph.edges,
   };
 }
 
@@ -105,19 +129,21 @@ export function insertRun(sql: Sql, run: NewRun): Promise<void> {
   return dbSpan("workflow_runs.insert", () => insertRunUntraced(sql, run));
 }
 
+/** The version's row (kept once, for the versions API) and the run's, in one statement: one round trip. */
 async function insertRunUntraced(sql: Sql, run: NewRun): Promise<void> {
   await sql`
-    INSERT INTO workflow_versions (workflow_id, version, hash, snapshot)
-    VALUES (${run.workflowId}, ${run.snapshot.version}, ${run.snapshot.hash}, ${sql.json(jsonValue(run.snapshot))})
-    ON CONFLICT (workflow_id, version) DO NOTHING`;
-  await sql`
+    WITH s AS (SELECT ${sql.json(jsonValue(run.snapshot))}::jsonb AS snapshot),
+    version AS (
+      INSERT INTO workflow_versions (workflow_id, version, hash, snapshot)
+      SELECT ${run.workflowId}::uuid, ${run.snapshot.version}::int, ${run.snapshot.hash}::text, s.snapshot FROM s
+      ON CONFLICT (workflow_id, version) DO NOTHING)
     INSERT INTO workflow_runs (id, workflow_id, workspace_id, owner_id, status, input, snapshot, version_hash,
                                workflow_version, temporal_workflow_id, trigger, retry_of, start_reuse, parent_run_id,
                                parent_node)
-    VALUES (${run.runId}, ${run.workflowId}, ${run.workspaceId}, ${run.startedBy}, 'pending',
-            ${sql.json(jsonValue(run.input))},
-            ${sql.json(jsonValue(run.snapshot))}, ${run.snapshot.hash}, ${run.snapshot.version},
-            ${temporalWorkflowId(run.runId)}, ${run.trigger}, ${run.retryOf ?? null},
-            ${run.reuse ? sql.json(jsonValue(run.reuse)) : null}, ${run.parent?.runId ?? null},
-            ${run.parent?.node ?? null})`;
+    SELECT ${run.runId}::uuid, ${run.workflowId}::uuid, ${run.workspaceId}::uuid, ${run.startedBy}::uuid, 'pending',
+           ${sql.json(jsonValue(run.input))}::jsonb, s.snapshot, ${run.snapshot.hash}::text,
+           ${run.snapshot.version}::int, ${temporalWorkflowId(run.runId)}::text, ${run.trigger}::text,
+           ${run.retryOf ?? null}::uuid, ${run.reuse ? sql.json(jsonValue(run.reuse)) : null}::jsonb,
+           ${run.parent?.runId ?? null}::uuid, ${run.parent?.node ?? null}::text
+      FROM s`;
 }
