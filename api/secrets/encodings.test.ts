@@ -220,6 +220,8 @@ describe("secrets and expressions", () => {
     // As they could have been stored before secrets were refused in expressions: the node and the run's snapshot.
     const legacy = "$base64encode(secrets.TOKEN)";
     await t.sql`UPDATE nodes SET config = ${t.sql.json({ expression: legacy })} WHERE id = ${wf.nodeIds.legacy}`;
+    // A version of its own, as every stored graph has (the API keeps each version's checked graph: db/runs.ts).
+    await t.sql`UPDATE workflows SET version = version + 1 WHERE id = ${wf.workflowId}`;
     const refused = await call(t.app, "POST", `/api/workflows/${wf.workflowId}/execute`, {
       token: t.alice.token,
       body: { input: {} },
