@@ -49,8 +49,14 @@ const short = (path: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+/**
+ * The workflow's whole history. The run's row says it ended before its last workflow task completes (the final
+ * write is a local activity inside that task, with the last nodes' markers), so wait for the workflow to close.
+ */
 async function history(workflowId: string): Promise<HistoryEvent[]> {
-  return (await t.temporal.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const handle = t.temporal.workflow.getHandle(workflowId);
+  await handle.result().catch(() => {});
+  return (await handle.fetchHistory()).events ?? [];
 }
 const isLocalMarker = (e: HistoryEvent) => e.markerRecordedEventAttributes?.markerName === "core_local_activity";
 /** The summary of a local activity's marker, decoded as the Temporal UI shows it (payloads are encrypted). */
