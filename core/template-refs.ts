@@ -2,7 +2,7 @@
  * What a `{{ expression }}` template refers to, read without JSONata: where the templates in a text are, and which
  * nodes' outputs they read. The workflow bundle imports this file, not core/template.ts: every workflow execution
  * evaluates the modules it loads afresh, and JSONata's initialisation (it parses the signature of each of its
- * functions) cost every run ~0.5 ms of worker CPU (docs/benchmarks.md).
+ * functions) was 2.8 % of the workflow thread's time in a profile of bench (c) (docs/benchmarks.md).
  */
 
 /**
