@@ -132,6 +132,72 @@ describe("runDag started straight through Temporal", () => {
     expect((await waitForRun(t.app, t.alice.token, victim.workflowId, again.body.run_id)).status).toBe("succeeded");
     expect(victimServer.requests.length).toBe(2);
   });
+
+  describe("when the run's nodes ran as local activities (their first attempt writes before it reads)", () => {
+    // A server of their own: the other tests count the victim server's requests.
+    let localServer: Upstream;
+    beforeAll(async () => {
+      localServer = await startUpstream((_req, _body, res) => json(res, 200, { ok: true }));
+      return () => localServer.close();
+    });
+
+    /** A finished run of a local http_request (sending the secret) followed by a local transform. */
+    async function localVictim() {
+      const { workflowId } = await buildWorkflow(t.app, t.alice.token, [
+        {
+          name: "call",
+          config: {
+            url: `${localServer.url}/local`,
+            headers: { authorization: "{{secrets.API_KEY}}" },
+            timeout_ms: 5000,
+          },
+        },
+        { name: "shape", type: "transform", config: { expression: "nodes.call.output.status" } },
+      ], [["call", "shape"]]);
+      const started = await call(t.app, "POST", `/api/workflows/${workflowId}/execute`, {
+        token: t.alice.token,
+        body: { input: { order: 9 } },
+      });
+      const run = await waitForRun(t.app, t.alice.token, workflowId, started.body.run_id);
+      expect(run.status).toBe("succeeded");
+      expect(run.node_executions.map((e: { execution: string }) => e.execution)).toEqual(["local", "local"]);
+      const [row] = await t.sql`SELECT snapshot, input FROM workflow_runs WHERE id = ${run.id}`;
+      return { runId: run.id as string, snapshot: row.snapshot as WorkflowSnapshot, input: row.input };
+    }
+    const localHits = () => localServer.requests.length;
+
+    it("a second start of the finished run answers from its rows: no request, nothing overwritten", async () => {
+      const local = await localVictim();
+      expect(localHits()).toBe(1);
+      const before = await recorded(local.runId);
+      const handle = await t.temporal.workflow.start("runDag", {
+        taskQueue: TEST_TASK_QUEUE,
+        workflowId: `weft-run-${local.runId}`,
+        args: [{ runId: local.runId, input: local.input, snapshot: local.snapshot }],
+      });
+      await handle.result().catch(() => {});
+      expect(localHits()).toBe(1);
+      expect(attackerServer.requests).toEqual([]);
+      expect(await recorded(local.runId)).toEqual(before);
+    });
+
+    it("a node of the finished run with no row of its own is refused before its request", async () => {
+      const local = await localVictim();
+      const hits = localHits();
+      await t.sql`DELETE FROM node_executions WHERE run_id = ${local.runId}`;
+      const before = await recorded(local.runId);
+      const handle = await t.temporal.workflow.start("runDag", {
+        taskQueue: TEST_TASK_QUEUE,
+        workflowId: `weft-run-${local.runId}`,
+        args: [{ runId: local.runId, input: local.input, snapshot: local.snapshot }],
+      });
+      const failure = await handle.result().then(() => null, (err) => err);
+      expect(failure).toBeInstanceOf(WorkflowFailedError);
+      expect(failureTypes(failure)).toMatch(/RunNotAuthorized|may not act for the run/);
+      expect(localHits()).toBe(hits);
+      expect(await recorded(local.runId)).toEqual(before);
+    });
+  });
 });
 
 describe("mapBatch started straight through Temporal", () => {
